@@ -1,0 +1,131 @@
+"""Augmentations: the source documents' set, and DiffAugment.
+
+Two very different uses, kept apart on purpose:
+
+* ``classic_augment`` is what the source documents do: flip, rotate, colour
+  jitter and scale *the real images only*. The generator then learns the
+  augmented distribution (mirrored, tilted digits): kept as a lesson.
+* ``diff_augment`` (Zhao et al. 2020, "Differentiable Augmentation for
+  Data-Efficient GAN Training", arXiv:2006.10738) applies random translation and
+  cutout as differentiable tensor ops to real *and* fake images in both the D
+  and the G step, so D sees augmented images but G is never pushed towards them.
+
+All functions take and return float ``(B, 1, 28, 28)`` in [-1, 1].
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+DIFFAUGMENT_POLICIES = ("translation", "cutout")
+
+
+# ----------------------------------------------------------------------------- DiffAugment
+
+
+def _translation(x: torch.Tensor, ratio: float, generator: torch.Generator | None) -> torch.Tensor:
+    """Shift each image by up to ``ratio`` of its size, zero (= -1 after shift) padded."""
+    b, _, h, w = x.shape
+    sh, sw = int(h * ratio + 0.5), int(w * ratio + 0.5)
+    tx = torch.randint(-sh, sh + 1, (b, 1, 1), device=x.device, generator=generator)
+    ty = torch.randint(-sw, sw + 1, (b, 1, 1), device=x.device, generator=generator)
+    gy, gx = torch.meshgrid(
+        torch.arange(h, device=x.device), torch.arange(w, device=x.device), indexing="ij"
+    )
+    gy = torch.clamp(gy.unsqueeze(0) + tx + 1, 0, h + 1)
+    gx = torch.clamp(gx.unsqueeze(0) + ty + 1, 0, w + 1)
+    padded = F.pad(x, [1, 1, 1, 1], value=-1.0)  # background of [-1, 1] images
+    flat = padded.permute(0, 2, 3, 1)  # (B, H+2, W+2, C)
+    out = flat[torch.arange(b, device=x.device)[:, None, None], gy, gx]
+    return out.permute(0, 3, 1, 2).contiguous()
+
+
+def _cutout(x: torch.Tensor, ratio: float, generator: torch.Generator | None) -> torch.Tensor:
+    """Blank one square of side ``ratio * size`` per image (to the background value -1)."""
+    b, _, h, w = x.shape
+    ch, cw = int(h * ratio + 0.5), int(w * ratio + 0.5)
+    oy = torch.randint(0, h + (1 - ch % 2), (b, 1, 1), device=x.device, generator=generator)
+    ox = torch.randint(0, w + (1 - cw % 2), (b, 1, 1), device=x.device, generator=generator)
+    gy, gx = torch.meshgrid(
+        torch.arange(ch, device=x.device), torch.arange(cw, device=x.device), indexing="ij"
+    )
+    gy = torch.clamp(gy.unsqueeze(0) + oy - ch // 2, 0, h - 1)
+    gx = torch.clamp(gx.unsqueeze(0) + ox - cw // 2, 0, w - 1)
+    mask = torch.ones(b, h, w, dtype=x.dtype, device=x.device)
+    mask[torch.arange(b, device=x.device)[:, None, None], gy, gx] = 0
+    mask = mask.unsqueeze(1)
+    return x * mask - (1 - mask)
+
+
+def diff_augment(
+    x: torch.Tensor,
+    policy: str = "translation,cutout",
+    *,
+    strength: float = 1.0,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """DiffAugment: differentiable translation (1/8) and cutout (1/2), scaled by ``strength``.
+
+    Args:
+        x: float ``(B, 1, H, W)`` in [-1, 1]; gradients flow through.
+        policy: comma-separated subset of ``DIFFAUGMENT_POLICIES``; empty = identity.
+        strength: multiplies the translation and cutout ratios (0 = identity).
+        generator: seeded RNG for reproducible previews.
+    """
+    names = [p.strip() for p in policy.split(",") if p.strip()]
+    for name in names:
+        if name not in DIFFAUGMENT_POLICIES:
+            raise ValueError(f"Unknown DiffAugment policy {name!r}; choose from {DIFFAUGMENT_POLICIES}.")
+    if strength <= 0:
+        return x
+    for name in names:
+        if name == "translation":
+            x = _translation(x, 0.125 * strength, generator)
+        elif name == "cutout":
+            x = _cutout(x, min(0.5 * strength, 1.0), generator)
+    return x
+
+
+# ----------------------------------------------------------------------------- the documents' set
+
+
+def classic_augment(
+    x: torch.Tensor,
+    *,
+    strength: float = 1.0,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """The source documents' augmentations with ``torchvision.transforms.v2``.
+
+    Random horizontal flip (p=0.5), rotation (+-15 deg), colour jitter
+    (brightness/contrast 0.3) and scale (0.9..1.1), each scaled by ``strength``.
+    Applied per image so each gets its own draw. Not differentiable by design:
+    the documents apply it to real images only.
+
+    Args:
+        x: float ``(B, 1, H, W)`` in [-1, 1].
+        generator: seeds torch's global RNG draws used by v2 (via ``torch.random.fork_rng``).
+    """
+    from torchvision.transforms import v2
+
+    if strength <= 0:
+        return x
+    transform = v2.Compose(
+        [
+            v2.RandomHorizontalFlip(p=0.5 * min(strength, 1.0)),
+            v2.RandomAffine(
+                degrees=15 * strength,
+                scale=(1 - 0.1 * strength, 1 + 0.1 * strength),
+                fill=0.0,
+            ),
+            v2.ColorJitter(brightness=0.3 * strength, contrast=0.3 * strength),
+        ]
+    )
+    seed = int(torch.randint(0, 2**31 - 1, (1,), generator=generator).item()) if generator else None
+    unit = (x.detach() + 1) / 2  # v2 colour ops expect [0, 1]
+    with torch.random.fork_rng(devices=[]):
+        if seed is not None:
+            torch.manual_seed(seed)
+        out = torch.stack([transform(img) for img in unit.cpu()]).to(x.device)
+    return out.clamp(0, 1) * 2 - 1

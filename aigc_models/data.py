@@ -1,0 +1,140 @@
+"""Datasets as uint8 tensors, class names, and batch drawing.
+
+A split loads once into memory as ``uint8`` images ``(N, 1, 28, 28)`` plus
+``int64`` labels ``(N,)``. Training draws random indices on the training device
+and scales to ``[-1, 1]`` there, so the hot loop never touches PIL.
+
+Where the data lives: ``$AIGC_DATA_DIR`` if set, else ``~/.cache/aigc_models/data``.
+torchvision's ``download=True`` downloads when online and, offline, only
+unpacks the ``.gz`` archives already present under ``<root>/<Name>/raw``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import torch
+
+# ----------------------------------------------------------------------------- names
+
+DATASETS: dict[str, str] = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
+"""Our dataset names -> torchvision class (and folder) names."""
+
+CLASS_NAMES: dict[str, tuple[str, ...]] = {
+    "mnist": tuple(str(d) for d in range(10)),
+    "fashion-mnist": (
+        "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+        "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+    ),
+}
+
+NUM_CLASSES = 10
+IMAGE_SHAPE = (1, 28, 28)
+
+
+class DatasetUnavailableError(RuntimeError):
+    """The dataset is neither on disk nor downloadable (offline)."""
+
+
+def check_dataset_name(name: str) -> str:
+    """Return the canonical dataset name or raise a ``ValueError`` listing the known ones."""
+    key = name.lower().replace("_", "-")
+    if key == "fashionmnist":
+        key = "fashion-mnist"
+    if key not in DATASETS:
+        raise ValueError(f"Unknown dataset {name!r}. Known datasets: {', '.join(DATASETS)}.")
+    return key
+
+
+def class_names(dataset: str) -> tuple[str, ...]:
+    """The 10 human-readable class names of ``dataset``, index = label."""
+    return CLASS_NAMES[check_dataset_name(dataset)]
+
+
+def data_root() -> Path:
+    """Folder holding ``MNIST/raw`` and ``FashionMNIST/raw``: ``$AIGC_DATA_DIR`` or a user cache."""
+    env = os.environ.get("AIGC_DATA_DIR")
+    if env:
+        return Path(env).expanduser()
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache) / "aigc_models" / "data"
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+@dataclass(frozen=True)
+class Split:
+    """One split in memory.
+
+    images: uint8 ``(N, 1, 28, 28)`` in 0..255.
+    labels: int64 ``(N,)`` in 0..9.
+    """
+
+    dataset: str
+    train: bool
+    images: torch.Tensor
+    labels: torch.Tensor
+
+    def __len__(self) -> int:
+        return self.images.shape[0]
+
+
+@lru_cache(maxsize=4)
+def load_split(dataset: str, *, train: bool = True) -> Split:
+    """Load a whole split into memory (cached per process).
+
+    Raises:
+        ValueError: unknown dataset name.
+        DatasetUnavailableError: no archives under the data root and no network.
+    """
+    import torchvision
+
+    key = check_dataset_name(dataset)
+    root = data_root()
+    cls = getattr(torchvision.datasets, DATASETS[key])
+    try:
+        ds = cls(root=str(root), train=train, download=True)
+    except Exception as err:  # URLError, RuntimeError("Dataset not found"), OSError ...
+        raise DatasetUnavailableError(
+            f"Could not load {key} ({'train' if train else 'test'} split): nothing usable in "
+            f"{root / DATASETS[key] / 'raw'} and the download failed ({type(err).__name__}: {err}). "
+            "Put the four MNIST-format .gz archives there, or set AIGC_DATA_DIR to a folder that "
+            f"holds {DATASETS[key]}/raw/*.gz."
+        ) from err
+    images = ds.data.to(torch.uint8).unsqueeze(1).contiguous()  # (N, 1, 28, 28)
+    labels = ds.targets.to(torch.int64).clone()
+    return Split(key, train, images, labels)
+
+
+def to_signed(images_u8: torch.Tensor) -> torch.Tensor:
+    """uint8 0..255 -> float32 in [-1, 1], same shape."""
+    return images_u8.float().div_(127.5).sub_(1.0)
+
+
+def to_uint8(images: torch.Tensor) -> torch.Tensor:
+    """float in [-1, 1] (clamped) -> uint8 0..255, same shape, on the CPU."""
+    return images.detach().float().clamp(-1, 1).add(1).mul(127.5).round().to(torch.uint8).cpu()
+
+
+class BatchSampler:
+    """Random batches from a split held on ``device``; no host sync, no PIL.
+
+    ``next()`` returns ``(images, labels)``: float ``(B, 1, 28, 28)`` in [-1, 1]
+    and int64 ``(B,)``. Sampling is with replacement, driven by a seeded generator.
+    """
+
+    def __init__(self, split: Split, *, batch_size: int, device: torch.device, seed: int) -> None:
+        self.images = split.images.to(device)
+        self.labels = split.labels.to(device)
+        self.batch_size = batch_size
+        self.generator = torch.Generator(device=device).manual_seed(seed)
+
+    def next(self) -> tuple[torch.Tensor, torch.Tensor]:
+        idx = torch.randint(
+            len(self.images), (self.batch_size,), device=self.images.device, generator=self.generator
+        )
+        return to_signed(self.images[idx]), self.labels[idx]

@@ -1,0 +1,235 @@
+"""Sample-quality metrics computed with the project's own classifier.
+
+A GAN's loss says little about its images, so quality is measured on samples:
+
+* Frechet distance (Heusel et al. 2017, arXiv:1706.08500) between Gaussian fits
+  of the classifier's 128-d features of samples and of the test split;
+* classifier score (the Inception Score of Salimans et al. 2016 with our
+  classifier): exp E[KL(p(y|x) || p(y))], at most the number of classes;
+* class histogram, coverage (classes holding at least 20% of a uniform share)
+  and KL(histogram || uniform), which expose mode collapse;
+* class accuracy of a conditional model's samples (did it draw what was asked?);
+* precision and recall (Kynkaanniemi et al. 2019, arXiv:1904.06991), k = 3.
+
+Every report carries N and the real-data floor: training images scored the
+same way against the test split.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from . import data as data_mod
+from .sampling import even_labels, sample
+
+COVERAGE_SHARE = 0.2  # a class is covered when it holds >= 20% of the uniform share
+
+
+# ----------------------------------------------------------------------------- maths
+
+
+def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray) -> float:
+    """||mu1 - mu2||^2 + tr(S1 + S2 - 2 (S1 S2)^(1/2)), in float64.
+
+    tr((S1 S2)^(1/2)) equals the sum of square roots of the eigenvalues of the
+    symmetric PSD matrix S1^(1/2) S2 S1^(1/2), which avoids a non-symmetric sqrtm.
+    """
+    mu1, mu2 = np.asarray(mu1, np.float64), np.asarray(mu2, np.float64)
+    s1, s2 = np.asarray(sigma1, np.float64), np.asarray(sigma2, np.float64)
+    w, v = np.linalg.eigh(s1)
+    sqrt_s1 = (v * np.sqrt(np.clip(w, 0, None))) @ v.T
+    m = sqrt_s1 @ s2 @ sqrt_s1
+    tr_covmean = np.sqrt(np.clip(np.linalg.eigvalsh((m + m.T) / 2), 0, None)).sum()
+    diff = mu1 - mu2
+    return float(diff @ diff + np.trace(s1) + np.trace(s2) - 2 * tr_covmean)
+
+
+def gaussian_fit(features: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """Mean ``(F,)`` and covariance ``(F, F)`` of features ``(N, F)``, float64."""
+    x = features.double().numpy()
+    return x.mean(0), np.cov(x, rowvar=False)
+
+
+def classifier_score(probs: torch.Tensor) -> float:
+    """exp(E_x KL(p(y|x) || p(y))) for class probabilities ``(N, K)``; in [1, K]."""
+    p = probs.double().clamp_min(1e-12)
+    marginal = p.mean(0, keepdim=True)
+    return float(torch.exp((p * (p.log() - marginal.log())).sum(1).mean()))
+
+
+def class_histogram(predicted: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """Share of each predicted class ``(K,)``, summing to 1."""
+    return torch.bincount(predicted, minlength=num_classes).double() / len(predicted)
+
+
+def kl_to_uniform(hist: torch.Tensor) -> float:
+    """KL(hist || uniform) in nats; 0 for a perfectly balanced sample, log K for one class."""
+    k = len(hist)
+    h = hist.double()
+    nz = h > 0
+    return float((h[nz] * (h[nz] * k).log()).sum())
+
+
+def coverage(hist: torch.Tensor) -> int:
+    """Number of classes holding at least ``COVERAGE_SHARE`` of a uniform share."""
+    return int((hist >= COVERAGE_SHARE / len(hist)).sum())
+
+
+def _kth_neighbour_radius(x: torch.Tensor, k: int, chunk: int = 2048) -> torch.Tensor:
+    """Distance from each row of ``x`` ``(N, F)`` to its k-th nearest other row ``(N,)``."""
+    out = []
+    for i in range(0, len(x), chunk):
+        d = torch.cdist(x[i : i + chunk], x)
+        out.append(d.kthvalue(k + 1, dim=1).values)  # +1: the zero distance to itself
+    return torch.cat(out)
+
+
+def _inside_any_ball(queries: torch.Tensor, centres: torch.Tensor, radii: torch.Tensor, chunk: int = 2048) -> torch.Tensor:
+    """For each query, whether it lies within some centre's radius ``(Q,)`` bool."""
+    out = []
+    for i in range(0, len(queries), chunk):
+        d = torch.cdist(queries[i : i + chunk], centres)
+        out.append((d <= radii[None]).any(1))
+    return torch.cat(out)
+
+
+def precision_recall(real: torch.Tensor, fake: torch.Tensor, *, k: int = 3) -> tuple[float, float]:
+    """Improved precision and recall (Kynkaanniemi et al. 2019) on features ``(N, F)``."""
+    real, fake = real.float(), fake.float()
+    precision = _inside_any_ball(fake, real, _kth_neighbour_radius(real, k)).float().mean()
+    recall = _inside_any_ball(real, fake, _kth_neighbour_radius(fake, k)).float().mean()
+    return float(precision), float(recall)
+
+
+# ----------------------------------------------------------------------------- evaluator
+
+
+@dataclass
+class Scored:
+    """Classifier outputs for a set of images."""
+
+    features: torch.Tensor  # (N, F)
+    probs: torch.Tensor  # (N, K)
+
+
+class Evaluator:
+    """Scores images against a dataset's test split with that dataset's classifier.
+
+    The test split's features are computed once per evaluator.
+    """
+
+    def __init__(self, classifier: nn.Module, dataset: str, *, batch_size: int = 500) -> None:
+        self.classifier = classifier.eval()
+        self.dataset = data_mod.check_dataset_name(dataset)
+        if classifier.config.dataset != self.dataset:
+            raise ValueError(f"The classifier was trained on {classifier.config.dataset}, not {self.dataset}.")
+        self.batch_size = batch_size
+        test = data_mod.load_split(self.dataset, train=False)
+        self.test = self.score(data_mod.to_signed(test.images))
+        self.test_labels = test.labels
+        self.test_fit = gaussian_fit(self.test.features)
+
+    @torch.no_grad()
+    def score(self, images: torch.Tensor) -> Scored:
+        """images ``(N, 1, 28, 28)`` in [-1, 1] -> features and class probabilities."""
+        device = next(self.classifier.parameters()).device
+        feats, probs = [], []
+        for i in range(0, len(images), self.batch_size):
+            x = images[i : i + self.batch_size].to(device)
+            f = self.classifier.features(x)
+            feats.append(f.float().cpu())
+            probs.append(torch.softmax(self.classifier.head(f), dim=1).float().cpu())
+        return Scored(torch.cat(feats), torch.cat(probs))
+
+    def report(self, images: torch.Tensor, labels: torch.Tensor | None = None, *, pr_samples: int = 5000) -> dict[str, Any]:
+        """All metrics for images ``(N, 1, 28, 28)`` in [-1, 1]; ``labels`` = requested classes.
+
+        Precision/recall use the first ``pr_samples`` images and test images (cost is quadratic).
+        """
+        s = self.score(images)
+        k = s.probs.shape[1]
+        predicted = s.probs.argmax(1)
+        hist = class_histogram(predicted, k)
+        m = min(pr_samples, len(images), len(self.test.features))
+        precision, recall = precision_recall(self.test.features[:m], s.features[:m])
+        out: dict[str, Any] = {
+            "n": len(images),
+            "frechet_distance": frechet_distance(*gaussian_fit(s.features), *self.test_fit),
+            "classifier_score": classifier_score(s.probs),
+            "coverage": coverage(hist),
+            "kl_to_uniform": kl_to_uniform(hist),
+            "precision": precision,
+            "recall": recall,
+            "class_histogram": [round(float(v), 4) for v in hist],
+        }
+        if labels is not None:
+            out["class_accuracy"] = float((predicted == labels.cpu()).float().mean())
+        return out
+
+    def real_floor(self, n: int = 10_000, *, seed: int = 0) -> dict[str, Any]:
+        """The same report for ``n`` random training images (what a perfect generator would score)."""
+        train = data_mod.load_split(self.dataset, train=True)
+        idx = torch.randperm(len(train), generator=torch.Generator().manual_seed(seed))[:n]
+        return self.report(data_mod.to_signed(train.images[idx]), train.labels[idx])
+
+    def evaluate_generator(self, model: nn.Module, *, n: int = 10_000, seed: int = 0) -> dict[str, Any]:
+        """Sample ``n`` images (evenly over classes if conditional) and report."""
+        k = getattr(model, "num_classes", 0)
+        labels = even_labels(n, k) if k else None
+        images = sample(model, n, seed=seed, labels=labels)
+        return self.report(images, labels)
+
+    def test_accuracy(self) -> float:
+        """The classifier's own accuracy on the test split."""
+        return float((self.test.probs.argmax(1) == self.test_labels).float().mean())
+
+
+# ----------------------------------------------------------------------------- VAE
+
+
+@torch.no_grad()
+def evaluate_vae(model: nn.Module, dataset: str, *, seed: int = 0, batch_size: int = 1000) -> dict[str, float]:
+    """On the test split: ELBO (nats/image, one posterior sample, seeded), its
+    reconstruction and KL terms, and the mean squared error of the posterior-mean
+    reconstruction in [-1, 1] pixel units."""
+    from .losses import vae_loss
+
+    model.eval()
+    device = next(model.parameters()).device
+    test = data_mod.load_split(dataset, train=False)
+    g = torch.Generator(device=device).manual_seed(seed)
+    totals = {"elbo": 0.0, "recon": 0.0, "kl": 0.0, "mse": 0.0}
+    n = len(test)
+    for i in range(0, n, batch_size):
+        x = data_mod.to_signed(test.images[i : i + batch_size]).to(device)
+        mu, logvar = model.encode(x)
+        z = model.reparameterize(mu, logvar, generator=g)
+        loss, recon, kl = vae_loss(model.decode_logits(z), x, mu, logvar)
+        b = len(x)
+        totals["elbo"] -= float(loss) * b
+        totals["recon"] += float(recon) * b
+        totals["kl"] += float(kl) * b
+        totals["mse"] += float(((model.decode(mu) - x) ** 2).mean()) * b
+    return {"n": n, **{f"test_{k}": v / n for k, v in totals.items()}}
+
+
+@torch.no_grad()
+def classifier_accuracy(model: nn.Module, dataset: str) -> dict[str, float]:
+    """A classifier's accuracy on the test split."""
+    model.eval()
+    device = next(model.parameters()).device
+    test = data_mod.load_split(dataset, train=False)
+    correct = 0
+    for i in range(0, len(test), 1000):
+        x = data_mod.to_signed(test.images[i : i + 1000]).to(device)
+        correct += int((model(x).argmax(1).cpu() == test.labels[i : i + 1000]).sum())
+    return {"n": len(test), "test_accuracy": correct / len(test)}
+
+
+__all__ = ["Evaluator", "frechet_distance", "classifier_score", "precision_recall", "kl_to_uniform",
+           "coverage", "class_histogram", "evaluate_vae", "classifier_accuracy"]

@@ -1,0 +1,69 @@
+"""What every model family shares: the GAN wrapper and the Hub mixin settings.
+
+A GAN here is one ``nn.Module`` holding ``generator`` and ``discriminator``;
+the trainer and the sampler talk to it only through ``generate``,
+``discriminate``, ``latent_dim`` and ``num_classes`` (0 = unconditional), so
+they know no model family.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import torch
+from torch import nn
+
+HUB_KWARGS: dict[str, Any] = {
+    "library_name": "aigc_models",
+    "license": "mit",
+}
+
+
+class GAN(nn.Module):
+    """Base for GAN families. Subclasses set ``generator`` and ``discriminator``.
+
+    Images are float ``(B, 1, 28, 28)`` in [-1, 1]; latents ``(B, latent_dim)``
+    from N(0, I); labels int64 ``(B,)`` in 0..num_classes-1.
+    """
+
+    objective: ClassVar[str] = "gan"
+    family: ClassVar[str] = ""
+    generator: nn.Module
+    discriminator: nn.Module
+
+    @property
+    def latent_dim(self) -> int:
+        return int(self.config.latent_dim)
+
+    @property
+    def num_classes(self) -> int:
+        return int(getattr(self.config, "num_classes", 0))
+
+    def generate(
+        self,
+        z: torch.Tensor,
+        labels: torch.Tensor | None = None,
+        *,
+        class_embedding: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """z ``(B, latent_dim)`` (+ labels ``(B,)`` or a class embedding) -> images ``(B, 1, 28, 28)`` in [-1, 1]."""
+        if self.num_classes:
+            if class_embedding is None:
+                if labels is None:
+                    raise ValueError(f"{self.family} is conditional: pass labels (0..{self.num_classes - 1}).")
+                class_embedding = self.generator.class_embedding(labels)
+            return self.generator(z, class_embedding)
+        return self.generator(z)
+
+    def discriminate(self, images: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """images ``(B, 1, 28, 28)`` in [-1, 1] -> D's logits ``(B,)`` (real > 0 > fake)."""
+        if self.num_classes:
+            if labels is None:
+                raise ValueError(f"{self.family} is conditional: pass labels.")
+            return self.discriminator(images, labels)
+        return self.discriminator(images)
+
+
+def maybe_spectral_norm(layer: nn.Module, enabled: bool) -> nn.Module:
+    """Spectral normalisation (Miyato et al. 2018) when ``enabled``."""
+    return nn.utils.parametrizations.spectral_norm(layer) if enabled else layer

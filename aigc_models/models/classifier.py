@@ -1,0 +1,58 @@
+"""The small CNN that the evaluator uses (one per dataset).
+
+Its 128-d penultimate features feed the Frechet distance and precision/recall;
+its softmax feeds the class histogram, coverage, classifier score and the
+class accuracy of conditional samples.
+"""
+
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import torch
+from huggingface_hub import PyTorchModelHubMixin
+from torch import nn
+
+from .base import HUB_KWARGS
+
+
+@dataclass
+class ClassifierConfig:
+    dataset: str = "mnist"
+    num_classes: int = 10
+    channels: int = 32
+    feature_dim: int = 128
+    dropout: float = 0.3
+
+
+class Classifier(nn.Module, PyTorchModelHubMixin, **HUB_KWARGS, tags=["image-classification", "aigc-lab"]):
+    objective: ClassVar[str] = "classifier"
+    family: ClassVar[str] = "classifier"
+
+    def __init__(self, config: ClassifierConfig) -> None:
+        super().__init__()
+        self.config = config
+        c = config.channels
+        self.body = nn.Sequential(
+            nn.Conv2d(1, c, 3, padding=1), nn.BatchNorm2d(c), nn.ReLU(),
+            nn.MaxPool2d(2),  # (B, c, 14, 14)
+            nn.Conv2d(c, 2 * c, 3, padding=1), nn.BatchNorm2d(2 * c), nn.ReLU(),
+            nn.MaxPool2d(2),  # (B, 2c, 7, 7)
+            nn.Conv2d(2 * c, 2 * c, 3, padding=1), nn.BatchNorm2d(2 * c), nn.ReLU(),
+            nn.Flatten(),
+            nn.Linear(2 * c * 7 * 7, config.feature_dim), nn.ReLU(),  # (B, feature_dim)
+        )
+        self.dropout = nn.Dropout(config.dropout)
+        self.head = nn.Linear(config.feature_dim, config.num_classes)
+
+    @property
+    def num_classes(self) -> int:
+        return int(self.config.num_classes)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """images ``(B, 1, 28, 28)`` in [-1, 1] -> features ``(B, feature_dim)`` (>= 0)."""
+        return self.body(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """images in [-1, 1] -> class logits ``(B, num_classes)``."""
+        return self.head(self.dropout(self.features(x)))

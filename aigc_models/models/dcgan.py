@@ -1,0 +1,85 @@
+"""DCGAN (Radford et al. 2016, arXiv:1511.06434) sized for 28 x 28.
+
+G: linear to (2c, 7, 7), two stride-2 transposed convolutions with BatchNorm and
+ReLU, ``Tanh`` out. D: two stride-2 convolutions with LeakyReLU 0.2 (spectral
+norm optional), a linear logit. This is also the document's Keras "seed
+generator" done right: one channel, and D trained on its own.
+"""
+
+
+from dataclasses import dataclass
+
+import torch
+from huggingface_hub import PyTorchModelHubMixin
+from torch import nn
+
+from .base import GAN, HUB_KWARGS, maybe_spectral_norm
+
+
+@dataclass
+class DCGANConfig:
+    dataset: str = "mnist"
+    latent_dim: int = 64
+    g_channels: int = 64
+    d_channels: int = 64
+    spectral_norm: bool = False
+
+
+class ConvGenerator(nn.Module):
+    """z ``(B, in_dim)`` -> images ``(B, 1, 28, 28)`` in [-1, 1]."""
+
+    def __init__(self, in_dim: int, channels: int) -> None:
+        super().__init__()
+        c = channels
+        self.c = c
+        self.project = nn.Sequential(nn.Linear(in_dim, 2 * c * 7 * 7, bias=False), nn.BatchNorm1d(2 * c * 7 * 7), nn.ReLU())
+        self.up = nn.Sequential(
+            nn.ConvTranspose2d(2 * c, c, 4, 2, 1, bias=False),  # (B, c, 14, 14)
+            nn.BatchNorm2d(c),
+            nn.ReLU(),
+            nn.ConvTranspose2d(c, 1, 4, 2, 1),  # (B, 1, 28, 28)
+            nn.Tanh(),
+        )
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        h = self.project(z).view(-1, 2 * self.c, 7, 7)  # (B, 2c, 7, 7)
+        return self.up(h)
+
+
+class ConvFeatures(nn.Module):
+    """images ``(B, 1, 28, 28)`` -> features ``(B, 2c * 7 * 7)``."""
+
+    def __init__(self, channels: int, spectral_norm: bool) -> None:
+        super().__init__()
+        c = channels
+        self.net = nn.Sequential(
+            maybe_spectral_norm(nn.Conv2d(1, c, 4, 2, 1), spectral_norm),  # (B, c, 14, 14)
+            nn.LeakyReLU(0.2),
+            maybe_spectral_norm(nn.Conv2d(c, 2 * c, 4, 2, 1), spectral_norm),  # (B, 2c, 7, 7)
+            nn.LeakyReLU(0.2),
+            nn.Flatten(),
+        )
+        self.dim = 2 * c * 7 * 7
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+class ConvDiscriminator(nn.Module):
+    def __init__(self, config: DCGANConfig) -> None:
+        super().__init__()
+        self.features = ConvFeatures(config.d_channels, config.spectral_norm)
+        self.head = maybe_spectral_norm(nn.Linear(self.features.dim, 1), config.spectral_norm)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x)).squeeze(1)  # (B,) logits
+
+
+class DCGAN(GAN, PyTorchModelHubMixin, **HUB_KWARGS, tags=["gan", "dcgan", "aigc-lab"]):
+    family = "dcgan"
+
+    def __init__(self, config: DCGANConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.generator = ConvGenerator(config.latent_dim, config.g_channels)
+        self.discriminator = ConvDiscriminator(config)

@@ -1,0 +1,85 @@
+"""Convolutional VAE (Kingma & Welling 2014, arXiv:1312.6114).
+
+``encode`` -> (mu, logvar), ``reparameterize`` -> z, ``decode`` -> Bernoulli
+logits per pixel. Pixel intensities in [0, 1] are the Bernoulli targets (as in
+pytorch/examples ``vae/main.py``); the ELBO is reported in nats per image.
+A 2-D latent gives a drawable latent map; 16 or more gives better images.
+"""
+
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import torch
+from huggingface_hub import PyTorchModelHubMixin
+from torch import nn
+
+from .base import HUB_KWARGS
+
+
+@dataclass
+class VAEConfig:
+    dataset: str = "mnist"
+    latent_dim: int = 16
+    channels: int = 32
+
+
+class VAE(nn.Module, PyTorchModelHubMixin, **HUB_KWARGS, tags=["vae", "aigc-lab"]):
+    objective: ClassVar[str] = "vae"
+    family: ClassVar[str] = "vae"
+    num_classes: ClassVar[int] = 0
+
+    def __init__(self, config: VAEConfig) -> None:
+        super().__init__()
+        self.config = config
+        c = config.channels
+        self.encoder = nn.Sequential(
+            nn.Conv2d(1, c, 4, 2, 1),  # (B, c, 14, 14)
+            nn.ReLU(),
+            nn.Conv2d(c, 2 * c, 4, 2, 1),  # (B, 2c, 7, 7)
+            nn.ReLU(),
+            nn.Flatten(),
+            nn.Linear(2 * c * 7 * 7, 256),
+            nn.ReLU(),
+            nn.Linear(256, 2 * config.latent_dim),  # (B, 2 * latent): mu, logvar
+        )
+        self.decoder = nn.Sequential(
+            nn.Linear(config.latent_dim, 256),
+            nn.ReLU(),
+            nn.Linear(256, 2 * c * 7 * 7),
+            nn.ReLU(),
+            nn.Unflatten(1, (2 * c, 7, 7)),  # (B, 2c, 7, 7)
+            nn.ConvTranspose2d(2 * c, c, 4, 2, 1),  # (B, c, 14, 14)
+            nn.ReLU(),
+            nn.ConvTranspose2d(c, 1, 4, 2, 1),  # (B, 1, 28, 28) logits
+        )
+
+    @property
+    def latent_dim(self) -> int:
+        return int(self.config.latent_dim)
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """images ``(B, 1, 28, 28)`` in [-1, 1] -> (mu, logvar), each ``(B, latent_dim)``."""
+        mu, logvar = self.encoder(x).chunk(2, dim=1)
+        return mu, logvar.clamp(-30, 20)
+
+    @staticmethod
+    def reparameterize(
+        mu: torch.Tensor, logvar: torch.Tensor, *, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        """z = mu + sigma * eps, eps ~ N(0, I); same shape as mu."""
+        eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+        return mu + torch.exp(0.5 * logvar) * eps
+
+    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
+        """z ``(B, latent_dim)`` -> Bernoulli logits ``(B, 1, 28, 28)``."""
+        return self.decoder(z)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """z ``(B, latent_dim)`` -> mean images ``(B, 1, 28, 28)`` in [-1, 1]."""
+        return torch.sigmoid(self.decode_logits(z)) * 2 - 1
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """x in [-1, 1] -> (logits ``(B, 1, 28, 28)``, mu, logvar)."""
+        mu, logvar = self.encode(x)
+        return self.decode_logits(self.reparameterize(mu, logvar)), mu, logvar
