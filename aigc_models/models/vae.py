@@ -39,14 +39,10 @@ class VAE(nn.Module, PyTorchModelHubMixin, **HUB_KWARGS, tags=["vae", "aigc-lab"
             nn.Conv2d(c, 2 * c, 4, 2, 1),  # (B, 2c, 7, 7)
             nn.ReLU(),
             nn.Flatten(),
-            nn.Linear(2 * c * 7 * 7, 256),
-            nn.ReLU(),
-            nn.Linear(256, 2 * config.latent_dim),  # (B, 2 * latent): mu, logvar
+            nn.Linear(2 * c * 7 * 7, 2 * config.latent_dim),  # (B, 2 * latent): mu, logvar
         )
         self.decoder = nn.Sequential(
-            nn.Linear(config.latent_dim, 256),
-            nn.ReLU(),
-            nn.Linear(256, 2 * c * 7 * 7),
+            nn.Linear(config.latent_dim, 2 * c * 7 * 7),
             nn.ReLU(),
             nn.Unflatten(1, (2 * c, 7, 7)),  # (B, 2c, 7, 7)
             nn.ConvTranspose2d(2 * c, c, 4, 2, 1),  # (B, c, 14, 14)
