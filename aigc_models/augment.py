@@ -105,7 +105,7 @@ def classic_augment(
 
     Args:
         x: float ``(B, 1, H, W)`` in [-1, 1].
-        generator: seeds torch's global RNG draws used by v2 (via ``torch.random.fork_rng``).
+        generator: RNG for the seed of v2's draws (global RNG when None); v2 runs under ``fork_rng``.
     """
     from torchvision.transforms import v2
 
@@ -122,10 +122,10 @@ def classic_augment(
             v2.ColorJitter(brightness=0.3 * strength, contrast=0.3 * strength),
         ]
     )
-    seed = int(torch.randint(0, 2**31 - 1, (1,), generator=generator).item()) if generator else None
+    # one seed from the caller's RNG (or the global one), so consecutive calls differ
+    seed = int(torch.randint(0, 2**31 - 1, (1,), generator=generator).item())
     unit = (x.detach() + 1) / 2  # v2 colour ops expect [0, 1]
     with torch.random.fork_rng(devices=[]):
-        if seed is not None:
-            torch.manual_seed(seed)
+        torch.manual_seed(seed)
         out = torch.stack([transform(img) for img in unit.cpu()]).to(x.device)
     return out.clamp(0, 1) * 2 - 1

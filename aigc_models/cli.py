@@ -122,11 +122,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.eval_n:
         final_eval = lambda m: full_report(m, n=args.eval_n, seed=0, classifier=args.classifier, floor=False)  # noqa: E731
     by_time = args.steps is None and args.max_seconds is not None
-    bar = tqdm(total=int(args.max_seconds) if by_time else steps, unit="s" if by_time else "step",
-               disable=args.quiet, dynamic_ncols=True)
+    bar = None  # drawn only once set-up succeeded, so set-up errors print alone
     last_samples = None
     for event in train(cfg, final_evaluator=final_eval):
         if isinstance(event, Started):
+            bar = tqdm(total=int(args.max_seconds) if by_time else steps, unit="s" if by_time else "step",
+                       disable=args.quiet, dynamic_ncols=True)
             bar.write(f"training {cfg.model} on {cfg.dataset} | {event.device} | {event.parameters:,} parameters")
         elif isinstance(event, Step):
             bar.update((int(event.elapsed) - bar.n) if by_time else (event.step - bar.n))
@@ -177,6 +178,15 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     report = full_report(model, n=args.n, seed=args.seed, classifier=args.classifier, floor=not args.no_floor)
     if args.save:
         update_metrics(args.checkpoint, {k: v for k, v in report.items() if k not in ("family", "dataset")})
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import BenchOptions, run_bench
+
+    report = run_bench(BenchOptions(device=args.device, quick=args.quick, app=args.app, out=args.out),
+                       log=lambda m: print(m, file=sys.stderr))
     print(json.dumps(report, indent=2))
     return 0
 
@@ -257,6 +267,13 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--save", action="store_true", help="store the numbers in the checkpoint's config and card")
     e.add_argument("--device", default="cpu")
     e.set_defaults(func=cmd_evaluate)
+
+    b = sub.add_parser("bench", help="training and sampling speed against the source documents' loop")
+    b.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
+    b.add_argument("--quick", action="store_true", help="short windows, fewer models (for tests)")
+    b.add_argument("--app", action="store_true", help="also time app start-up and a Sample request")
+    b.add_argument("--out", default="bench.json", help="where to write the JSON report")
+    b.set_defaults(func=cmd_bench)
 
     ls = sub.add_parser("list", help="list models, datasets and checkpoints")
     ls.add_argument("--root", default=str(SHIPPED_DIR))

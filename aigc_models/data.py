@@ -99,9 +99,10 @@ def load_split(dataset: str, *, train: bool = True) -> Split:
     try:
         ds = cls(root=str(root), train=train, download=True)
     except Exception as err:  # URLError, RuntimeError("Dataset not found"), OSError ...
+        detail = " ".join(str(err).split())  # torchvision's report spans lines; keep one
         raise DatasetUnavailableError(
             f"Could not load {key} ({'train' if train else 'test'} split): nothing usable in "
-            f"{root / DATASETS[key] / 'raw'} and the download failed ({type(err).__name__}: {err}). "
+            f"{root / DATASETS[key] / 'raw'} and the download failed ({type(err).__name__}: {detail}). "
             "Put the four MNIST-format .gz archives there, or set AIGC_DATA_DIR to a folder that "
             f"holds {DATASETS[key]}/raw/*.gz."
         ) from err

@@ -1,0 +1,141 @@
+"""Every registered family builds from a tiny config and keeps the image contract."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from conftest import TINY_OPTIONS
+
+from aigc_models.losses import discriminator_loss, generator_loss, vae_loss
+from aigc_models.models import REGISTRY, build_model, check_family, make_config
+
+B = 4
+
+
+def images(b: int = B, seed: int = 0) -> torch.Tensor:
+    return torch.rand(b, 1, 28, 28, generator=torch.Generator().manual_seed(seed)) * 2 - 1
+
+
+def test_every_registered_family_has_a_tiny_config():
+    assert set(TINY_OPTIONS) == set(REGISTRY)
+
+
+@pytest.mark.parametrize("family", sorted(REGISTRY))
+def test_builds_from_tiny_config_with_the_right_outputs(family):
+    torch.manual_seed(0)
+    model = build_model(family, **TINY_OPTIONS[family]).eval()
+    assert model.family == family
+    assert model.config == make_config(family, **TINY_OPTIONS[family])
+    x = images()
+    with torch.no_grad():
+        if model.objective == "gan":
+            z = torch.randn(B, model.latent_dim)
+            labels = torch.arange(B) % model.num_classes if model.num_classes else None
+            out = model.generate(z, labels)
+            assert out.shape == (B, 1, 28, 28)
+            assert out.dtype == torch.float32
+            assert out.min() >= -1 and out.max() <= 1
+            logits = model.discriminate(out, labels)
+            assert logits.shape == (B,)
+            assert torch.isfinite(logits).all()
+        elif model.objective == "vae":
+            mu, logvar = model.encode(x)
+            assert mu.shape == logvar.shape == (B, model.latent_dim)
+            z = model.reparameterize(mu, logvar)
+            assert z.shape == (B, model.latent_dim)
+            out = model.decode(z)
+            assert out.shape == (B, 1, 28, 28)
+            assert out.min() >= -1 and out.max() <= 1
+            logits, mu2, logvar2 = model(x)
+            assert logits.shape == (B, 1, 28, 28)
+            assert torch.equal(mu2, mu) and torch.equal(logvar2, logvar)
+        elif model.objective == "classifier":
+            logits = model(x)
+            assert logits.shape == (B, 10)
+            feats = model.features(x)
+            assert feats.shape == (B, TINY_OPTIONS[family]["feature_dim"])
+            assert (feats >= 0).all()
+            assert torch.allclose(model.head(feats), logits)  # eval: dropout is off
+        else:  # a new objective needs its own checks here
+            pytest.fail(f"untested objective {model.objective!r}")
+
+
+def test_cgan_mlp_arch_and_labels_matter():
+    torch.manual_seed(0)
+    model = build_model("cgan", arch="mlp", latent_dim=8, embed_dim=8, g_hidden=(32, 64), d_hidden=(64, 32)).eval()
+    z = torch.randn(1, 8).expand(2, -1)
+    with torch.no_grad():
+        out = model.generate(z, torch.tensor([0, 5]))
+    assert out.shape == (2, 1, 28, 28)
+    assert not torch.equal(out[0], out[1])  # same noise, different class -> different image
+
+
+def test_conditional_model_requires_labels():
+    model = build_model("cgan", **TINY_OPTIONS["cgan"]).eval()
+    with pytest.raises(ValueError, match="labels"):
+        model.generate(torch.randn(2, 8))
+    with pytest.raises(ValueError, match="labels"):
+        model.discriminate(images(2))
+
+
+def test_bad_cgan_arch_raises():
+    with pytest.raises(ValueError, match="arch"):
+        build_model("cgan", arch="transformer")
+
+
+def test_spectral_norm_is_applied():
+    model = build_model("dcgan", **TINY_OPTIONS["dcgan"], spectral_norm=True)
+    names = [n for n, _ in model.discriminator.named_parameters()]
+    assert any("parametrizations" in n for n in names)
+    assert not any("parametrizations" in n for n, _ in model.generator.named_parameters())
+
+
+def test_registry_errors_are_clear():
+    assert check_family("dcgan") == "dcgan"
+    with pytest.raises(ValueError, match="Known models"):
+        check_family("stylegan")
+    with pytest.raises(ValueError, match="no option"):
+        make_config("dcgan", g_chanels=8)
+
+
+def test_make_config_turns_lists_into_tuples():
+    cfg = make_config("mlp-gan", g_hidden=[16, 32])
+    assert cfg.g_hidden == (16, 32)
+
+
+# ----------------------------------------------------------------------------- losses
+
+
+def test_non_saturating_losses_at_zero_logits():
+    zero = torch.zeros(8)
+    assert discriminator_loss(zero, zero, "ns").item() == pytest.approx(2 * math.log(2))
+    assert generator_loss(zero, "ns").item() == pytest.approx(math.log(2))
+
+
+def test_hinge_losses():
+    real = torch.tensor([2.0, 0.5])  # relu(1 - r): 0, 0.5
+    fake = torch.tensor([-2.0, 0.0])  # relu(1 + f): 0, 1
+    assert discriminator_loss(real, fake, "hinge").item() == pytest.approx(0.25 + 0.5)
+    assert generator_loss(fake, "hinge").item() == pytest.approx(1.0)
+
+
+def test_unknown_gan_loss_raises():
+    with pytest.raises(ValueError):
+        discriminator_loss(torch.zeros(2), torch.zeros(2), "wgan")
+    with pytest.raises(ValueError):
+        generator_loss(torch.zeros(2), "wgan")
+
+
+def test_vae_loss_terms():
+    x = images(3)
+    logits = torch.randn(3, 1, 28, 28)
+    mu, logvar = torch.zeros(3, 4), torch.zeros(3, 4)
+    total, recon, kl = vae_loss(logits, x, mu, logvar)
+    assert kl.item() == pytest.approx(0.0, abs=1e-6)  # posterior == prior
+    expected = torch.nn.functional.binary_cross_entropy_with_logits(logits, (x + 1) / 2, reduction="sum") / 3
+    assert recon.item() == pytest.approx(expected.item(), rel=1e-5)
+    assert total.item() == pytest.approx(recon.item() + kl.item())
+    _, _, kl2 = vae_loss(logits, x, torch.ones(3, 4), torch.zeros(3, 4))
+    assert kl2.item() == pytest.approx(0.5 * 4)  # 0.5 * sum mu^2 per image

@@ -1,0 +1,263 @@
+"""train(config) -> events: every family, the options, and stopping."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+import torch
+from conftest import TINY_OPTIONS, TINY_STEPS, run_events, tiny_train_config
+
+from aigc_models import training
+from aigc_models.checkpoints import load_checkpoint, read_meta, save_checkpoint
+from aigc_models.models import build_model, make_config
+from aigc_models.training import EMA, CheckpointSaved, Done, Metrics, Samples, Started, Step, train
+
+LOSS_KEYS = {
+    "gan": {"loss_d", "loss_g", "d_real", "d_fake"},
+    "vae": {"elbo", "recon", "kl"},
+    "classifier": {"loss", "accuracy"},
+}
+OBJECTIVE = {"mlp-gan": "gan", "dcgan": "gan", "cgan": "gan", "cgan-mlp": "gan", "vae": "vae", "classifier": "classifier"}
+
+
+def leftovers(out: Path) -> list[str]:
+    """Temporary or backup siblings that a save may leave next to ``out``."""
+    return sorted(p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}."))
+
+
+def check_order(events: list, *, samples: bool) -> None:
+    kinds = [type(e) for e in events]
+    assert kinds[0] is Started
+    assert kinds[-1] is Done
+    assert kinds[-2] is CheckpointSaved
+    steps = [e.step for e in events if isinstance(e, Step)]
+    assert steps == sorted(steps) and steps, "Step events must come in step order"
+    if samples:
+        assert kinds[-3] is Samples  # the final grid, then the save
+        assert Samples in kinds[1 : kinds.index(Step) + 2]  # a first grid right after step 1
+    else:
+        assert Samples not in kinds
+
+
+# ----------------------------------------------------------------------------- every family
+
+
+@pytest.mark.parametrize("name", sorted(OBJECTIVE))
+def test_each_family_trains_and_saves(trained, name):
+    events, out = trained[name]
+    objective = OBJECTIVE[name]
+    check_order(events, samples=objective != "classifier")
+    steps = [e for e in events if isinstance(e, Step)]
+    assert [e.step for e in steps] == list(range(1, TINY_STEPS + 1))  # log_every=1
+    for e in steps:
+        assert set(e.losses) == LOSS_KEYS[objective]
+        assert all(math.isfinite(v) for v in e.losses.values())
+        assert e.total_steps == TINY_STEPS and e.images_per_second > 0 and e.eta >= 0
+    if objective == "gan":
+        assert all(0 <= e.losses["d_real"] <= 1 and 0 <= e.losses["d_fake"] <= 1 for e in steps)
+    for e in events:
+        if isinstance(e, Samples):
+            assert e.images.shape[1:] == (1, 28, 28)
+            assert e.images.min() >= -1 and e.images.max() <= 1
+            assert (e.labels is not None) == name.startswith("cgan")
+    done = events[-1]
+    assert done.reason == "steps" and done.step == TINY_STEPS
+    assert done.checkpoint == events[-2].path == str(out)
+    assert {p.name for p in out.iterdir()} >= {"config.json", "model.safetensors", "README.md"}
+    assert leftovers(out) == []
+    started = events[0]
+    assert started.parameters > 0 and "CPU" in started.device
+    meta = read_meta(out)
+    assert meta["training"]["steps"] == TINY_STEPS
+    assert meta["training"]["images_seen"] == TINY_STEPS * 16
+
+
+def test_training_changes_the_weights(checkpoint_dirs):
+    torch.manual_seed(0)  # train() seeds the same way before building
+    init = build_model("dcgan", make_config("dcgan", **TINY_OPTIONS["dcgan"]))
+    trained = load_checkpoint(checkpoint_dirs["dcgan"])
+    init_g = dict(init.generator.named_parameters())
+    assert any(not torch.equal(p, init_g[n]) for n, p in trained.generator.named_parameters())
+
+
+def test_same_seed_same_run(tmp_path):
+    a = run_events(tiny_train_config("mlp-gan", steps=2))
+    b = run_events(tiny_train_config("mlp-gan", steps=2))
+    la = [e.losses for e in a if isinstance(e, Step)]
+    lb = [e.losses for e in b if isinstance(e, Step)]
+    assert la == lb
+    assert torch.equal(a[-2].images, b[-2].images)  # final sample grid (no out: Samples, Done)
+
+
+# ----------------------------------------------------------------------------- options
+
+
+def test_hinge_loss_is_used(monkeypatch):
+    kinds = []
+    real = training.discriminator_loss
+
+    def spy(real_logits, fake_logits, kind="ns"):
+        kinds.append(kind)
+        return real(real_logits, fake_logits, kind)
+
+    monkeypatch.setattr(training, "discriminator_loss", spy)
+    events = run_events(tiny_train_config("dcgan", steps=2, loss="hinge"))
+    assert kinds == ["hinge", "hinge"]
+    assert all(math.isfinite(v) for e in events if isinstance(e, Step) for v in e.losses.values())
+
+
+def test_unknown_loss_raises():
+    with pytest.raises(ValueError, match="loss"):
+        run_events(tiny_train_config("dcgan", loss="wasserstein"))
+
+
+def test_ema_average():
+    source = torch.nn.Linear(2, 2)
+    ema = EMA(source, 0.75)
+    before = ema.module.weight.clone()
+    with torch.no_grad():
+        source.weight.add_(4.0)
+    ema.update(source)
+    assert torch.allclose(ema.module.weight, 0.75 * before + 0.25 * source.weight)
+    assert not ema.module.weight.requires_grad
+
+
+def test_ema_generator_is_exported(tmp_path):
+    """With a decay of ~1 the saved G stays at its initial weights; D trains as usual."""
+    events = run_events(tiny_train_config("dcgan", tmp_path / "ema", steps=2, ema=0.999999))
+    assert all(math.isfinite(v) for e in events if isinstance(e, Step) for v in e.losses.values())
+    torch.manual_seed(0)
+    init = build_model("dcgan", make_config("dcgan", **TINY_OPTIONS["dcgan"]))
+    saved = load_checkpoint(tmp_path / "ema")
+    init_g = dict(init.generator.named_parameters())
+    for name, p in saved.generator.named_parameters():
+        assert torch.allclose(p, init_g[name], atol=1e-4), name
+    init_d = dict(init.discriminator.named_parameters())
+    assert any(not torch.allclose(p, init_d[n], atol=1e-4) for n, p in saved.discriminator.named_parameters())
+
+
+def test_diffaugment_runs_on_real_and_fake(monkeypatch):
+    policies = []
+    real = training.diff_augment
+
+    def spy(x, policy="translation,cutout", **kwargs):
+        policies.append(policy)
+        return real(x, policy, **kwargs)
+
+    monkeypatch.setattr(training, "diff_augment", spy)
+    events = run_events(tiny_train_config("cgan", steps=2, diffaugment="translation,cutout"))
+    assert policies == ["translation,cutout"] * 6  # D: real + fake, G: fake; per step
+    assert all(math.isfinite(v) for e in events if isinstance(e, Step) for v in e.losses.values())
+
+
+def test_real_augment_runs(monkeypatch):
+    calls = []
+    real = training.classic_augment
+
+    def spy(x, **kwargs):
+        calls.append(tuple(x.shape))
+        return real(x, **kwargs)
+
+    monkeypatch.setattr(training, "classic_augment", spy)
+    events = run_events(tiny_train_config("mlp-gan", steps=2, real_augment=True))
+    assert calls == [(16, 1, 28, 28)] * 2
+    assert all(math.isfinite(v) for e in events if isinstance(e, Step) for v in e.losses.values())
+
+
+def test_fine_tune_from_a_checkpoint(tmp_path, checkpoint_dirs):
+    src = checkpoint_dirs["dcgan"]
+    out = tmp_path / "fine-tuned"
+    cfg = tiny_train_config("dcgan", out, steps=2, init_from=str(src), model_options={}, dataset="fashion-mnist")
+    events = run_events(cfg)
+    assert isinstance(events[-1], Done) and events[-1].checkpoint == str(out)
+    meta = read_meta(out)
+    assert meta["dataset"] == "fashion-mnist"
+    # the checkpoint's architecture, not the defaults (g_channels 64)
+    assert meta["config"]["g_channels"] == TINY_OPTIONS["dcgan"]["g_channels"]
+    before = dict(load_checkpoint(src).generator.named_parameters())
+    after = load_checkpoint(out)
+    diffs = [float((p - before[n]).abs().max().detach()) for n, p in after.generator.named_parameters()]
+    assert max(diffs) > 0  # trained further
+    assert read_meta(src)["dataset"] == "mnist"  # the source is untouched
+
+
+def test_fine_tune_rejects_another_family(checkpoint_dirs):
+    with pytest.raises(ValueError, match="init-from"):
+        run_events(tiny_train_config("mlp-gan", init_from=str(checkpoint_dirs["dcgan"])))
+
+
+def test_evaluators_are_called(tmp_path):
+    calls = []
+
+    def evaluator(model):
+        calls.append(model.training)
+        return {"score": 1.5}
+
+    cfg = tiny_train_config("vae", tmp_path / "vae", steps=2, eval_every=1)
+    events = run_events(cfg, evaluator=evaluator, final_evaluator=lambda m: {"final": 2.0})
+    metrics = [e for e in events if isinstance(e, Metrics)]
+    assert [m.metrics for m in metrics] == [{"score": 1.5}, {"score": 1.5}, {"final": 2.0}]
+    assert calls == [False, False]  # evaluated in eval mode
+    assert read_meta(tmp_path / "vae")["metrics"] == {"final": 2.0}
+
+
+# ----------------------------------------------------------------------------- stopping
+
+
+def test_closing_early_writes_nothing(tmp_path):
+    out = tmp_path / "run"
+    gen = train(tiny_train_config("dcgan", out, steps=50))
+    seen = [next(gen) for _ in range(4)]
+    assert isinstance(seen[0], Started)
+    gen.close()
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == []  # no temporary folder either
+
+
+def test_closing_early_keeps_the_previous_checkpoint(tmp_path, checkpoint_dirs):
+    out = tmp_path / "run"
+    save_checkpoint(load_checkpoint(checkpoint_dirs["dcgan"]), out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    gen = train(tiny_train_config("dcgan", out, steps=50))
+    for _ in range(5):
+        next(gen)
+    gen.close()
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert leftovers(out) == []
+
+
+def test_stop_callable_ends_early_and_saves(tmp_path):
+    out = tmp_path / "stopped"
+    calls = []
+
+    def stop():
+        calls.append(1)
+        return len(calls) > 2  # two steps, then stop
+
+    events = run_events(tiny_train_config("vae", out, steps=50), stop=stop)
+    done = events[-1]
+    assert isinstance(done, Done) and done.reason == "stopped" and done.step == 2
+    assert isinstance(events[-2], CheckpointSaved) and done.checkpoint == str(out)
+    assert (out / "model.safetensors").is_file()
+    assert read_meta(out)["training"]["steps"] == 2
+
+
+def test_time_limit_before_the_first_step_saves_nothing(tmp_path):
+    out = tmp_path / "none"
+    events = run_events(tiny_train_config("dcgan", out, max_seconds=0))
+    assert isinstance(events[-1], Done)
+    assert events[-1].reason == "time" and events[-1].step == 0 and events[-1].checkpoint is None
+    assert not any(isinstance(e, CheckpointSaved) for e in events)
+    assert not out.exists()
+
+
+def test_resolve_device():
+    assert training.resolve_device("cpu") == torch.device("cpu")
+    assert training.resolve_device("auto").type in ("cpu", "cuda")
+    with pytest.raises(ValueError):
+        training.resolve_device("tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="CUDA"):
+            training.resolve_device("cuda")
