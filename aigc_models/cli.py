@@ -191,7 +191,32 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def markdown_table(rows: list[dict[str, Any]]) -> str:
+    """The checkpoint table: evaluator numbers beside the real-data floor, and how each was trained."""
+    def f(value: Any, digits: int = 3) -> str:
+        return f"{value:.{digits}f}" if isinstance(value, (int, float)) and not isinstance(value, bool) else "-"
+
+    lines = ["| checkpoint | family | FD (floor) | class acc. | coverage | KL to uniform | precision / recall "
+             "| test ELBO, nats | test MSE | test acc. | steps | train time | device |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for row in rows:
+        m, t = row["metrics"], row["training"]
+        gen = m.get("prior_samples", m)
+        floor = m.get("real_floor", {})
+        fd = f"{f(gen.get('frechet_distance'), 2)} ({f(floor.get('frechet_distance'), 2)})" if "frechet_distance" in gen else "-"
+        cov = f"{gen['coverage']}/10" if "coverage" in gen else "-"
+        pr = f"{f(gen.get('precision'), 2)} / {f(gen.get('recall'), 2)}" if "precision" in gen else "-"
+        lines.append(
+            f"| `{row['name']}` | {row['family']} | {fd} | {f(gen.get('class_accuracy'))} | {cov} | "
+            f"{f(gen.get('kl_to_uniform'), 4)} | {pr} | {f(m.get('test_elbo'), 1)} | {f(m.get('test_mse'), 4)} | "
+            f"{f(m.get('test_accuracy'), 4)} | {t.get('steps', '-')} | {f(t.get('seconds'), 0)} s | {t.get('device', '-')} |")
+    return "\n".join(lines)
+
+
 def cmd_list(args: argparse.Namespace) -> int:
+    if args.markdown:
+        print(markdown_table(list_checkpoints(args.root)))
+        return 0
     print("models:", ", ".join(REGISTRY))
     print("datasets:", ", ".join(data_mod.DATASETS))
     rows = list_checkpoints(args.root)
@@ -277,6 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     ls = sub.add_parser("list", help="list models, datasets and checkpoints")
     ls.add_argument("--root", default=str(SHIPPED_DIR))
+    ls.add_argument("--markdown", action="store_true", help="print the checkpoint table as Markdown")
     ls.set_defaults(func=cmd_list)
     return p
 

@@ -51,7 +51,7 @@ def device_of(model: nn.Module) -> torch.device:
 # ----------------------------------------------------------------------------- GAN
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def sample(
     model: nn.Module,
     n: int,
