@@ -1,0 +1,69 @@
+"""The AIGC lab in a browser: ``python app.py`` (also the Hugging Face Space entry point).
+
+Builds one Blocks from the tab modules in ``ui/`` and launches it. Offline at
+page load: no analytics, no web fonts, no share link. Honours
+GRADIO_SERVER_NAME / GRADIO_SERVER_PORT; checkpoints are discovered in
+``$AIGC_CHECKPOINT_DIRS`` (default ``checkpoints/``) plus ``runs/``.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported
+
+import gradio as gr  # noqa: E402
+
+from ui import about, augment, cgan, common, gan, interpolate, train, vae  # noqa: E402
+from ui.i18n import I18N, t  # noqa: E402
+
+TABS = [("tab_gan", gan), ("tab_cgan", cgan), ("tab_interp", interpolate), ("tab_vae", vae),
+        ("tab_aug", augment), ("tab_train", train), ("tab_about", about)]
+SYSTEM_FONTS = ["system-ui", "-apple-system", "Segoe UI", "Roboto", "Noto Sans", "PingFang SC",
+                "Microsoft YaHei", "Helvetica", "Arial", "sans-serif"]
+MONO_FONTS = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "Noto Sans Mono", "monospace"]
+THEME = gr.themes.Default(font=SYSTEM_FONTS, font_mono=MONO_FONTS)
+CSS = "#gan-grid img, #cgan-grid img, #train-grid img, .pixelated img { image-rendering: pixelated; }"
+
+
+def refresh_pickers(pickers: list[common.Picker]):
+    """A callable updating every picker's dropdown from the (dataset, current) values it is given."""
+
+    def refresh(*values: str) -> dict | list[dict]:
+        pairs = zip(values[0::2], values[1::2])
+        updates = [p.refresh(d, c) for p, (d, c) in zip(pickers, pairs)]
+        return updates[0] if len(updates) == 1 else updates  # one output takes a bare value
+
+    return refresh
+
+
+def build_app() -> gr.Blocks:
+    """All tabs in one Blocks; each tab refreshes its checkpoint lists when opened
+    (so runs trained in the Train tab appear at once)."""
+    with gr.Blocks(title="AIGC lab", delete_cache=(3600, 3600)) as demo:
+        gr.Markdown(t("header"))
+        for key, module in TABS:
+            with gr.Tab(t(key), id=key, elem_id=key) as tab:
+                pickers = module.build_tab()
+            if pickers:
+                inputs = [c for p in pickers for c in (p.dataset, p.checkpoint)]
+                tab.select(refresh_pickers(pickers), inputs, [p.checkpoint for p in pickers],
+                           api_visibility="private", queue=False)
+    demo.queue(max_size=int(os.environ.get("AIGC_QUEUE_SIZE", "32")), default_concurrency_limit=4)
+    return demo
+
+
+def launch(demo: gr.Blocks, **kwargs) -> None:
+    """Launch with the lab's settings (server name/port from GRADIO_SERVER_NAME/PORT)."""
+    demo.launch(
+        server_name=os.environ.get("GRADIO_SERVER_NAME"),
+        server_port=int(os.environ["GRADIO_SERVER_PORT"]) if os.environ.get("GRADIO_SERVER_PORT") else None,
+        share=False, max_file_size="5mb", i18n=I18N, theme=THEME, css=CSS,
+        footer_links=["api", "settings"], **kwargs,
+    )
+
+
+demo = build_app()
+
+if __name__ == "__main__":
+    launch(demo)

@@ -1,0 +1,271 @@
+"""The app's handlers called as plain functions, on tiny checkpoints (no server, no browser)."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from app_helpers import REPO, app_env, make_tiny_checkpoints
+
+
+@pytest.fixture(scope="session")
+def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.getbasetemp() / "app"
+    base.mkdir(exist_ok=True)
+    return make_tiny_checkpoints(base)
+
+
+@pytest.fixture(autouse=True)
+def env(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in app_env(root).items():
+        monkeypatch.setenv(key, value)
+
+
+@pytest.fixture
+def ck(root: Path):
+    return lambda name: str(root / "checkpoints" / name)
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def drawing(background: int = 255, ink: int = 0) -> np.ndarray:
+    """A 280 x 280 RGBA 'sketch' of a vertical stroke, off-centre."""
+    canvas = np.full((280, 280, 4), 255, np.uint8)
+    canvas[..., :3] = background
+    canvas[40:160, 30:60, :3] = ink
+    return canvas
+
+
+# ----------------------------------------------------------------------------- common
+
+
+def test_discovery_lists_tiny_checkpoints_by_family_and_dataset(ck):
+    from ui import common
+
+    gans = [path for _, path in common.checkpoint_choices("mnist", common.GAN_FAMILIES)]
+    assert gans == [ck("mnist-dcgan"), ck("mnist-mlp-gan")]
+    assert common.checkpoint_choices("fashion-mnist", common.GAN_FAMILIES) == []
+    assert common.classifier_path("mnist") == ck("mnist-classifier")
+
+
+def test_sketch_becomes_white_on_black_and_centred():
+    from ui.common import to_model_input
+
+    x = to_model_input({"composite": drawing()})
+    assert x.shape == (1, 1, 28, 28) and x.min() >= -1 and x.max() <= 1
+    assert x[0, 0, 0, 0] == -1  # background black
+    ys, xs = torch.nonzero(x[0, 0] > 0, as_tuple=True)
+    assert 10 <= ys.float().mean() <= 17 and 10 <= xs.float().mean() <= 17  # centred
+    inverted = to_model_input(drawing(background=0, ink=255))  # already white on black
+    assert torch.allclose(x, inverted, atol=0.05)
+    transparent = np.zeros((100, 100, 4), np.uint8)
+    transparent[20:80, 45:55] = (0, 0, 0, 255)  # black ink on a transparent layer
+    assert to_model_input(transparent)[0, 0, 14, 14] > 0.5
+    with pytest.raises(gr.Error, match="empty"):
+        to_model_input(np.full((50, 50, 3), 255, np.uint8))
+    with pytest.raises(gr.Error, match="No image"):
+        to_model_input(None)
+
+
+# ----------------------------------------------------------------------------- GAN tab
+
+
+def test_gan_grid_is_png_sized_and_seeded(ck):
+    from ui.gan import sample_gan
+
+    a, path = sample_gan(ck("mnist-dcgan"), 16, 7, 0, False)
+    b, _ = sample_gan(ck("mnist-dcgan"), 16, 7, 0, False)
+    c, _ = sample_gan(ck("mnist-dcgan"), 16, 8, 0, False)
+    assert a.mode == "L" and a.size[0] == a.size[1] and a.size[0] % (4 * 30 + 2) == 0
+    assert png_bytes(a) == png_bytes(b) != png_bytes(c)
+    assert Path(path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    captioned, _ = sample_gan(ck("mnist-mlp-gan"), 5, 1, 1.5, True)
+    assert captioned.mode == "RGB"
+
+
+@pytest.mark.parametrize("args, message", [
+    ((None, 4, 0, 0, False), "Pick a"),
+    (("mnist-dcgan", 0, 0, 0, False), "between 1 and 256"),
+    (("mnist-dcgan", 4, -1, 0, False), "Seed"),
+    (("mnist-dcgan", 4, 1.5, 0, False), "whole number"),
+    (("mnist-dcgan", 4, 0, 9, False), "Truncation"),
+    (("mnist-vae", 4, 0, 0, False), "needs"),
+    (("/etc", 4, 0, 0, False), "not one of this app's checkpoints"),
+])
+def test_gan_bad_inputs_say_what_is_wrong(ck, args, message):
+    from ui.gan import sample_gan
+
+    path = ck(args[0]) if args[0] and not args[0].startswith("/") else args[0]
+    with pytest.raises(gr.Error, match=message):
+        sample_gan(path, *args[1:])
+
+
+# ----------------------------------------------------------------------------- cGAN tab
+
+
+def test_cgan_one_class_rows_and_morph(ck):
+    from ui.cgan import morph_classes, sample_classes
+
+    one, _ = sample_classes(ck("mnist-cgan"), "7", "one", 9, 0)
+    rows, _ = sample_classes(ck("mnist-cgan"), "7", "all", 3, 0)
+    assert one.size[0] == one.size[1]
+    assert rows.size[1] > rows.size[0]  # 10 rows of 3
+    strip, gif = morph_classes(ck("mnist-cgan"), "1", "7", 6, 0)
+    assert strip.size[0] > 5 * strip.size[1]
+    assert Path(gif).read_bytes()[:6] == b"GIF89a"
+    with pytest.raises(gr.Error, match="Unknown class"):
+        sample_classes(ck("mnist-cgan"), "Sneaker", "one", 2, 0)
+
+
+# ----------------------------------------------------------------------------- interpolation tab
+
+
+@pytest.mark.parametrize("name", ["mnist-mlp-gan", "mnist-cgan", "mnist-vae"])
+def test_interpolation_lerp_and_slerp(ck, name):
+    from ui.interpolate import interpolate_seeds
+
+    lerp, slerp, gif = interpolate_seeds(ck(name), 1, 2, 8, "3")
+    assert lerp.size == slerp.size and lerp.size[0] > 7 * lerp.size[1]
+    assert png_bytes(lerp) != png_bytes(slerp)
+    assert Image.open(gif).n_frames > 8  # bounces back
+
+
+def test_vae_interpolation_between_a_drawing_and_a_test_image(ck):
+    from ui.interpolate import interpolate_real
+
+    lerp, slerp, gif = interpolate_real(ck("mnist-vae"), drawing(), 0, None, 3, 5)
+    assert lerp.size == slerp.size
+    with pytest.raises(gr.Error, match="Test image number"):
+        interpolate_real(ck("mnist-vae"), None, 10**6, None, 0, 5)
+
+
+# ----------------------------------------------------------------------------- VAE tab
+
+
+@pytest.mark.parametrize("name", ["mnist-vae", "mnist-vae4"])
+def test_vae_reconstruction_error_and_latent_map(ck, name):
+    from ui.vae import prior_samples, reconstruct
+
+    seen, recon, err, latent_map, summary = reconstruct(ck(name), {"composite": drawing()}, None, 0)
+    assert seen.size == recon.size == err.size == (224, 224)
+    assert latent_map is not None and latent_map.size[0] > 400
+    assert "squared error" in summary
+    from_test = reconstruct(ck(name), None, None, 5)[0]
+    uploaded = reconstruct(ck(name), None, drawing(), 5)[0]
+    assert png_bytes(uploaded) == png_bytes(seen)
+    assert png_bytes(from_test) != png_bytes(seen)
+    assert prior_samples(ck(name), 9, 0).size[0] > 0
+
+
+def test_vae_gallery_selection_uses_the_test_image():
+    from ui.vae import gallery_for
+
+    images, message = gallery_for("mnist")
+    assert len(images) == 24 and message == ""
+
+
+# ----------------------------------------------------------------------------- augmentation tab
+
+
+def test_augmentation_preview_is_seeded_and_changes_images():
+    from ui.augment import preview_augment
+
+    a = preview_augment("mnist", 8, 1.0, 3)
+    b = preview_augment("mnist", 8, 1.0, 3)
+    assert [png_bytes(x) for x in a[:3]] == [png_bytes(x) for x in b[:3]]
+    assert png_bytes(a[0]) != png_bytes(a[1]) and png_bytes(a[0]) != png_bytes(a[2])
+    none = preview_augment("mnist", 8, 0.0, 3)
+    assert png_bytes(none[0]) == png_bytes(none[1]) == png_bytes(none[2])
+
+
+def test_missing_dataset_is_one_sentence_and_the_rest_works(ck, monkeypatch):
+    from aigc_models import data as data_mod
+    from ui import augment, common, gan, vae
+
+    def unavailable(*args, **kwargs):
+        raise data_mod.DatasetUnavailableError("offline")
+
+    monkeypatch.setattr(data_mod, "load_split", unavailable)
+    originals, classic, diff, note = augment.preview_augment("mnist", 4, 1.0, 0)
+    assert originals is None and "not available" in note and note.count(". ") <= 1
+    images, message = vae.gallery_for("mnist")
+    assert images == [] and "not available" in message
+    vae._test_encodings.cache_clear()
+    seen, recon, err, latent_map, summary = vae.reconstruct(ck("mnist-vae"), {"composite": drawing()}, None, 0)
+    assert latent_map is None and "not available" in summary
+    assert gan.sample_gan(ck("mnist-dcgan"), 4, 0, 0, False)[0] is not None
+    with pytest.raises(gr.Error, match="not available"):
+        common.test_image("mnist", 0)
+
+
+# ----------------------------------------------------------------------------- train tab
+
+
+def test_training_streams_stops_saves_and_is_selectable(root):
+    from ui import common, train
+
+    run = train.train_model("mlp-gan", "mnist", 100_000, 16, 2e-4, 2e-4, 1e-3, 0.5, 0.999, "ns", True, 0.9, 0, "handler-run")
+    updates = []
+    for out in run:
+        updates.append(out)
+        if len(updates) == 4:
+            assert "Stopping" in train.stop_training(None)
+    status, losses, scores, grid, hist, warning, saved = updates[-1]
+    assert len(updates) >= 4 and "stopped" in status
+    assert set(losses.series) == {"loss_d", "loss_g"} and set(scores.series) == {"d_real", "d_fake"}
+    assert grid is not None and grid.size[0] > 200
+    assert saved == str(root / "runs" / "handler-run") and Path(saved, "README.md").exists()
+    assert saved in [p for _, p in common.checkpoint_choices("mnist", common.GAN_FAMILIES)]
+    assert train.stop_training(None) == "Nothing to stop."
+
+
+def test_training_form_is_checked(root):
+    from ui import train
+
+    args = ["mlp-gan", "mnist", 10, 16, 2e-4, 2e-4, 1e-3, 0.5, 0.999, "ns", False, 0.0, 0]
+    with pytest.raises(gr.Error, match="Run name"):
+        next(train.train_model(*args, "../escape"))
+    with pytest.raises(gr.Error, match="Batch size"):
+        next(train.train_model(*args[:3], 0, *args[4:], ""))
+    with pytest.raises(gr.Error, match="beta1"):
+        next(train.train_model(*args[:7], 1.5, *args[8:], ""))
+    with pytest.raises(gr.Error, match="HF_TOKEN"):
+        train.push_to_hub(str(root), "me/model")
+
+
+def test_collapse_warning_in_plain_words():
+    from ui.train import collapse_warning, histogram_image
+
+    names = tuple(str(d) for d in range(10))
+    assert "mode collapse" in collapse_warning([0.7, 0.3] + [0.0] * 8, names, 100)
+    assert "no sign" in collapse_warning([0.1] * 10, names, 100)
+    assert histogram_image([0.1] * 10, names).size == (520, 220)
+
+
+# ----------------------------------------------------------------------------- boundaries
+
+
+def test_the_package_never_imports_gradio():
+    code = ("import sys, aigc_models.training, aigc_models.sampling, aigc_models.metrics, aigc_models.cli;"
+            "sys.exit('gradio' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code], cwd=REPO).returncode == 0
+
+
+def test_app_module_sets_offline_launch_options():
+    text = (REPO / "app.py").read_text()
+    assert text.index("GRADIO_ANALYTICS_ENABLED") < text.index("import gradio")
+    assert "share=False" in text and "max_file_size" in text and "delete_cache" in text
+    assert "GoogleFont" not in text

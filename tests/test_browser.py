@@ -1,0 +1,156 @@
+"""The app in headless Chromium: every tab's main control gives a result image,
+training streams and stops, the interface follows the browser language, no
+request leaves 127.0.0.1, and a screenshot of each tab lands in docs/screenshots/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from app_helpers import REPO, make_tiny_checkpoints, shared_server
+
+CHROMIUM = Path("/usr/bin/chromium")
+if not CHROMIUM.exists():
+    pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium) so the browser test cannot run",
+                allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (python) is not installed")
+
+SHOTS = REPO / "docs" / "screenshots"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+TIMEOUT = 60_000
+
+
+@pytest.fixture(scope="session")
+def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.getbasetemp() / "app"
+    base.mkdir(exist_ok=True)
+    return make_tiny_checkpoints(base)
+
+
+@pytest.fixture(scope="module")
+def server(root: Path):
+    return shared_server(root)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def outside_requests():
+    return []
+
+
+def open_page(browser, server, outside: list[str], locale: str = "en-US"):
+    context = browser.new_context(locale=locale, viewport={"width": 1400, "height": 1000})
+
+    def record(request) -> None:
+        url = urlparse(request.url)
+        if url.scheme in ("data", "blob"):
+            return
+        if url.hostname != "127.0.0.1":
+            outside.append(request.url)
+
+    context.on("request", record)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    page.goto(server.url, wait_until="networkidle")
+    return page
+
+
+def open_tab(page, name: str) -> None:
+    page.get_by_role("tab", name=name).click()
+    page.wait_for_timeout(300)
+
+
+def click_visible(page, text: str) -> None:
+    page.get_by_role("button", name=text, exact=True).filter(visible=True).first.click()
+
+
+def wait_image(page, elem_id: str, previous: str | None = None) -> str:
+    """Wait for an image in ``#elem_id`` (different from ``previous``) and return its src."""
+    img = page.locator(f"#{elem_id} img").first
+    img.wait_for(state="visible")
+    if previous is not None:
+        page.wait_for_function(
+            "([sel, prev]) => { const i = document.querySelector(sel); return i && i.src && i.src !== prev; }",
+            arg=[f"#{elem_id} img", previous], timeout=TIMEOUT)
+    return img.get_attribute("src")
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def test_every_tab_works_offline_in_a_browser(browser, server, outside_requests):
+    page = open_page(browser, server, outside_requests)
+
+    open_tab(page, "GAN sampling")
+    click_visible(page, "Generate")
+    wait_image(page, "gan-grid")
+    shot(page, "gan")
+
+    open_tab(page, "Conditional GAN")
+    click_visible(page, "Generate")
+    wait_image(page, "cgan-grid")
+    shot(page, "cgan")
+
+    open_tab(page, "Latent interpolation")
+    click_visible(page, "Interpolate")
+    wait_image(page, "interp-lerp")
+    wait_image(page, "interp-slerp")
+    shot(page, "interpolation")
+
+    open_tab(page, "VAE reconstruction")
+    page.locator("#vae-gallery button").nth(3).click()  # a test image
+    first = wait_image(page, "vae-recon")
+    canvas = page.locator("#vae-sketch canvas").last
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.2)
+    page.mouse.down()
+    for i in range(1, 11):  # a vertical stroke: a '1'
+        page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * (0.2 + 0.06 * i))
+    page.mouse.up()
+    click_visible(page, "Reconstruct")
+    wait_image(page, "vae-recon", previous=first)
+    shot(page, "vae")
+
+    open_tab(page, "Augmentation")
+    click_visible(page, "Show")
+    wait_image(page, "aug-classic")
+    wait_image(page, "aug-diff")
+    shot(page, "augmentation")
+
+    open_tab(page, "Train")
+    page.locator("#train-start").click()
+    grid = wait_image(page, "train-grid")
+    page.locator("#train-loss canvas, #train-loss svg").first.wait_for(state="visible")
+    changed = wait_image(page, "train-grid", previous=grid)
+    assert changed != grid
+    shot(page, "train")
+    page.locator("#train-stop").click()
+    page.wait_for_function("() => document.querySelector('#train-status').innerText.includes('stopped')",
+                           timeout=20_000)
+
+    open_tab(page, "About")
+    page.get_by_text("What the source documents got wrong").wait_for()
+    shot(page, "about")
+
+    assert outside_requests == []
+
+
+def test_the_interface_follows_the_browser_language(browser, server, outside_requests):
+    page = open_page(browser, server, outside_requests, locale="zh-CN")
+    page.get_by_role("tab", name="GAN 采样").wait_for()
+    click_visible(page, "生成")
+    wait_image(page, "gan-grid")
+    shot(page, "zh-CN")
+    assert outside_requests == []

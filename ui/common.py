@@ -1,0 +1,388 @@
+"""What every tab shares: checkpoint discovery, a model cache, input checks,
+image helpers (grids, captions, sketches -> MNIST-style input) and the
+checkpoint picker widgets.
+
+Plain functions first (testable without a browser), gradio widgets last.
+Every user mistake raises ``gr.Error`` with one clear sentence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tempfile
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+import numpy as np
+import torch
+from PIL import Image, ImageDraw, ImageFont
+
+from aigc_models import data as data_mod
+from aigc_models import sampling
+from aigc_models.checkpoints import CheckpointError, list_checkpoints, load_checkpoint, read_meta
+
+# ----------------------------------------------------------------------------- places
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+FAMILY_LABELS: dict[str, str] = {
+    "mlp-gan": "MLP GAN", "dcgan": "DCGAN", "cgan": "cGAN", "vae": "VAE", "classifier": "classifier",
+}
+GAN_FAMILIES = ("mlp-gan", "dcgan")
+DATASET_CHOICES: list[tuple[str, str]] = [("MNIST", "mnist"), ("Fashion-MNIST", "fashion-mnist")]
+MAX_IMAGES = 256
+
+
+def runs_dir() -> Path:
+    """Where models trained in the app are saved: ``$AIGC_RUNS_DIR`` or ``<repo>/runs``."""
+    return Path(os.environ.get("AIGC_RUNS_DIR") or REPO_ROOT / "runs")
+
+
+def checkpoint_dirs() -> list[Path]:
+    """Folders searched for checkpoints: ``$AIGC_CHECKPOINT_DIRS`` (os.pathsep-separated,
+    default ``<repo>/checkpoints``) followed by the runs folder."""
+    env = os.environ.get("AIGC_CHECKPOINT_DIRS")
+    dirs = [Path(p) for p in env.split(os.pathsep) if p] if env else [REPO_ROOT / "checkpoints"]
+    dirs.append(runs_dir())
+    unique: list[Path] = []
+    for d in dirs:
+        if d.resolve() not in [u.resolve() for u in unique]:
+            unique.append(d)
+    return unique
+
+
+# ----------------------------------------------------------------------------- discovery
+
+
+def discover(families: tuple[str, ...], dataset: str | None = None) -> list[dict[str, Any]]:
+    """Checkpoints of ``families`` (and ``dataset``) in every checkpoint folder, shipped ones first."""
+    found = []
+    for root in checkpoint_dirs():
+        is_run = root.resolve() == runs_dir().resolve()
+        for info in list_checkpoints(root):
+            if info["family"] in families and (dataset is None or info["dataset"] == dataset):
+                found.append({**info, "run": is_run})
+    return found
+
+
+def checkpoint_label(info: dict[str, Any]) -> str:
+    """Dropdown label: 'DCGAN: mnist-dcgan' or 'DCGAN (trained here): my-run'."""
+    where = " (trained here)" if info["run"] else ""
+    return f"{FAMILY_LABELS.get(info['family'], info['family'])}{where}: {info['name']}"
+
+
+def checkpoint_choices(dataset: str, families: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(label, path) pairs for a dropdown."""
+    return [(checkpoint_label(i), i["path"]) for i in discover(families, dataset)]
+
+
+def family_of(path: str | None) -> str | None:
+    """The family recorded in a checkpoint's config.json, or None when unreadable."""
+    if not path:
+        return None
+    try:
+        return read_meta(path)["family"]
+    except (CheckpointError, OSError, ValueError, KeyError):
+        return None
+
+
+def classifier_path(dataset: str) -> str | None:
+    """The evaluator's classifier for ``dataset`` (``<dataset>-classifier`` preferred), or None."""
+    found = discover(("classifier",), dataset)
+    found.sort(key=lambda i: i["name"] != f"{dataset}-classifier")
+    return found[0]["path"] if found else None
+
+
+# ----------------------------------------------------------------------------- model cache
+
+
+def _weights_stamp(path: str) -> float:
+    weights = Path(path) / "model.safetensors"
+    return weights.stat().st_mtime if weights.exists() else 0.0
+
+
+@lru_cache(maxsize=16)
+def _load_cached(path: str, stamp: float) -> torch.nn.Module:
+    return load_checkpoint(path, device="cpu")
+
+
+def load_model(path: str | None, families: tuple[str, ...]) -> torch.nn.Module:
+    """The model at ``path`` (cached; reloaded when its weights change), checked to be one of ``families``."""
+    if not path:
+        wanted = " or ".join(FAMILY_LABELS[f] for f in families)
+        raise gr.Error(f"Pick a {wanted} checkpoint first (none is selected or none exists for this dataset).")
+    known = {str(Path(i["path"]).resolve()) for i in discover(tuple(FAMILY_LABELS))}
+    if str(Path(path).resolve()) not in known:
+        raise gr.Error(f"{path} is not one of this app's checkpoints; pick one from the list.")
+    try:
+        model = _load_cached(str(path), _weights_stamp(str(path)))
+    except (CheckpointError, OSError, ValueError) as err:
+        raise gr.Error(f"Could not load the checkpoint {path}: {err}") from err
+    if model.family not in families:
+        raise gr.Error(f"{path} holds a {model.family} model; this needs {' or '.join(families)}.")
+    return model
+
+
+@lru_cache(maxsize=2)
+def evaluator_for(path: str, dataset: str) -> Any:
+    """A cached ``metrics.Evaluator`` built on the classifier at ``path``."""
+    from aigc_models.metrics import Evaluator
+
+    return Evaluator(load_checkpoint(path, device="cpu"), dataset)
+
+
+# ----------------------------------------------------------------------------- input checks
+
+
+def check_int(value: float | int | None, name: str, lo: int, hi: int) -> int:
+    """``value`` as an int in [lo, hi], else a ``gr.Error`` naming the field."""
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        raise gr.Error(f"{name} is empty: enter a whole number from {lo} to {hi}.")
+    if float(value) != int(value):
+        raise gr.Error(f"{name} must be a whole number, got {value}.")
+    if not lo <= int(value) <= hi:
+        raise gr.Error(f"{name} must be between {lo} and {hi}, got {int(value)}.")
+    return int(value)
+
+
+def check_float(value: float | int | None, name: str, lo: float, hi: float) -> float:
+    """``value`` as a float in [lo, hi], else a ``gr.Error``."""
+    if value is None or not np.isfinite(float(value)):
+        raise gr.Error(f"{name} is empty: enter a number from {lo:g} to {hi:g}.")
+    if not lo <= float(value) <= hi:
+        raise gr.Error(f"{name} must be between {lo:g} and {hi:g}, got {float(value):g}.")
+    return float(value)
+
+
+def check_dataset(dataset: str | None) -> str:
+    """Canonical dataset name or ``gr.Error``."""
+    try:
+        return data_mod.check_dataset_name(dataset or "")
+    except ValueError as err:
+        raise gr.Error(str(err)) from err
+
+
+def class_index(dataset: str, name: str | int | None) -> int:
+    """A class name (or index) of ``dataset`` -> its index, else ``gr.Error``."""
+    names = data_mod.class_names(dataset)
+    if isinstance(name, int) and 0 <= name < len(names):
+        return name
+    if name in names:
+        return names.index(name)
+    raise gr.Error(f"Unknown class {name!r} for {dataset}; choose one of: {', '.join(names)}.")
+
+
+def random_seed() -> int:
+    """A fresh seed in 0..2**31-1 (for 'random' buttons)."""
+    return int(np.random.default_rng().integers(0, 2**31 - 1))
+
+
+# ----------------------------------------------------------------------------- images out
+
+
+def auto_scale(width: int, target: int = 560) -> int:
+    """Integer nearest-neighbour factor that brings ``width`` pixels near ``target`` (2..12)."""
+    return int(max(2, min(12, round(target / max(width, 1)))))
+
+
+def to_grid(images: torch.Tensor, *, nrow: int | None = None, target: int = 560) -> Image.Image:
+    """A crisp greyscale PNG-ready grid of ``(B, 1, 28, 28)`` images in [-1, 1]."""
+    import math
+
+    nrow = nrow or max(1, math.ceil(math.sqrt(len(images))))
+    raw_width = nrow * 30 + 2
+    return sampling.grid(images, nrow=nrow, scale=auto_scale(raw_width, target))
+
+
+def captioned_grid(images: torch.Tensor, captions: list[str], *, nrow: int | None = None, scale: int = 4) -> Image.Image:
+    """A grid with a line of text under each tile (e.g. D's score); RGB."""
+    import math
+
+    nrow = nrow or max(1, math.ceil(math.sqrt(len(images))))
+    tile, text_h, pad = 28 * scale, 14, 4
+    rows = math.ceil(len(images) / nrow)
+    out = Image.new("RGB", (nrow * (tile + pad) + pad, rows * (tile + text_h + pad) + pad), "black")
+    draw = ImageDraw.Draw(out)
+    font = ImageFont.load_default()
+    for i, (img, cap) in enumerate(zip(images, captions)):
+        r, c = divmod(i, nrow)
+        x, y = pad + c * (tile + pad), pad + r * (tile + text_h + pad)
+        out.paste(sampling.grid(img[None], nrow=1, padding=0, scale=scale).convert("RGB"), (x, y))
+        draw.text((x + 2, y + tile + 1), cap, fill=(255, 220, 90), font=font)
+    return out
+
+
+_DOWNLOADS = Path(tempfile.gettempdir()) / "aigc_lab_downloads"
+
+
+def save_download(content: Image.Image | bytes, stem: str, suffix: str) -> str:
+    """Write a PNG (from a PIL image) or raw bytes to a content-addressed temp file; return its path."""
+    if isinstance(content, Image.Image):
+        buf = io.BytesIO()
+        content.save(buf, format="PNG")
+        content = buf.getvalue()
+    _DOWNLOADS.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha1(content).hexdigest()[:12]
+    path = _DOWNLOADS / f"{stem}-{digest}{suffix}"
+    if not path.exists():
+        path.write_bytes(content)
+    return str(path)
+
+
+# ----------------------------------------------------------------------------- images in
+
+
+def editor_to_array(value: Any) -> np.ndarray | None:
+    """An ImageEditor dict, a numpy array, a PIL image or a file path -> RGBA uint8 array (or None)."""
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        value = value.get("composite")
+        if value is None:
+            return None
+    if isinstance(value, (str, Path)):
+        value = Image.open(value)
+    if isinstance(value, Image.Image):
+        return np.asarray(value.convert("RGBA"))
+    arr = np.asarray(value)
+    if arr.ndim == 2:
+        arr = np.stack([arr] * 3 + [np.full_like(arr, 255)], axis=-1)
+    elif arr.shape[-1] == 3:
+        arr = np.concatenate([arr, np.full(arr.shape[:2] + (1,), 255, arr.dtype)], axis=-1)
+    return arr.astype(np.uint8)
+
+
+def has_ink(value: Any) -> bool:
+    """Whether a drawn/uploaded picture has any visible content (False for None or a blank canvas)."""
+    try:
+        to_model_input(value)
+    except gr.Error:
+        return False
+    return True
+
+
+def pick_input(dataset: str, drawing: Any, test_index: float | int | None) -> torch.Tensor:
+    """The drawing/upload when it has content, else test image ``test_index``: ``(1, 1, 28, 28)``."""
+    if has_ink(drawing):
+        return to_model_input(drawing)
+    if test_index is None:
+        raise gr.Error("No input: draw or upload a picture, or pick a test image.")
+    return test_image(dataset, test_index)
+
+
+def to_model_input(value: Any) -> torch.Tensor:
+    """Any drawn or uploaded picture -> ``(1, 1, 28, 28)`` in [-1, 1], MNIST convention.
+
+    Transparent pixels count as background; a light background is inverted so
+    ink is white on black; the ink's bounding box is scaled to fit 20 x 20 and
+    its centre of mass placed at the centre of the 28 x 28 frame (as MNIST was made).
+    Raises ``gr.Error`` for an empty canvas.
+    """
+    arr = editor_to_array(value)
+    if arr is None:
+        raise gr.Error("No image: draw something or upload a picture first.")
+    rgb = arr[..., :3].astype(np.float32)
+    alpha = arr[..., 3:4].astype(np.float32) / 255.0
+    grey = (rgb.mean(-1, keepdims=True) * alpha + 255.0 * (1 - alpha))[..., 0]  # transparent -> white
+    if alpha.min() == 1.0:  # opaque picture: decide its background from the border
+        border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+        if np.median(border) < 128:
+            grey = 255.0 - grey  # already light ink on dark: make it dark ink on light
+    ink = 255.0 - grey  # white ink on black
+    mask = ink > 40
+    if not mask.any():
+        raise gr.Error("The picture is empty: draw a digit or an object (or upload an image with visible content).")
+    ys, xs = np.nonzero(mask)
+    crop = ink[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    h, w = crop.shape
+    factor = 20.0 / max(h, w)
+    small = Image.fromarray(crop.clip(0, 255).astype(np.uint8)).resize(
+        (max(1, round(w * factor)), max(1, round(h * factor))), Image.LANCZOS
+    )
+    s = np.asarray(small, np.float32)
+    total = s.sum()
+    cy = (s.sum(1) * np.arange(s.shape[0])).sum() / total
+    cx = (s.sum(0) * np.arange(s.shape[1])).sum() / total
+    canvas = np.zeros((28, 28), np.float32)
+    top = int(np.clip(round(14 - cy), 0, 28 - s.shape[0]))
+    left = int(np.clip(round(14 - cx), 0, 28 - s.shape[1]))
+    canvas[top : top + s.shape[0], left : left + s.shape[1]] = s
+    return torch.from_numpy(canvas / 127.5 - 1.0)[None, None]
+
+
+def test_images(dataset: str, *, n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """``n`` test-split images ``(n, 1, 28, 28)`` in [-1, 1] and labels; raises ``gr.Error``
+    with one sentence when the dataset is not available here."""
+    split = load_test_split(dataset)
+    idx = torch.randperm(len(split), generator=torch.Generator().manual_seed(seed))[:n]
+    return data_mod.to_signed(split.images[idx]), split.labels[idx]
+
+
+def load_test_split(dataset: str) -> data_mod.Split:
+    """The test split, or ``gr.Error`` saying in one sentence that it is unavailable."""
+    try:
+        return data_mod.load_split(check_dataset(dataset), train=False)
+    except data_mod.DatasetUnavailableError as err:
+        raise gr.Error(dataset_unavailable(dataset)) from err
+
+
+def dataset_unavailable(dataset: str) -> str:
+    """The one sentence shown wherever real images are needed but the dataset is missing."""
+    return (f"The {dataset} images are not available on this machine (offline, no archives under "
+            f"{data_mod.data_root()}), so this part is off; sampling and the other tabs still work.")
+
+
+def test_gallery(dataset: str, n: int = 24) -> list[tuple[Image.Image, str]]:
+    """(image, caption) pairs of the first ``n`` test images (fixed, for a picker gallery)."""
+    split = load_test_split(dataset)
+    names = data_mod.class_names(dataset)
+    return [(sampling.grid(data_mod.to_signed(split.images[i : i + 1]), nrow=1, padding=0, scale=3),
+             f"#{i} {names[int(split.labels[i])]}") for i in range(n)]
+
+
+def test_image(dataset: str, index: float | int | None) -> torch.Tensor:
+    """Test image number ``index`` as ``(1, 1, 28, 28)`` in [-1, 1]."""
+    split = load_test_split(dataset)
+    i = check_int(index, "Test image number", 0, len(split) - 1)
+    return data_mod.to_signed(split.images[i : i + 1])
+
+
+# ----------------------------------------------------------------------------- widgets
+
+
+@dataclass
+class Picker:
+    """A dataset radio and the checkpoint dropdown it filters."""
+
+    dataset: gr.Radio
+    checkpoint: gr.Dropdown
+    families: tuple[str, ...]
+
+    def refresh(self, dataset: str, current: str | None) -> dict[str, Any]:
+        """Dropdown update listing this dataset's checkpoints, keeping ``current`` if still there."""
+        return refresh_choices(dataset, current, self.families)
+
+
+def refresh_choices(dataset: str, current: str | None, families: tuple[str, ...]) -> dict[str, Any]:
+    """``gr.update`` of a checkpoint dropdown: fresh choices, the current value kept when possible."""
+    choices = checkpoint_choices(dataset or "mnist", families)
+    paths = [p for _, p in choices]
+    value = current if current in paths else (paths[0] if paths else None)
+    return gr.update(choices=choices, value=value)
+
+
+def picker(families: tuple[str, ...], *, label_key: str = "checkpoint") -> Picker:
+    """Build a dataset radio + checkpoint dropdown; the dropdown follows the dataset."""
+    from ui.i18n import t
+
+    dataset = gr.Radio(DATASET_CHOICES, value="mnist", label=t("dataset"))
+    choices = checkpoint_choices("mnist", families)
+    checkpoint = gr.Dropdown(choices, value=choices[0][1] if choices else None, label=t(label_key),
+                             allow_custom_value=True)  # runs appear after start-up; load_model checks
+    p = Picker(dataset, checkpoint, families)
+    dataset.change(p.refresh, [dataset, checkpoint], checkpoint, api_visibility="private", queue=False)
+    return p

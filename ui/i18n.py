@@ -1,0 +1,175 @@
+"""Interface strings in English and Simplified Chinese (``gr.I18n``; the browser's
+language picks one). Only static text is translated; messages from handlers
+(warnings, errors, status lines) are English."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+EN: dict[str, str] = {
+    "title": "AIGC lab: GANs, cGANs and VAEs on MNIST",
+    "header": "# AIGC lab\nSample from GANs, steer a conditional GAN, walk latent spaces, reconstruct drawings with a VAE, "
+              "see what augmentation does, and train a model live. Everything runs on this machine, offline.",
+    "tab_gan": "GAN sampling", "tab_cgan": "Conditional GAN", "tab_interp": "Latent interpolation",
+    "tab_vae": "VAE reconstruction", "tab_aug": "Augmentation", "tab_train": "Train", "tab_about": "About",
+    "dataset": "Dataset", "checkpoint": "Checkpoint", "vae_checkpoint": "VAE checkpoint",
+    "n_images": "Number of images", "seed": "Seed", "random_seed": "Random seed", "random_seeds": "Random seeds",
+    "truncation": "Truncation (0 = off; smaller = safer, less varied)",
+    "show_d": "Show what the discriminator thinks (D's probability that each sample is real)",
+    "generate": "Generate", "samples": "Samples", "download_png": "Download PNG", "download_gif": "Download GIF",
+    "gan_intro": "### Sample a GAN\nPick a checkpoint (MLP GAN, DCGAN, or a run you trained in the Train tab). "
+                 "The same seed always gives the same images.",
+    "d_note": "D's score is its belief that an image is real. A well-trained GAN leaves D unsure (around 0.5): "
+              "it can no longer tell real from generated.",
+    "cgan_intro": "### Conditional GAN\nAsk for a class by name, see a row per class, or morph one class into another "
+                  "while the noise stays fixed (the class embedding is interpolated).",
+    "by_class": "By class", "class": "Class", "one_class": "One class", "row_per_class": "A row per class",
+    "layout": "Layout", "per_class": "Images per class", "morph": "Class morph", "from_class": "From",
+    "to_class": "To", "steps": "Steps", "morph_button": "Morph",
+    "interp_intro": "### Latent interpolation\nWalk from one seed's latent to another's. **lerp** goes in a straight "
+                    "line; **slerp** follows the sphere where Gaussian latents live.",
+    "seed_a": "Seed A", "seed_b": "Seed B", "interpolate": "Interpolate",
+    "slerp_note": "A straight line between two Gaussian draws passes through latents of unusually small norm, "
+                  "which the generator rarely saw in training; slerp keeps the norm typical.",
+    "vae_real_title": "Between two real images (VAE)",
+    "vae_real_intro": "Each end is your drawing; leave a canvas empty to use that test image number.",
+    "image_a": "Image A (draw)", "image_b": "Image B (draw)",
+    "test_index_a": "…or test image number A", "test_index_b": "…or test image number B",
+    "vae_intro": "### VAE reconstruction\nDraw (white background is fine: the app inverts and centres it like MNIST), "
+                 "upload, or click a test image. The VAE encodes it, decodes it back, and shows where it lands.",
+    "draw": "Draw (white on black or black on white)", "upload": "…or upload", "test_images": "Test images (click one)", "test_index": "Test image number",
+    "reconstruct": "Reconstruct", "as_model_sees": "Input as the model sees it (28×28)",
+    "reconstruction": "Reconstruction", "error": "Error (brighter = worse)",
+    "latent_map": "Latent map of 2,000 test images (your input = ring)",
+    "prior_title": "Samples from the prior", "prior_samples": "Decoded samples from N(0, I)",
+    "aug_intro": "### Augmentation preview\nThe same real images, before and after the source documents' "
+                 "augmentations (flip, rotate, colour jitter, scale) and after DiffAugment (translation, cutout).",
+    "strength": "Strength", "augment_button": "Show", "original": "Real images",
+    "classic_aug": "The documents' augmentation (reals only)", "diff_aug": "DiffAugment (reals and fakes)",
+    "aug_lesson": "#### Why augmenting only the real images leaks\n"
+                  "A GAN's generator learns whatever distribution the discriminator calls *real*. If only the real "
+                  "images are flipped and rotated, D's notion of real now includes mirrored, tilted digits, so G "
+                  "learns to draw them too. A flipped 2 is not a digit, yet the model will happily produce one.\n\n"
+                  "**DiffAugment** (Zhao et al. 2020) applies the *same kind* of differentiable augmentation to real "
+                  "**and** generated images, in both the D step and the G step. D only ever compares augmented with "
+                  "augmented, so it cannot use the augmentation as a hint, and G is never pushed to produce augmented "
+                  "images: it gets the data-efficiency benefit without the leak. Its augmentations (small shifts, "
+                  "cutout) are also ones that keep a digit a digit.",
+    "train_intro": "### Train a model\nOne run at a time for the whole app: if someone else is training, you will see "
+                   "your place in the queue. Stop ends the run early and **saves** it.",
+    "model": "Model", "batch_size": "Batch size", "optimiser": "Optimiser and loss", "lr_g": "Learning rate G",
+    "lr_d": "Learning rate D", "lr_vae": "Learning rate (VAE)", "loss": "GAN loss",
+    "ema": "EMA decay of G (0 = off, e.g. 0.999)", "diffaugment": "DiffAugment (translation + cutout)",
+    "run_name": "Run name (optional)", "start": "Start training", "stop": "Stop",
+    "train_idle": "Press **Start training**. On a laptop CPU the MLP GAN shows moving samples within a minute.",
+    "losses": "Losses", "d_scores": "Mean D(real), D(fake) (VAE: ELBO)", "samples_fixed": "Samples from fixed noise",
+    "class_hist": "What the classifier sees in 500 fresh samples", "saved_run": "Saved run",
+    "hub_repo": "Hub repository id", "push": "Push to the Hub",
+    "about_models": """### The models
+| Model | What it is |
+| --- | --- |
+| **MLP GAN** | The documents' first GAN: a generator G (noise z → 784 pixels, fully connected) against a discriminator D (784 pixels → real or fake). |
+| **DCGAN** | The same game with convolutions (Radford et al. 2016): transposed convolutions upsample 7×7 → 14×14 → 28×28. |
+| **cGAN** | Both players also see the class: G draws the class it is asked for; D (a projection discriminator) judges image *and* class. |
+| **VAE** | An encoder maps an image to a Gaussian in latent space, a decoder maps latents back; trained on reconstruction + KL to N(0, I). |
+| **Classifier** | A small CNN per dataset that the lab uses to *measure* samples (class histogram, Fréchet distance). |
+
+```
+GAN:   z ~ N(0, I) ──► G ──► fake ─┐
+                                    ├──► D ──► real or fake?   (D: tell apart;  G: fool D)
+       real image ─────────────────┘
+cGAN:  (z, class) ──► G ──► fake ──► D(image, class)
+VAE:   x ──► encoder ──► (μ, σ) ──► z = μ + σ·ε ──► decoder ──► x̂     loss = reconstruction + KL(q(z|x) ‖ N(0, I))
+```
+""",
+    "about_flaws": """### What the source documents got wrong (and what this lab does)
+| In the documents | Why it hurts | Here |
+| --- | --- | --- |
+| Real images from `ToTensor()` in [0, 1], generator ends in `Tanh` in [-1, 1] | any negative pixel marks a fake; half of Tanh unused | reals scaled to [-1, 1] |
+| `Sigmoid` + `BCELoss` | numerically weaker; refuses mixed precision | logits + `BCEWithLogitsLoss` (or hinge) |
+| Adam with default betas (0.9, 0.999) | oscillation (DCGAN paper) | betas (0.5, 0.999) |
+| Augmenting real images only | G learns mirrored, tilted digits | DiffAugment on real and fake, in both steps |
+| Hyperparameter search minimising a "validation loss" | a GAN's loss does not measure image quality | judge samples with a classifier-based metric |
+| Ensembling by averaging generator outputs | averages of different digits blur | sample from one generator at random, or average weights (EMA) |
+| Keras generator: 28×28×1 data reshaped to 28×28×3; D never trained on its own | crashes; not a GAN update | a DCGAN done right |
+""",
+}
+
+ZH: dict[str, str] = {
+    "title": "AIGC 实验室：MNIST 上的 GAN、条件 GAN 与 VAE",
+    "header": "# AIGC 实验室\n从 GAN 采样、控制条件 GAN、在潜空间中漫游、用 VAE 重建手绘图、查看数据增强的效果，并实时训练模型。一切都在本机离线运行。",
+    "tab_gan": "GAN 采样", "tab_cgan": "条件 GAN", "tab_interp": "潜空间插值", "tab_vae": "VAE 重建",
+    "tab_aug": "数据增强", "tab_train": "训练", "tab_about": "关于",
+    "dataset": "数据集", "checkpoint": "模型检查点", "vae_checkpoint": "VAE 检查点",
+    "n_images": "图像数量", "seed": "随机种子", "random_seed": "随机种子", "random_seeds": "随机种子",
+    "truncation": "截断（0 = 关闭；越小越稳妥、变化越少）",
+    "show_d": "显示判别器的看法（D 认为每个样本为真的概率）",
+    "generate": "生成", "samples": "样本", "download_png": "下载 PNG", "download_gif": "下载 GIF",
+    "gan_intro": "### GAN 采样\n选择一个检查点（MLP GAN、DCGAN，或在“训练”页训练的模型）。相同的种子总是生成相同的图像。",
+    "d_note": "D 的分数是它认为图像为真的把握。训练良好的 GAN 会让 D 拿不准（约 0.5）：它已分不清真图和生成图。",
+    "cgan_intro": "### 条件 GAN\n按名称指定类别，或每类一行；也可以在噪声固定时把一个类别渐变为另一个类别（对类别嵌入插值）。",
+    "by_class": "按类别", "class": "类别", "one_class": "单个类别", "row_per_class": "每类一行", "layout": "排列",
+    "per_class": "每类图像数", "morph": "类别渐变", "from_class": "从", "to_class": "到", "steps": "步数",
+    "morph_button": "渐变",
+    "interp_intro": "### 潜空间插值\n从一个种子的潜向量走到另一个。**lerp** 走直线；**slerp** 沿着高斯潜向量所在的球面走。",
+    "seed_a": "种子 A", "seed_b": "种子 B", "interpolate": "插值",
+    "slerp_note": "两个高斯样本之间的直线会经过范数异常小的潜向量，生成器训练时很少见到；slerp 保持典型的范数。",
+    "vae_real_title": "在两张真实图像之间（VAE）",
+    "vae_real_intro": "两端可以是你的手绘；画布留空则使用对应编号的测试图像。",
+    "image_a": "图像 A（手绘）", "image_b": "图像 B（手绘）",
+    "test_index_a": "……或测试图像编号 A", "test_index_b": "……或测试图像编号 B",
+    "vae_intro": "### VAE 重建\n手绘（白底也可以：应用会像 MNIST 一样反色并居中）、上传，或点击一张测试图像。VAE 先编码再解码，并显示它在潜空间中的位置。",
+    "draw": "手绘（黑底白字或白底黑字均可）", "upload": "……或上传", "test_images": "测试图像（点击选择）", "test_index": "测试图像编号",
+    "reconstruct": "重建", "as_model_sees": "模型看到的输入（28×28）", "reconstruction": "重建结果",
+    "error": "误差（越亮越差）", "latent_map": "2000 张测试图像的潜空间分布（圆环 = 你的输入）",
+    "prior_title": "从先验分布采样", "prior_samples": "从 N(0, I) 解码的样本",
+    "aug_intro": "### 数据增强预览\n同一批真实图像：原图、经过原文档中的增强（翻转、旋转、颜色抖动、缩放）后，以及经过 DiffAugment（平移、遮挡）后。",
+    "strength": "强度", "augment_button": "显示", "original": "真实图像", "classic_aug": "原文档的增强（仅真实图像）",
+    "diff_aug": "DiffAugment（真实与生成图像）",
+    "aug_lesson": "#### 为什么只增强真实图像会“泄漏”\n"
+                  "GAN 的生成器学习的是判别器认为“真实”的分布。如果只对真实图像做翻转和旋转，D 心目中的“真实”就包含了镜像、倾斜的数字，"
+                  "于是 G 也会学着画出它们。翻转的 2 不是数字，模型却会乐此不疲地生成。\n\n"
+                  "**DiffAugment**（Zhao 等，2020）在 D 和 G 两个步骤中，对真实**和**生成图像施加同一类可微增强。D 始终拿增强后的图像与增强后的图像比较，"
+                  "无法把增强当作线索，G 也不会被推向生成增强后的图像：既获得数据效率，又没有泄漏。它的增强（小幅平移、遮挡）也不会改变数字本身。",
+    "train_intro": "### 训练模型\n整个应用一次只运行一个训练：如果别人正在训练，你会看到自己在队列中的位置。“停止”会提前结束训练并**保存**。",
+    "model": "模型", "batch_size": "批大小", "optimiser": "优化器与损失", "lr_g": "G 的学习率", "lr_d": "D 的学习率",
+    "lr_vae": "学习率（VAE）", "loss": "GAN 损失", "ema": "G 的 EMA 衰减（0 = 关闭，例如 0.999）",
+    "diffaugment": "DiffAugment（平移 + 遮挡）", "run_name": "运行名称（可选）", "start": "开始训练", "stop": "停止",
+    "train_idle": "点击**开始训练**。在笔记本 CPU 上，MLP GAN 一分钟内就能看到样本变化。",
+    "losses": "损失", "d_scores": "平均 D(真实)、D(生成)（VAE：ELBO）", "samples_fixed": "固定噪声生成的样本",
+    "class_hist": "分类器眼中的 500 个新样本", "saved_run": "已保存的运行", "hub_repo": "Hub 仓库 ID",
+    "push": "推送到 Hub",
+    "about_models": """### 模型
+| 模型 | 简介 |
+| --- | --- |
+| **MLP GAN** | 原文档的第一个 GAN：生成器 G（噪声 z → 784 像素，全连接）与判别器 D（784 像素 → 真或假）对抗。 |
+| **DCGAN** | 同样的博弈，换成卷积（Radford 等，2016）：转置卷积把 7×7 上采样到 14×14 再到 28×28。 |
+| **条件 GAN** | 双方都能看到类别：G 按要求画出指定类别；D（投影判别器）同时判断图像与类别。 |
+| **VAE** | 编码器把图像映射为潜空间中的高斯分布，解码器再映射回图像；以重建误差 + 到 N(0, I) 的 KL 散度训练。 |
+| **分类器** | 每个数据集一个小型 CNN，用来*度量*样本（类别直方图、Fréchet 距离）。 |
+
+```
+GAN:   z ~ N(0, I) ──► G ──► 生成图 ─┐
+                                      ├──► D ──► 真还是假？   （D：分辨；G：骗过 D）
+       真实图像 ──────────────────────┘
+cGAN:  (z, 类别) ──► G ──► 生成图 ──► D(图像, 类别)
+VAE:   x ──► 编码器 ──► (μ, σ) ──► z = μ + σ·ε ──► 解码器 ──► x̂     损失 = 重建 + KL(q(z|x) ‖ N(0, I))
+```
+""",
+    "about_flaws": """### 原文档中的错误（以及本实验室的做法）
+| 原文档 | 问题 | 本实验室 |
+| --- | --- | --- |
+| 真实图像用 `ToTensor()` 缩放到 [0, 1]，生成器以 `Tanh` 输出 [-1, 1] | 任何负像素都暴露了假图；Tanh 一半范围闲置 | 真实图像缩放到 [-1, 1] |
+| `Sigmoid` + `BCELoss` | 数值上较弱；无法用混合精度 | logits + `BCEWithLogitsLoss`（或 hinge） |
+| Adam 使用默认 betas (0.9, 0.999) | 训练振荡（DCGAN 论文） | betas (0.5, 0.999) |
+| 只增强真实图像 | G 学会画镜像、倾斜的数字 | 在两个步骤中对真实与生成图像都用 DiffAugment |
+| 超参数搜索最小化“验证损失” | GAN 的损失不能衡量图像质量 | 用基于分类器的指标评判样本 |
+| 集成时平均多个生成器的输出 | 不同数字的平均是模糊的 | 随机选一个生成器采样，或平均权重（EMA） |
+| Keras 生成器：把 28×28×1 的数据改成 28×28×3；D 从未单独训练 | 直接崩溃；不是 GAN 的更新方式 | 正确实现的 DCGAN |
+""",
+}
+
+assert EN.keys() == ZH.keys(), sorted(set(EN) ^ set(ZH))
+
+I18N = gr.I18n(en=EN, **{"zh-CN": ZH})
+t = I18N

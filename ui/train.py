@@ -1,0 +1,343 @@
+"""Tab 6, train: one run at a time across the app, streamed live (loss curves,
+D's mean scores, a sample grid from fixed noise, speed and time left, and the
+classifier's class histogram of fresh samples with a mode-collapse warning).
+
+The app never touches an optimizer: it builds a ``TrainConfig``, iterates
+``aigc_models.training.train`` and turns its events into views. Stop asks the
+trainer to end early *and save*; closing the page aborts without saving.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import gradio as gr
+import pandas as pd
+import torch
+from PIL import Image, ImageDraw, ImageFont
+
+from aigc_models import data as data_mod
+from aigc_models import metrics, sampling
+from aigc_models.training import (CheckpointSaved, Done, Metrics, Samples, Started, Step, TrainConfig, device_label,
+                                  resolve_device, train)
+from ui import common
+from ui.i18n import t
+
+FAMILY_CHOICES = [("MLP GAN", "mlp-gan"), ("DCGAN", "dcgan"), ("cGAN", "cgan"), ("VAE", "vae")]
+MAX_SECONDS = float(os.environ.get("AIGC_TRAIN_MAX_SECONDS", "600"))
+MAX_STEPS = 100_000
+UPDATE_EVERY = 0.5  # seconds between UI updates (at least one a second)
+HIST_EVERY = 4.0  # seconds between class histograms
+HIST_SAMPLES = 500
+PLOT_POINTS = 400
+
+_STOPS: dict[str, threading.Event] = {}  # session -> stop flag of its running run
+_STOPS_LOCK = threading.Lock()
+
+try:  # ZeroGPU on Hugging Face Spaces; absent elsewhere, where training runs as is
+    import spaces
+
+    gpu = spaces.GPU(duration=int(MAX_SECONDS) + 60)
+except ImportError:  # pragma: no cover - depends on the host
+    def gpu(fn):  # type: ignore[no-redef]
+        return fn
+
+
+# ----------------------------------------------------------------------------- live view
+
+
+class HistogramProbe:
+    """Evaluator callback: every ``HIST_EVERY`` s, the shipped classifier's class
+    histogram of ``HIST_SAMPLES`` fresh samples (``{}`` in between or without a classifier)."""
+
+    def __init__(self, dataset: str) -> None:
+        self.dataset = dataset
+        self.path = common.classifier_path(dataset)
+        self.evaluator: Any = None
+        self.last = 0.0
+        self.calls = 0
+        if self.path:
+            threading.Thread(target=self._warm, daemon=True).start()
+
+    def _warm(self) -> None:
+        try:
+            self.evaluator = common.evaluator_for(self.path, self.dataset)
+        except Exception:  # noqa: BLE001 - no test data or a broken classifier: no histogram
+            self.path = None
+
+    def __call__(self, model: Any) -> dict[str, Any]:
+        now = time.perf_counter()
+        if self.evaluator is None or now - self.last < HIST_EVERY:
+            return {}
+        self.last, self.calls = now, self.calls + 1
+        images = sampling.sample(model, HIST_SAMPLES, seed=self.calls)
+        probs = self.evaluator.score(images).probs
+        hist = metrics.class_histogram(probs.argmax(1), probs.shape[1])
+        return {"class_histogram": hist.tolist(), "coverage": metrics.coverage(hist), "n": HIST_SAMPLES}
+
+
+def histogram_image(hist: list[float], names: tuple[str, ...]) -> Image.Image:
+    """A bar chart of class shares (PIL, no plotting library), the uniform share dashed."""
+    w, h, left, bottom = 520, 220, 10, 40
+    img = Image.new("RGB", (w, h), "white")
+    draw = ImageDraw.Draw(img)
+    font = ImageFont.load_default()
+    bar = (w - 2 * left) / len(hist)
+    top = max(max(hist), 0.2)
+    for k, share in enumerate(hist):
+        x0 = left + k * bar + 4
+        y0 = h - bottom - share / top * (h - bottom - 20)
+        draw.rectangle([x0, y0, x0 + bar - 8, h - bottom], fill=(59, 130, 246))
+        draw.text((x0, y0 - 12), f"{share:.0%}", fill="black", font=font)
+        draw.text((x0, h - bottom + 4), names[k][:9], fill="black", font=font)
+    y_uniform = h - bottom - (1 / len(hist)) / top * (h - bottom - 20)
+    for x in range(left, w - left, 8):
+        draw.line([x, y_uniform, x + 4, y_uniform], fill=(220, 38, 38))
+    draw.text((left, h - 16), "share of samples per predicted class; dashed = uniform", fill="grey", font=font)
+    return img
+
+
+def collapse_warning(hist: list[float], names: tuple[str, ...], step: int) -> str:
+    """A plain-language verdict on the class histogram (mode collapse or not)."""
+    k = len(hist)
+    covered = metrics.coverage(torch.tensor(hist))
+    top = max(range(k), key=lambda i: hist[i])
+    if covered <= k // 2 or hist[top] > 0.4:
+        return (f"**Warning (step {step}):** {hist[top]:.0%} of the fresh samples look like “{names[top]}”, "
+                f"and only {covered} of {k} classes show up. The generator is collapsing onto a few kinds of "
+                "image (mode collapse). Early in training this is normal; if it lasts, try DiffAugment, a "
+                "lower learning rate or the hinge loss.")
+    return f"Step {step}: samples spread over {covered} of {k} classes — no sign of mode collapse."
+
+
+class LiveView:
+    """Folds training events into what the tab shows."""
+
+    def __init__(self, cfg: TrainConfig, run_dir: str) -> None:
+        self.cfg, self.run_dir = cfg, run_dir
+        self.names = data_mod.class_names(cfg.dataset)
+        self.rows: list[tuple[int, float, str]] = []
+        self.status = "Starting…"
+        self.grid: Image.Image | None = None
+        self.hist: Image.Image | None = None
+        self.warning = ""
+        self.saved: str | None = None
+
+    def update(self, event: Any) -> None:
+        """Take one event from the trainer."""
+        if isinstance(event, Started):
+            self.status = f"Training **{event.config.model}** on **{event.config.dataset}** · {event.device} · {event.parameters:,} parameters"
+        elif isinstance(event, Step):
+            self.rows += [(event.step, v, k) for k, v in event.losses.items()]
+            self.status = (f"Step **{event.step:,} / {event.total_steps:,}** · **{event.images_per_second:,.0f} images/s** · "
+                           f"elapsed {event.elapsed:.0f} s · about **{event.eta:.0f} s left**")
+        elif isinstance(event, Samples):
+            self.grid = common.to_grid(event.images, nrow=10 if event.labels is not None else 8, target=400)
+        elif isinstance(event, Metrics) and "class_histogram" in event.metrics:
+            hist = event.metrics["class_histogram"]
+            self.hist = histogram_image(hist, self.names)
+            self.warning = collapse_warning(hist, self.names, event.step)
+        elif isinstance(event, CheckpointSaved):
+            self.saved = event.path
+        elif isinstance(event, Done):
+            how = {"steps": "finished", "time": "reached the time limit", "stopped": "was stopped"}[event.reason]
+            where = (f" Saved to `{self.saved}`: pick **{os.path.basename(self.saved)}** in the other tabs."
+                     if self.saved else " Nothing was saved (no step completed).")
+            self.status = f"The run {how} after {event.step:,} steps in {event.elapsed:.0f} s.{where}"
+
+    def plots(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(losses, D's mean scores or the ELBO) as long tables: step, value, series."""
+        rows = self.rows
+        if len(rows) > PLOT_POINTS * 4:  # keep the plot light: thin out evenly
+            stride = len(rows) // (PLOT_POINTS * 4) + 1
+            steps = sorted({r[0] for r in rows})[::stride]
+            keep = set(steps) | {rows[-1][0]}
+            rows = [r for r in rows if r[0] in keep]
+        second = ("d_real", "d_fake", "elbo")
+        df = pd.DataFrame(rows, columns=["step", "value", "series"])
+        return df[~df.series.isin(second)], df[df.series.isin(second)]
+
+    def outputs(self) -> tuple[Any, ...]:
+        loss, scores = self.plots()
+        return self.status, loss, scores, self.grid, self.hist, self.warning, self.saved or ""
+
+
+# ----------------------------------------------------------------------------- handlers
+
+
+def run_name(name: str | None, family: str, dataset: str) -> str:
+    """A safe folder name for the run: the user's (letters, digits, . _ -) or family-dataset-time."""
+    name = (name or "").strip()
+    if not name:
+        return f"{dataset}-{family}-{time.strftime('%Y%m%d-%H%M%S')}"
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", name):
+        raise gr.Error("Run name: use up to 64 letters, digits, '.', '_' or '-', starting with a letter or digit.")
+    return name
+
+
+def make_config(family: str, dataset: str, steps: float, batch_size: float, lr_g: float, lr_d: float,
+                lr: float, beta1: float, beta2: float, loss: str, diffaugment: bool, ema: float, seed: float,
+                out: str) -> TrainConfig:
+    """Validate the form and build the ``TrainConfig`` (log and sample often enough for a live view)."""
+    if family not in dict((v, k) for k, v in FAMILY_CHOICES):
+        raise gr.Error(f"Unknown model {family!r}; choose one of {', '.join(v for _, v in FAMILY_CHOICES)}.")
+    if loss not in ("ns", "hinge"):
+        raise gr.Error("Loss must be 'ns' (non-saturating) or 'hinge'.")
+    device = resolve_device("auto")
+    cpu = device.type == "cpu"
+    return TrainConfig(
+        model=family, dataset=common.check_dataset(dataset),
+        steps=common.check_int(steps, "Steps", 1, MAX_STEPS),
+        max_seconds=MAX_SECONDS,
+        batch_size=common.check_int(batch_size, "Batch size", 1, 1024),
+        lr_g=common.check_float(lr_g, "Learning rate G", 1e-6, 1e-1),
+        lr_d=common.check_float(lr_d, "Learning rate D", 1e-6, 1e-1),
+        lr=common.check_float(lr, "Learning rate (VAE)", 1e-6, 1e-1),
+        betas=(common.check_float(beta1, "Adam beta1", 0.0, 0.999), common.check_float(beta2, "Adam beta2", 0.0, 0.9999)),
+        loss=loss, seed=common.check_int(seed, "Seed", 0, 2**31 - 1), device="auto",
+        ema=common.check_float(ema, "EMA decay", 0.0, 0.9999),
+        diffaugment="translation,cutout" if diffaugment else "",
+        out=out, log_every=5 if cpu else 25, sample_every=20 if cpu else 200,
+        eval_every=10 if cpu else 100, command="app.py (Train tab)",
+    )
+
+
+def session_key(request: gr.Request | None) -> str:
+    """Who is asking: the browser/client session, or 'local' for direct calls."""
+    return getattr(request, "session_hash", None) or "local"
+
+
+@gpu
+def train_model(family: str, dataset: str, steps: float, batch_size: float, lr_g: float, lr_d: float,
+                lr: float, beta1: float, beta2: float, loss: str, diffaugment: bool, ema: float, seed: float,
+                name: str | None, request: gr.Request | None = None) -> Iterator[tuple[Any, ...]]:
+    """Train a model and stream the view at least once a second.
+
+    Yields (status markdown, loss table, D-score table, sample grid, class histogram,
+    collapse warning, saved run path). The run is saved under the runs folder when it
+    finishes, hits the time limit or is stopped with ``stop_training``.
+    """
+    folder = run_name(name, family, dataset)
+    out = str(common.runs_dir() / folder)
+    cfg = make_config(family, dataset, steps, batch_size, lr_g, lr_d, lr, beta1, beta2, loss, diffaugment,
+                      ema, seed, out)
+    try:
+        data_mod.load_split(cfg.dataset, train=True)
+    except data_mod.DatasetUnavailableError as err:
+        raise gr.Error(common.dataset_unavailable(cfg.dataset)) from err
+    key, flag = session_key(request), threading.Event()
+    with _STOPS_LOCK:
+        _STOPS[key] = flag
+    view = LiveView(cfg, out)
+    run = train(cfg, stop=flag.is_set, evaluator=HistogramProbe(cfg.dataset))
+    last = 0.0
+    try:
+        for event in run:
+            view.update(event)
+            now = time.perf_counter()
+            if now - last >= UPDATE_EVERY or isinstance(event, (Started, Done)):
+                last = now
+                yield view.outputs()
+    finally:
+        run.close()  # a cancelled request (page closed) aborts without saving
+        with _STOPS_LOCK:
+            if _STOPS.get(key) is flag:
+                del _STOPS[key]
+
+
+def stop_training(request: gr.Request | None = None) -> str:
+    """Ask this session's run to stop; it saves and ends within a step or two."""
+    with _STOPS_LOCK:
+        flag = _STOPS.get(session_key(request))
+    if flag is None:
+        gr.Info("Nothing to stop: no training run of yours is running.")
+        return "Nothing to stop."
+    flag.set()
+    return "Stopping… the run saves and ends in a moment."
+
+
+def push_to_hub(run_path: str | None, repo_id: str | None) -> str:
+    """Upload a saved run folder (weights, config, model card) to the Hub with ``$HF_TOKEN``."""
+    token = os.environ.get("HF_TOKEN")
+    if not token:
+        raise gr.Error("Set HF_TOKEN in the environment to push to the Hugging Face Hub.")
+    if not run_path or not os.path.isdir(run_path):
+        raise gr.Error("Train and save a run first; then push it.")
+    if not repo_id or not re.fullmatch(r"[\w.-]+/[\w.-]+", repo_id.strip()):
+        raise gr.Error("Repository id must look like 'your-name/mnist-dcgan'.")
+    from huggingface_hub import HfApi
+
+    api = HfApi(token=token)
+    try:
+        api.create_repo(repo_id.strip(), exist_ok=True)
+        info = api.upload_folder(folder_path=run_path, repo_id=repo_id.strip(), commit_message="Upload from the AIGC lab app")
+    except Exception as err:  # noqa: BLE001 - network, auth, offline: say what happened
+        raise gr.Error(f"Push failed: {type(err).__name__}: {err}") from err
+    return f"Pushed to {getattr(info, 'commit_url', repo_id)}"
+
+
+# ----------------------------------------------------------------------------- layout
+
+
+def build_tab() -> list[common.Picker]:
+    """The training tab (no checkpoint picker; its runs appear in the other tabs' pickers)."""
+    gr.Markdown(t("train_intro"))
+    gr.Markdown(f"**Device:** {device_label(resolve_device('auto'))} · time limit {MAX_SECONDS:.0f} s per run")
+    with gr.Row():
+        with gr.Column(scale=1):
+            family = gr.Radio(FAMILY_CHOICES, value="mlp-gan", label=t("model"))
+            dataset = gr.Radio(common.DATASET_CHOICES, value="mnist", label=t("dataset"))
+            with gr.Row():
+                steps = gr.Number(2000, precision=0, minimum=1, maximum=MAX_STEPS, label=t("steps"))
+                batch = gr.Number(64, precision=0, minimum=1, maximum=1024, label=t("batch_size"))
+            with gr.Accordion(t("optimiser"), open=False):
+                with gr.Row():
+                    lr_g = gr.Number(2e-4, label=t("lr_g"))
+                    lr_d = gr.Number(2e-4, label=t("lr_d"))
+                    lr = gr.Number(1e-3, label=t("lr_vae"))
+                with gr.Row():
+                    beta1 = gr.Number(0.5, label="Adam β1")
+                    beta2 = gr.Number(0.999, label="Adam β2")
+                loss = gr.Radio([("non-saturating", "ns"), ("hinge", "hinge")], value="ns", label=t("loss"))
+                ema = gr.Number(0.0, label=t("ema"))
+                seed = gr.Number(0, precision=0, minimum=0, label=t("seed"))
+            diffaug = gr.Checkbox(False, label=t("diffaugment"))
+            name = gr.Textbox(label=t("run_name"), placeholder="mnist-mlp-gan-mine")
+            with gr.Row():
+                start = gr.Button(t("start"), variant="primary", elem_id="train-start")
+                stop = gr.Button(t("stop"), variant="stop", elem_id="train-stop")
+            stop_note = gr.Markdown()
+        with gr.Column(scale=2):
+            status = gr.Markdown(t("train_idle"), elem_id="train-status")
+            with gr.Row():
+                loss_plot = gr.LinePlot(x="step", y="value", color="series", label=t("losses"), height=240,
+                                        elem_id="train-loss")
+                d_plot = gr.LinePlot(x="step", y="value", color="series", label=t("d_scores"), height=240)
+            with gr.Row():
+                grid = gr.Image(format="png", type="pil", label=t("samples_fixed"), elem_id="train-grid")
+                hist = gr.Image(format="png", type="pil", label=t("class_hist"))
+            warning = gr.Markdown()
+            saved = gr.Textbox(label=t("saved_run"), interactive=False)
+            with gr.Row(visible=bool(os.environ.get("HF_TOKEN"))):
+                repo = gr.Textbox(label=t("hub_repo"), placeholder="your-name/mnist-mlp-gan")
+                push = gr.Button(t("push"))
+                pushed = gr.Markdown()
+    start.click(train_model, [family, dataset, steps, batch, lr_g, lr_d, lr, beta1, beta2, loss, diffaug, ema,
+                              seed, name], [status, loss_plot, d_plot, grid, hist, warning, saved],
+                api_name="train", concurrency_limit=1, concurrency_id="train", time_limit=int(MAX_SECONDS) + 120)
+    stop.click(stop_training, None, stop_note, api_name="stop", queue=False)
+    push.click(push_to_hub, [saved, repo], pushed, api_name="push_to_hub")
+    return []
+
+
+if __name__ == "__main__":
+    from ui.i18n import I18N
+
+    with gr.Blocks() as demo:
+        build_tab()
+    demo.queue(max_size=16).launch(i18n=I18N)
