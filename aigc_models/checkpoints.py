@@ -1,4 +1,4 @@
-"""Checkpoint folders that rebuild themselves.
+"""Checkpoint folders that rebuild themselves, and refuse anything else.
 
 A checkpoint is a folder::
 
@@ -6,40 +6,293 @@ A checkpoint is a folder::
     model.safetensors  the weights (never a pickle)
     README.md          a Hugging Face model card
 
-``save_checkpoint`` writes into a temporary sibling folder and renames it into
-place, so an interrupted save never leaves a half-written checkpoint and never
-destroys the previous one. ``load_checkpoint`` takes a local folder or a Hub repo
-id (``owner/name``, downloaded with ``huggingface_hub``; honours ``HF_HUB_OFFLINE``).
+Loading trusts nothing in the folder: ``config.json`` is checked field by field
+(known family and dataset, only the config dataclass's fields, each of the right
+type and within bounds) before any module is built; the weights are read only
+with safetensors, and their names and shapes must match the model before a
+byte is copied. Pickle files (``pytorch_model.bin``, ``*.pt``, ``*.pkl``) are
+never opened: unpickling can run arbitrary code.
+
+``save_checkpoint`` writes a temporary sibling folder ``.NAME.tmp-PID-*``, then
+swaps it in with two renames (``NAME`` -> ``.NAME.old``, temp -> ``NAME``). A
+process killed at any moment leaves either the previous or the new checkpoint
+loadable at ``NAME``: if it dies between the two renames, readers fall back to
+``.NAME.old`` and the next save puts it back. Leftover temporary folders are
+never listed as checkpoints and are removed by the next save to that path.
+
+``load_checkpoint`` takes a local folder, a shipped name or a Hub repo id
+``owner/name[@revision]`` (revision ``main`` unless pinned), fetched with
+``huggingface_hub`` (only config.json, model.safetensors and README.md;
+offline it fails at once with a clear message).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import errno
 import json
 import os
+import re
 import shutil
+import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_model, save_model
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import load_model
+from safetensors.torch import save as safetensors_bytes
 from torch import nn
 
-from .models import build_model, check_family, make_config
+from .data import DATASETS
+from .models import REGISTRY, build_model, make_config
 
 FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 CARD_FILE = "README.md"
+HUB_FILES = [CONFIG_FILE, WEIGHTS_FILE, CARD_FILE]  # the only files ever fetched from the Hub
+DEFAULT_REVISION = "main"
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
+MAX_CONFIG_BYTES = 1_000_000
+PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt")
+STALE_TEMP_SECONDS = 3600  # where process ids cannot be checked (Windows), temp folders older than this are leftovers
 
 
 class CheckpointError(RuntimeError):
-    """A checkpoint folder or Hub repo is missing, incomplete or of an unknown format."""
+    """A checkpoint folder or Hub repo is missing, invalid, unsafe or could not be written."""
+
+
+# ----------------------------------------------------------------------------- config validation
+
+_INT_RANGES: dict[str, tuple[int, int]] = {
+    "latent_dim": (1, 1024),
+    "g_channels": (1, 1024),
+    "d_channels": (1, 1024),
+    "channels": (1, 1024),
+    "embed_dim": (1, 1024),
+    "feature_dim": (1, 4096),
+    "num_classes": (1, 1000),
+}
+_LAYER_SIZES: dict[str, tuple[int, int, int]] = {  # field: (max layers, min size, max size)
+    "g_hidden": (8, 1, 8192),
+    "d_hidden": (8, 1, 8192),
+}
+_FRACTIONS = ("d_dropout", "dropout")  # in [0, 1)
+_BOOLS = ("spectral_norm", "g_batchnorm")  # and any field annotated ``bool``
+_CHOICES: dict[str, tuple[str, ...]] = {"dataset": tuple(DATASETS), "arch": ("conv", "mlp")}
+
+
+def _is_int(value: Any) -> bool:
+    return type(value) is int  # not bool, not 3.0
+
+
+def _annotated_bool(family: str, name: str) -> bool:
+    config_cls, _ = REGISTRY[family]
+    return any(f.name == name and f.type in (bool, "bool") for f in dataclasses.fields(config_cls))
+
+
+def check_model_option(family: str, name: str, value: Any) -> Any:
+    """``value`` for config field ``name`` of ``family`` (lists become tuples); ``ValueError`` naming
+    the field and its allowed range when the type or range is wrong."""
+    where = f"{family} option {name!r}"
+    if name in _INT_RANGES:
+        lo, hi = _INT_RANGES[name]
+        if not _is_int(value) or not lo <= value <= hi:
+            raise ValueError(f"{where} must be an integer from {lo} to {hi}, got {value!r}.")
+        return value
+    if name in _LAYER_SIZES:
+        most, lo, hi = _LAYER_SIZES[name]
+        if (not isinstance(value, (list, tuple)) or not 1 <= len(value) <= most
+                or not all(_is_int(v) and lo <= v <= hi for v in value)):
+            raise ValueError(f"{where} must be a list of 1 to {most} layer sizes, each an integer from {lo} to {hi}, "
+                             f"got {value!r}.")
+        return tuple(value)
+    if name in _FRACTIONS:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+            raise ValueError(f"{where} must be a number in [0, 1), got {value!r}.")
+        return float(value)
+    if name in _BOOLS or _annotated_bool(family, name):
+        if type(value) is not bool:
+            raise ValueError(f"{where} must be true or false, got {value!r}.")
+        return value
+    if name in _CHOICES:
+        if not isinstance(value, str) or value not in _CHOICES[name]:
+            raise ValueError(f"{where} must be one of {', '.join(_CHOICES[name])}, got {value!r}.")
+        return value
+    raise ValueError(f"{where} has no validation rule; add one to aigc_models.checkpoints.")
+
+
+def check_model_options(family: str, options: dict[str, Any]) -> dict[str, Any]:
+    """Checked copy of ``options`` for ``family``'s config dataclass: only its fields, each of the
+    right type (integers are not booleans, layer sizes are lists of integers) and within bounds.
+    Missing fields keep their defaults. Raises ``ValueError`` naming the first bad field."""
+    if family not in REGISTRY:
+        raise ValueError(f"Unknown model family {family!r}; known: {', '.join(REGISTRY)}.")
+    if not isinstance(options, dict):
+        raise ValueError(f"{family} options must be a JSON object of field: value, got {type(options).__name__}.")
+    config_cls, _ = REGISTRY[family]
+    fields = [f.name for f in dataclasses.fields(config_cls)]
+    unknown = sorted(set(options) - set(fields), key=str)
+    if unknown:
+        raise ValueError(f"{family} has no option {unknown[0]!r}; its options are {', '.join(fields)}.")
+    return {name: check_model_option(family, name, value) for name, value in options.items()}
+
+
+def check_meta(meta: Any, source: str) -> dict[str, Any]:
+    """``meta`` (a parsed config.json) if it is a valid checkpoint description, else ``CheckpointError``."""
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"{source} must hold a JSON object, not {type(meta).__name__}.")
+    allowed = ("format_version", "family", "dataset", "config", "training", "metrics")
+    extra = sorted(set(meta) - set(allowed), key=str)
+    if extra:
+        raise CheckpointError(f"{source} has an unknown field {extra[0]!r}: not an aigc_models checkpoint config.")
+    version = meta.get("format_version")
+    if not _is_int(version) or version != FORMAT_VERSION:
+        raise CheckpointError(f"{source} has format_version {version!r}; this code reads {FORMAT_VERSION}.")
+    family = meta.get("family")
+    if not isinstance(family, str) or family not in REGISTRY:
+        raise CheckpointError(f"{source} names an unknown family {family!r}; known: {', '.join(REGISTRY)}.")
+    try:
+        config = check_model_options(family, meta.get("config"))
+    except ValueError as err:
+        raise CheckpointError(f"{source}: {err}") from err
+    dataset = meta.get("dataset")
+    if dataset not in DATASETS or config.get("dataset", "mnist") != dataset:
+        raise CheckpointError(f"{source} has dataset {dataset!r} (config: {config.get('dataset')!r}); "
+                              f"it must be one of {', '.join(DATASETS)} and the same in both places.")
+    for key in ("training", "metrics"):
+        if not isinstance(meta.get(key, {}), dict):
+            raise CheckpointError(f"{source} field {key!r} must be a JSON object.")
+    return meta
+
+
+def expected_shapes(family: str, config: Any) -> dict[str, tuple[int, ...]]:
+    """Weight name -> shape of ``family`` built from ``config``, on the meta device (no memory used)."""
+    with torch.device("meta"):
+        model = build_model(family, config)
+    return {name: tuple(t.shape) for name, t in model.state_dict().items()}
+
+
+def check_weights(weights: Path, expected: dict[str, tuple[int, ...]]) -> None:
+    """``CheckpointError`` unless ``weights`` is a safetensors file with exactly ``expected``'s names and shapes."""
+    try:
+        with safe_open(str(weights), framework="pt") as f:
+            found = {name: tuple(f.get_slice(name).get_shape()) for name in f.keys()}
+    except (SafetensorError, OSError, ValueError) as err:
+        raise CheckpointError(f"{weights} is not a valid safetensors file ({err}).") from err
+    missing = sorted(set(expected) - set(found))
+    unexpected = sorted(set(found) - set(expected))
+    if missing or unexpected:
+        raise CheckpointError(f"{weights} does not match its config.json: missing {missing[:3]}, "
+                              f"unexpected {unexpected[:3]} ({len(missing)} missing, {len(unexpected)} unexpected).")
+    for name, shape in expected.items():
+        if found[name] != shape:
+            raise CheckpointError(f"{weights} holds {name} with shape {list(found[name])}; "
+                                  f"its config.json needs {list(shape)}.")
 
 
 # ----------------------------------------------------------------------------- save
+
+
+def _old_path(out: Path) -> Path:
+    """Where the previous checkpoint waits while a new one is renamed into place."""
+    return out.parent / f".{out.name}.old"
+
+
+def _temp_pid(folder: Path) -> int | None:
+    match = re.search(r"\.tmp-(\d+)-", folder.name)
+    return int(match.group(1)) if match else None
+
+
+def is_stale_temp(temp: Path) -> bool:
+    """A temporary folder no running save is writing: its process is gone (or, on Windows, it is old)."""
+    pid = _temp_pid(temp)
+    if sys.platform == "win32" or pid is None:  # os.kill(pid, 0) would terminate the process on Windows
+        try:
+            return time.time() - temp.stat().st_mtime > STALE_TEMP_SECONDS
+        except OSError:
+            return False
+    if pid == os.getpid():
+        return False  # another thread of this process may be saving right now
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def _clean_leftovers(out: Path) -> None:
+    """Undo what a save killed part-way left beside ``out``: put a previous checkpoint back if the
+    kill came between the two renames, drop stale temporary folders."""
+    old = _old_path(out)
+    if old.is_dir() and not old.is_symlink():
+        if out.exists():
+            shutil.rmtree(old)  # killed after the new folder was in place
+        else:
+            os.replace(old, out)  # killed between the renames: the previous checkpoint comes back
+    for temp in out.parent.glob(f".{glob_escape(out.name)}.tmp-*"):
+        if temp.is_dir() and not temp.is_symlink() and is_stale_temp(temp):
+            shutil.rmtree(temp, ignore_errors=True)
+
+
+def glob_escape(name: str) -> str:
+    """``name`` with glob wildcards escaped."""
+    return re.sub(r"([*?\[])", r"[\1]", name)
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    """Write and fsync ``data`` (Python I/O, so a full disk raises ``OSError(ENOSPC)``)."""
+    with open(path, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make renames inside ``folder`` durable (POSIX; a no-op where directories cannot be opened)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def weights_bytes(model: nn.Module) -> bytes:
+    """The model's state dict as a safetensors file, in memory."""
+    state = {name: t.detach().contiguous().cpu() for name, t in model.state_dict().items()}
+    return safetensors_bytes(state, metadata={"format": "pt"})
+
+
+def _swap_into_place(temp: Path, out: Path) -> None:
+    """Rename the finished ``temp`` folder to ``out``, keeping the previous ``out`` until it is in place."""
+    old = _old_path(out)
+    if out.exists():
+        os.replace(out, old)
+    try:
+        os.replace(temp, out)
+    except OSError:
+        if old.is_dir() and not out.exists():
+            os.replace(old, out)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+    _fsync_dir(out.parent)
+
+
+def _save_failure(out: Path, err: OSError, had_previous: bool) -> str:
+    kept = "the previous checkpoint there is kept" if had_previous else "nothing was written there"
+    if err.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        return f"Disk full while saving the checkpoint to {out}; {kept}. Free some space and save again."
+    return f"Could not save the checkpoint to {out} ({err.strerror or err}); {kept}."
 
 
 def save_checkpoint(
@@ -49,9 +302,13 @@ def save_checkpoint(
     training: dict[str, Any] | None = None,
     metrics: dict[str, Any] | None = None,
 ) -> Path:
-    """Write ``model`` to ``out_dir`` atomically and return the folder path."""
+    """Write ``model`` to the folder ``out_dir`` atomically and return its path.
+
+    An existing checkpoint there is replaced only once the new one is complete. A folder there
+    that is not a checkpoint is refused (never deleted). A failed write (disk full, permissions)
+    raises ``CheckpointError`` and leaves the previous checkpoint and no temporary files.
+    """
     out = Path(out_dir)
-    out.parent.mkdir(parents=True, exist_ok=True)
     meta = {
         "format_version": FORMAT_VERSION,
         "family": model.family,
@@ -60,30 +317,54 @@ def save_checkpoint(
         "training": training or {},
         "metrics": metrics or {},
     }
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    if not finite_weights(model):
+        raise CheckpointError(f"The model has NaN or infinite weights; not saved to {out} (any previous checkpoint there is kept).")
+    had_previous = False
     try:
-        save_model(model, str(tmp / WEIGHTS_FILE))
-        (tmp / CONFIG_FILE).write_text(json.dumps(meta, indent=2) + "\n")
-        (tmp / CARD_FILE).write_text(model_card(meta))
-        old = None
-        if out.exists():
-            old = out.parent / f".{out.name}.old-{os.getpid()}"
-            os.replace(out, old)
-        os.replace(tmp, out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        _clean_leftovers(out)
+        if out.is_symlink() or (out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / CONFIG_FILE).is_file()))):
+            raise CheckpointError(f"{out} exists and is not a checkpoint folder; pick another output folder.")
+        had_previous = out.exists()
+        temp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent))
+        try:
+            _write_file(temp / WEIGHTS_FILE, weights_bytes(model))
+            _write_file(temp / CONFIG_FILE, (json.dumps(meta, indent=2) + "\n").encode())
+            _write_file(temp / CARD_FILE, model_card(meta).encode())
+            _fsync_dir(temp)
+            _swap_into_place(temp, out)
+        finally:
+            shutil.rmtree(temp, ignore_errors=True)
+    except OSError as err:
+        raise CheckpointError(_save_failure(out, err, had_previous)) from err
     return out
 
 
+def _replace_file(path: Path, text: str) -> None:
+    """Rewrite one file atomically (temp file beside it, then rename)."""
+    temp = path.parent / f".{path.name}.tmp-{os.getpid()}"
+    try:
+        _write_file(temp, text.encode())
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
 def update_metrics(ckpt_dir: str | os.PathLike, metrics: dict[str, Any]) -> None:
-    """Merge ``metrics`` into a saved checkpoint's config.json and rewrite its model card."""
-    path = Path(ckpt_dir)
+    """Merge ``metrics`` into a local checkpoint's config.json and rewrite its model card (each file atomically)."""
+    path = Path(ckpt_dir).expanduser()
+    if not path.is_dir() and _SHIPPED_NAME.fullmatch(str(ckpt_dir)) and (SHIPPED_DIR / str(ckpt_dir)).is_dir():
+        path = SHIPPED_DIR / str(ckpt_dir)
+    if not path.is_dir():
+        raise CheckpointError(f"{ckpt_dir} is not a local checkpoint folder; metrics are stored only in local "
+                              "folders (download a Hub checkpoint and pass its folder).")
     meta = read_meta(path)
     meta["metrics"] = {**meta.get("metrics", {}), **metrics}
-    (path / CONFIG_FILE).write_text(json.dumps(meta, indent=2) + "\n")
-    (path / CARD_FILE).write_text(model_card(meta))
+    try:
+        _replace_file(path / CONFIG_FILE, json.dumps(meta, indent=2) + "\n")
+        _replace_file(path / CARD_FILE, model_card(meta))
+    except OSError as err:
+        raise CheckpointError(_save_failure(path, err, True)) from err
 
 
 def model_card(meta: dict[str, Any]) -> str:
@@ -131,67 +412,152 @@ def model_card(meta: dict[str, Any]) -> str:
 
 # ----------------------------------------------------------------------------- load
 
+_HUB_ID = re.compile(r"(?P<repo>[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95})(?:@(?P<revision>[\w.-]+(?:/[\w.-]+)*))?")
+_SHIPPED_NAME = re.compile(r"[A-Za-z0-9][\w.-]{0,95}")
+
+
+def parse_hub_id(text: str) -> tuple[str, str] | None:
+    """``owner/name[@revision]`` -> (repo id, revision, ``main`` by default); None for anything else."""
+    match = _HUB_ID.fullmatch(text)
+    if match is None or ".." in text:
+        return None
+    return match["repo"], match["revision"] or DEFAULT_REVISION
+
+
+def hub_offline() -> bool:
+    """True when ``HF_HUB_OFFLINE`` is set (read now, not only when huggingface_hub was imported)."""
+    from huggingface_hub import constants
+
+    return bool(constants.HF_HUB_OFFLINE) or os.environ.get("HF_HUB_OFFLINE", "").upper() in ("1", "ON", "YES", "TRUE")
+
+
+def download(repo: str, revision: str) -> Path:
+    """The local snapshot of Hub ``repo`` at ``revision``: config.json, model.safetensors, README.md only."""
+    from huggingface_hub import snapshot_download
+
+    offline = hub_offline()
+    try:
+        return Path(snapshot_download(repo, revision=revision, allow_patterns=HUB_FILES, local_files_only=offline))
+    except Exception as err:  # noqa: BLE001 - network, auth, missing repo: one clear sentence
+        if offline:
+            raise CheckpointError(
+                f"Cannot fetch {repo}@{revision} from the Hugging Face Hub: offline (HF_HUB_OFFLINE=1) and not in "
+                f"the local cache; unset HF_HUB_OFFLINE and run once with network access, or download the folder "
+                f"and pass its path."
+            ) from err
+        raise CheckpointError(
+            f"{repo}@{revision} is not a local folder and could not be fetched from the Hugging Face Hub "
+            f"({type(err).__name__}: {err})."
+        ) from err
+
 
 def resolve(path_or_repo: str | os.PathLike) -> Path:
-    """A local checkpoint folder for a path, a shipped name (``mnist-dcgan``) or a Hub repo id."""
-    path = Path(path_or_repo).expanduser()
+    """The local folder for a path, a shipped name (``mnist-dcgan``) or a Hub repo id ``owner/name[@rev]``."""
+    text = str(path_or_repo)
+    path = Path(text).expanduser()
     if path.is_dir():
         return path
-    if (SHIPPED_DIR / str(path_or_repo)).is_dir():
-        return SHIPPED_DIR / str(path_or_repo)
-    text = str(path_or_repo)
-    if text.count("/") == 1 and not text.startswith((".", "/", "~")):
-        from huggingface_hub import snapshot_download
-
-        try:
-            return Path(snapshot_download(text, allow_patterns=[CONFIG_FILE, WEIGHTS_FILE, CARD_FILE]))
-        except Exception as err:
-            raise CheckpointError(
-                f"{text!r} is not a local folder and could not be fetched from the Hugging Face Hub "
-                f"({type(err).__name__}: {err})."
-            ) from err
-    raise CheckpointError(f"No checkpoint folder at {path} (and {text!r} is not a Hub repo id).")
+    old = _old_path(path)
+    if old.is_dir() and (old / CONFIG_FILE).is_file():
+        return old  # a save was killed between its two renames: the previous checkpoint waits here
+    if _SHIPPED_NAME.fullmatch(text) and (SHIPPED_DIR / text).is_dir():
+        return SHIPPED_DIR / text
+    hub = parse_hub_id(text) if not text.startswith((".", "/", "~")) else None
+    if hub is not None:
+        return download(*hub)
+    raise CheckpointError(f"No checkpoint folder at {path} (and {text!r} is not a Hub repo id owner/name[@revision]).")
 
 
 def read_meta(path_or_repo: str | os.PathLike) -> dict[str, Any]:
-    """The parsed config.json of a checkpoint."""
+    """The validated config.json of a checkpoint."""
     folder = resolve(path_or_repo)
     file = folder / CONFIG_FILE
     if not file.is_file():
         raise CheckpointError(f"{folder} has no {CONFIG_FILE}: not a checkpoint folder.")
-    meta = json.loads(file.read_text())
-    if meta.get("format_version") != FORMAT_VERSION:
-        raise CheckpointError(
-            f"{file} has format_version {meta.get('format_version')!r}; this code reads {FORMAT_VERSION}."
-        )
-    return meta
+    if file.stat().st_size > MAX_CONFIG_BYTES:
+        raise CheckpointError(f"{file} is larger than {MAX_CONFIG_BYTES:,} bytes: not a checkpoint config.")
+    try:
+        meta = json.loads(file.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+        raise CheckpointError(f"{file} is not valid JSON ({type(err).__name__}).") from err
+    return check_meta(meta, str(file))
+
+
+def _missing_weights_message(folder: Path) -> str:
+    pickles = sorted(p.name for p in folder.iterdir() if p.suffix.lower() in PICKLE_SUFFIXES)
+    if pickles:
+        return (f"{folder} has no {WEIGHTS_FILE}, only {', '.join(pickles)}: pickle files are never loaded "
+                f"(unpickling can run code); convert the weights to safetensors.")
+    return f"{folder} has no {WEIGHTS_FILE}."
 
 
 def load_checkpoint(path_or_repo: str | os.PathLike, *, device: str | torch.device = "cpu") -> nn.Module:
-    """Rebuild a model from its folder (or Hub repo), in eval mode on ``device``."""
+    """Rebuild a model from its folder (or Hub repo), in eval mode on ``device``.
+
+    Raises ``CheckpointError`` for a missing or invalid config, missing weights, or weights whose
+    names and shapes do not match the config (checked before the model is allocated).
+    """
     folder = resolve(path_or_repo)
     meta = read_meta(folder)
-    family = check_family(meta["family"])
-    model = build_model(family, make_config(family, **meta["config"]))
+    family = meta["family"]
+    config = make_config(family, **meta["config"])
     weights = folder / WEIGHTS_FILE
     if not weights.is_file():
-        raise CheckpointError(f"{folder} has no {WEIGHTS_FILE}.")
-    load_model(model, str(weights), device=str(device))
+        raise CheckpointError(_missing_weights_message(folder))
+    check_weights(weights, expected_shapes(family, config))
+    model = build_model(family, config)
+    try:
+        load_model(model, str(weights), strict=True, device=str(device))
+    except (SafetensorError, RuntimeError, OSError) as err:
+        raise CheckpointError(f"{weights} could not be loaded ({type(err).__name__}: {err}).") from err
     return model.to(device).eval()
 
 
+def _listed(root: Path) -> list[tuple[str, Path]]:
+    """(name, folder) of every candidate checkpoint under ``root``: visible folders, plus a
+    ``.NAME.old`` whose ``NAME`` is missing (a save killed between its renames)."""
+    found = {}
+    for child in root.iterdir():
+        if not child.is_dir():
+            continue
+        if not child.name.startswith("."):
+            found[child.name] = child
+        elif child.name.endswith(".old") and not (root / child.name[1:-4]).exists():
+            found.setdefault(child.name[1:-4], child)
+    return sorted(found.items())
+
+
 def list_checkpoints(root: str | os.PathLike = SHIPPED_DIR) -> list[dict[str, Any]]:
-    """Every checkpoint folder directly under ``root``: name, path, family, dataset, metrics."""
+    """Every valid checkpoint folder directly under ``root``: name, path, family, dataset, metrics.
+
+    Temporary folders of unfinished saves, folders without model.safetensors and folders with an
+    invalid config.json are skipped.
+    """
     found = []
     base = Path(root)
     if not base.is_dir():
         return found
-    for folder in sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith(".")):
+    for name, folder in _listed(base):
+        if not (folder / WEIGHTS_FILE).is_file():
+            continue
         try:
             meta = read_meta(folder)
-        except (CheckpointError, json.JSONDecodeError):
+        except (CheckpointError, OSError):
             continue
-        found.append({"name": folder.name, "path": str(folder), "family": meta["family"],
+        found.append({"name": name, "path": str(base / name), "family": meta["family"],
                       "dataset": meta["dataset"], "metrics": meta.get("metrics", {}),
                       "training": meta.get("training", {}), "config": meta["config"]})
     return found
+
+
+def finite_weights(model: nn.Module) -> bool:
+    """True when every parameter and buffer of ``model`` is finite (one device sync)."""
+    tensors = [t for t in model.state_dict().values() if t.is_floating_point()]
+    if not tensors:
+        return True
+    return bool(torch.stack([torch.isfinite(t).all() for t in tensors]).all())
+
+
+__all__ = ["CheckpointError", "save_checkpoint", "load_checkpoint", "list_checkpoints", "read_meta", "resolve",
+           "update_metrics", "model_card", "check_model_options", "parse_hub_id", "finite_weights",
+           "FORMAT_VERSION", "SHIPPED_DIR"]

@@ -4,7 +4,10 @@ classifier's class histogram of fresh samples with a mode-collapse warning).
 
 The app never touches an optimizer: it builds a ``TrainConfig``, iterates
 ``aigc_models.training.train`` and turns its events into views. Stop asks the
-trainer to end early *and save*; closing the page aborts without saving.
+trainer to end early *and save*; closing the page aborts (the run keeps only its
+last periodic save). Runs are saved under ``common.runs_dir()``, whose oldest
+runs are pruned before each new run to stay under ``$AIGC_RUNS_MAX_MB``. A run
+that diverges (NaN losses, D winning outright) stops and says why in plain words.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 from aigc_models import data as data_mod
 from aigc_models import metrics, sampling
+from aigc_models.checkpoints import CheckpointError
+from aigc_models.runs import prune_runs
 from aigc_models.training import (CheckpointSaved, Done, Metrics, Samples, Started, Step, TrainConfig, device_label,
                                   resolve_device, train)
 from ui import common
@@ -35,6 +40,7 @@ UPDATE_EVERY = 0.5  # seconds between UI updates (at least one a second)
 HIST_EVERY = 4.0  # seconds between class histograms
 HIST_SAMPLES = 500
 PLOT_POINTS = 400
+SAVE_EVERY = 1000  # steps between saves during a run, so a diverged run keeps its last good checkpoint
 
 _STOPS: dict[str, threading.Event] = {}  # session -> stop flag of its running run
 _STOPS_LOCK = threading.Lock()
@@ -144,8 +150,12 @@ class LiveView:
             self.warning = collapse_warning(hist, self.names, event.step)
         elif isinstance(event, CheckpointSaved):
             self.saved = event.path
+        elif isinstance(event, Done) and event.reason == "diverged":
+            self.saved = event.checkpoint
+            self.status = f"**The run stopped after {event.step:,} steps in {event.elapsed:.0f} s.** {event.message}"
+            self.warning = f"**Why the run stopped:** {event.message}"
         elif isinstance(event, Done):
-            how = {"steps": "finished", "time": "reached the time limit", "stopped": "was stopped"}[event.reason]
+            how = {"steps": "finished", "time": "reached the time limit", "stopped": "was stopped"}.get(event.reason, "ended")
             where = (f" Saved to `{self.saved}`: pick **{os.path.basename(self.saved)}** in the other tabs."
                      if self.saved else " Nothing was saved (no step completed).")
             self.status = f"The run {how} after {event.step:,} steps in {event.elapsed:.0f} s.{where}"
@@ -226,6 +236,8 @@ def train_model(family: str, dataset: str, steps: float, batch_size: float, lr_g
     out = str(common.runs_dir() / folder)
     cfg = make_config(family, dataset, steps, batch_size, lr_g, lr_d, lr, beta1, beta2, loss, diffaugment,
                       ema, seed, out)
+    cfg.save_every = SAVE_EVERY
+    make_room(out)
     try:
         data_mod.load_split(cfg.dataset, train=True)
     except data_mod.DatasetUnavailableError as err:
@@ -243,11 +255,26 @@ def train_model(family: str, dataset: str, steps: float, batch_size: float, lr_g
             if now - last >= UPDATE_EVERY or isinstance(event, (Started, Done)):
                 last = now
                 yield view.outputs()
+    except CheckpointError as err:  # disk full while saving: the message says what was kept
+        raise gr.Error(str(err)) from err
     finally:
-        run.close()  # a cancelled request (page closed) aborts without saving
+        run.close()  # a cancelled request (page closed) aborts; earlier saves stay intact
         with _STOPS_LOCK:
             if _STOPS.get(key) is flag:
                 del _STOPS[key]
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()  # hand the run's GPU memory back for the next run
+
+
+def make_room(out: str) -> None:
+    """Prune the oldest runs so the runs folder stays under its cap (never ``out`` or the shipped checkpoints)."""
+    runs = common.runs_dir()
+    env = os.environ.get("AIGC_CHECKPOINT_DIRS")  # the checkpoint folders as configured (common.checkpoint_dirs adds runs)
+    protected = [p for p in env.split(os.pathsep) if p] if env else [common.REPO_ROOT / "checkpoints"]
+    try:
+        prune_runs(runs, keep=[out], protected=protected)
+    except (ValueError, OSError) as err:
+        raise gr.Error(f"Runs folder {runs}: {err}") from err
 
 
 def stop_training(request: gr.Request | None = None) -> str:

@@ -8,6 +8,7 @@ they know no model family.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
@@ -19,7 +20,35 @@ HUB_KWARGS: dict[str, Any] = {
 }
 
 
-class GAN(nn.Module):
+class CheckedHubMixin:
+    """Sends ``PyTorchModelHubMixin``'s ``from_pretrained`` / ``save_pretrained`` through
+    ``aigc_models.checkpoints``: the same checked config, safetensors-only weights and
+    folder format as everywhere else. Without it the mixin would read its own config
+    format and, for a repo without safetensors, fall back to ``torch.load`` of a pickle.
+    Listed before ``PyTorchModelHubMixin`` in a model's bases so that it wins."""
+
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path: str | Path, *, revision: str | None = None,
+                        map_location: str | torch.device = "cpu", **kwargs: Any) -> nn.Module:
+        """A checkpoint folder, shipped name or Hub repo id (``revision`` pins a Hub revision)."""
+        from ..checkpoints import CheckpointError, load_checkpoint
+
+        if kwargs:
+            raise ValueError(f"{cls.__name__}.from_pretrained takes only revision and map_location, not "
+                             f"{', '.join(sorted(kwargs))} (Hub tokens come from HF_TOKEN or `hf auth login`).")
+        ref = str(pretrained_model_name_or_path)
+        model = load_checkpoint(f"{ref}@{revision}" if revision else ref, device=map_location)
+        if not isinstance(model, cls):
+            raise CheckpointError(f"{ref} holds a {model.family} model, not a {cls.__name__}.")
+        return model
+
+    def _save_pretrained(self, save_directory: Path) -> None:
+        from ..checkpoints import save_checkpoint
+
+        save_checkpoint(self, save_directory)  # config.json + model.safetensors + README.md
+
+
+class GAN(CheckedHubMixin, nn.Module):
     """Base for GAN families. Subclasses set ``generator`` and ``discriminator``.
 
     Images are float ``(B, 1, 28, 28)`` in [-1, 1]; latents ``(B, latent_dim)``

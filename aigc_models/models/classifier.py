@@ -13,7 +13,7 @@ import torch
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
-from .base import HUB_KWARGS
+from .base import HUB_KWARGS, CheckedHubMixin
 
 
 @dataclass
@@ -25,7 +25,7 @@ class ClassifierConfig:
     dropout: float = 0.3
 
 
-class Classifier(nn.Module, PyTorchModelHubMixin, **HUB_KWARGS, tags=["image-classification", "aigc-lab"]):
+class Classifier(CheckedHubMixin, nn.Module, PyTorchModelHubMixin, **HUB_KWARGS, tags=["image-classification", "aigc-lab"]):
     objective: ClassVar[str] = "classifier"
     family: ClassVar[str] = "classifier"
 

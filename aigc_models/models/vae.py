@@ -14,7 +14,7 @@ import torch
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
-from .base import HUB_KWARGS
+from .base import HUB_KWARGS, CheckedHubMixin
 
 
 @dataclass
@@ -24,7 +24,7 @@ class VAEConfig:
     channels: int = 32
 
 
-class VAE(nn.Module, PyTorchModelHubMixin, **HUB_KWARGS, tags=["vae", "aigc-lab"]):
+class VAE(CheckedHubMixin, nn.Module, PyTorchModelHubMixin, **HUB_KWARGS, tags=["vae", "aigc-lab"]):
     objective: ClassVar[str] = "vae"
     family: ClassVar[str] = "vae"
     num_classes: ClassVar[int] = 0
