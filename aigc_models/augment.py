@@ -18,7 +18,26 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from .validation import check_choice, check_float, show
+
 DIFFAUGMENT_POLICIES = ("translation", "cutout")
+MAX_STRENGTH = 4.0  # classic_augment's scale range (1 -+ 0.1 * strength) must stay positive; 4 tilts by 60 deg
+
+
+def check_strength(strength: float) -> float:
+    """An augmentation strength: a number from 0 (identity) to ``MAX_STRENGTH``."""
+    return check_float(strength, "strength", lo=0.0, hi=MAX_STRENGTH)
+
+
+def parse_policy(policy: str) -> list[str]:
+    """A DiffAugment policy string ('translation,cutout') -> its names; unknown names raise ``ValueError``."""
+    if not isinstance(policy, str):
+        raise ValueError(f"The DiffAugment policy must be a comma-separated string of "
+                         f"{', '.join(DIFFAUGMENT_POLICIES)}, got {show(policy)}.")
+    names = [p.strip() for p in policy.split(",") if p.strip()]
+    for name in names:
+        check_choice(name, "DiffAugment policy", DIFFAUGMENT_POLICIES)
+    return names
 
 
 # ----------------------------------------------------------------------------- DiffAugment
@@ -70,14 +89,12 @@ def diff_augment(
     Args:
         x: float ``(B, 1, H, W)`` in [-1, 1]; gradients flow through.
         policy: comma-separated subset of ``DIFFAUGMENT_POLICIES``; empty = identity.
-        strength: multiplies the translation and cutout ratios (0 = identity).
+        strength: 0..``MAX_STRENGTH``, multiplies the translation and cutout ratios (0 = identity).
         generator: seeded RNG for reproducible previews.
     """
-    names = [p.strip() for p in policy.split(",") if p.strip()]
-    for name in names:
-        if name not in DIFFAUGMENT_POLICIES:
-            raise ValueError(f"Unknown DiffAugment policy {name!r}; choose from {DIFFAUGMENT_POLICIES}.")
-    if strength <= 0:
+    names = parse_policy(policy)
+    strength = check_strength(strength)
+    if strength == 0:
         return x
     for name in names:
         if name == "translation":
@@ -105,11 +122,13 @@ def classic_augment(
 
     Args:
         x: float ``(B, 1, H, W)`` in [-1, 1].
+        strength: 0 (identity) .. ``MAX_STRENGTH``; ``ValueError`` outside.
         generator: RNG for the seed of v2's draws (global RNG when None); v2 runs under ``fork_rng``.
     """
     from torchvision.transforms import v2
 
-    if strength <= 0:
+    strength = check_strength(strength)
+    if strength == 0:
         return x
     transform = v2.Compose(
         [

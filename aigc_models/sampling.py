@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import math
+import numbers
 import os
 from pathlib import Path
 
@@ -18,6 +19,12 @@ from PIL import Image
 from torch import nn
 
 from .data import to_uint8
+from .validation import check_choice, check_int, check_optional_float, check_seed, show
+
+MAX_SAMPLES = 100_000  # images per call: 100k x 784 floats = 314 MB
+MAX_PATH_STEPS = 1000  # images along one interpolation path
+MAX_TRUNCATION = 10.0  # |z| beyond 10 has probability ~1e-23: larger values change nothing
+INTERPOLATIONS = ("lerp", "slerp")
 
 # ----------------------------------------------------------------------------- latents
 
@@ -25,11 +32,12 @@ from .data import to_uint8
 def latents(n: int, dim: int, *, seed: int, truncation: float | None = None) -> torch.Tensor:
     """``(n, dim)`` standard normal draws on the CPU; with ``truncation`` t, values with
     ``|z| > t`` are redrawn until inside (the truncation trick, Brock et al. 2019)."""
-    g = torch.Generator().manual_seed(int(seed))
+    n = check_int(n, "n", lo=1, hi=MAX_SAMPLES)
+    seed = check_seed(seed)
+    truncation = check_truncation(truncation)
+    g = torch.Generator().manual_seed(seed)
     z = torch.randn(n, dim, generator=g)
     if truncation is not None:
-        if truncation <= 0:
-            raise ValueError("truncation must be > 0 (or None for no truncation).")
         for _ in range(100):
             outside = z.abs() > truncation
             if not outside.any():
@@ -37,6 +45,12 @@ def latents(n: int, dim: int, *, seed: int, truncation: float | None = None) -> 
             z[outside] = torch.randn(int(outside.sum()), generator=g)
         z = z.clamp(-truncation, truncation)
     return z
+
+
+def check_truncation(truncation: float | None) -> float | None:
+    """None (off) or a number in (0, ``MAX_TRUNCATION``]."""
+    return check_optional_float(truncation, "truncation", lo=0.0, hi=MAX_TRUNCATION, lo_open=True,
+                                none_means="no truncation")
 
 
 def even_labels(n: int, num_classes: int) -> torch.Tensor:
@@ -64,12 +78,13 @@ def sample(
     """Draw ``n`` images from a GAN (or a VAE's prior): ``(n, 1, 28, 28)`` in [-1, 1], CPU.
 
     For a conditional model, ``labels`` is an int class, a ``(n,)`` tensor, or None
-    (then split evenly over the classes).
+    (then split evenly over the classes). ``n`` is 1..``MAX_SAMPLES``, ``seed`` 0..2**63-1,
+    ``truncation`` None or in (0, 10]; anything else raises ``ValueError`` naming the range.
     """
-    if n < 1:
-        raise ValueError("n must be at least 1.")
+    batch_size = check_int(batch_size, "batch_size", lo=1, hi=MAX_SAMPLES)
+    z = latents(n, model.latent_dim, seed=seed, truncation=truncation)  # checks n, seed and truncation
+    n = len(z)
     model.eval()
-    z = latents(n, model.latent_dim, seed=seed, truncation=truncation)
     k = getattr(model, "num_classes", 0)
     if k:
         labels = conditional_labels(n, k, labels)
@@ -88,17 +103,28 @@ def sample(
 
 
 def conditional_labels(n: int, num_classes: int, labels: torch.Tensor | int | None) -> torch.Tensor:
-    """Validate / expand labels for a conditional model into ``(n,)`` int64."""
+    """Validate / expand labels for a conditional model into ``(n,)`` int64.
+
+    ``labels``: None (split evenly), one class (an int, also numpy's), or ``n`` whole
+    numbers (tensor, array or list) in 0..num_classes-1.
+    """
     if labels is None:
         return even_labels(n, num_classes)
-    if isinstance(labels, int):
-        labels = torch.full((n,), labels, dtype=torch.int64)
-    labels = torch.as_tensor(labels, dtype=torch.int64)
-    if labels.shape != (n,):
-        raise ValueError(f"labels must have shape ({n},), got {tuple(labels.shape)}.")
-    if labels.min() < 0 or labels.max() >= num_classes:
-        raise ValueError(f"labels must be in 0..{num_classes - 1}.")
-    return labels
+    if isinstance(labels, (numbers.Number, bool)):
+        label = check_int(labels, "label", lo=0, hi=num_classes - 1)
+        return torch.full((n,), label, dtype=torch.int64)
+    allowed = f"whole numbers from 0 to {num_classes - 1}"
+    try:
+        tensor = torch.as_tensor(labels)
+    except (TypeError, ValueError, RuntimeError):
+        raise ValueError(f"labels must be {n} {allowed}, got {show(labels)}.") from None
+    if tensor.dtype == torch.bool or tensor.is_floating_point() or tensor.is_complex():
+        raise ValueError(f"labels must be {allowed} (an integer tensor), got dtype {tensor.dtype}.")
+    if tensor.shape != (n,):
+        raise ValueError(f"labels must have shape ({n},), got {tuple(tensor.shape)}.")
+    if tensor.min() < 0 or tensor.max() >= num_classes:
+        raise ValueError(f"labels must be {allowed}, got values from {int(tensor.min())} to {int(tensor.max())}.")
+    return tensor.to(torch.int64)
 
 
 @torch.no_grad()
@@ -130,15 +156,11 @@ def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
 
 
 def path(a: torch.Tensor, b: torch.Tensor, steps: int, method: str) -> torch.Tensor:
-    """``steps`` points from a to b by ``method`` ('lerp' | 'slerp') -> ``(steps, D)``."""
-    if steps < 2:
-        raise ValueError("steps must be at least 2.")
+    """``steps`` (2..``MAX_PATH_STEPS``) points from a to b by ``method`` ('lerp' | 'slerp') -> ``(steps, D)``."""
+    steps = check_int(steps, "steps", lo=2, hi=MAX_PATH_STEPS)
+    method = check_choice(method, "interpolation", INTERPOLATIONS)
     t = torch.linspace(0, 1, steps)
-    if method == "lerp":
-        return lerp(a, b, t)
-    if method == "slerp":
-        return slerp(a, b, t)
-    raise ValueError(f"Unknown interpolation {method!r}; use 'lerp' or 'slerp'.")
+    return lerp(a, b, t) if method == "lerp" else slerp(a, b, t)
 
 
 @torch.no_grad()
@@ -154,7 +176,14 @@ def interpolate(
     """Images along a latent path between two seeds' latents: ``(steps, 1, 28, 28)`` in [-1, 1].
 
     GANs and VAEs (the VAE decodes prior latents); a conditional model keeps ``label`` fixed.
+    Seeds are 0..2**63-1, ``steps`` 2..``MAX_PATH_STEPS``; ``ValueError`` otherwise.
     """
+    seed_a, seed_b = check_seed(seed_a, "seed_a"), check_seed(seed_b, "seed_b")
+    steps = check_int(steps, "steps", lo=2, hi=MAX_PATH_STEPS)
+    method = check_choice(method, "interpolation", INTERPOLATIONS)
+    k = getattr(model, "num_classes", 0)
+    if label is not None and k:
+        label = check_int(label, "label", lo=0, hi=k - 1)
     model.eval()
     za = latents(1, model.latent_dim, seed=seed_a)[0]
     zb = latents(1, model.latent_dim, seed=seed_b)[0]
@@ -182,6 +211,10 @@ def interpolate_classes(
     k = getattr(model, "num_classes", 0)
     if not k:
         raise ValueError("Class morphs need a conditional model (cgan).")
+    class_a = check_int(class_a, "class_a", lo=0, hi=k - 1)
+    class_b = check_int(class_b, "class_b", lo=0, hi=k - 1)
+    seed = check_seed(seed)
+    steps = check_int(steps, "steps", lo=2, hi=MAX_PATH_STEPS)
     model.eval()
     device = device_of(model)
     ends = conditional_labels(2, k, torch.tensor([class_a, class_b])).to(device)
@@ -192,6 +225,16 @@ def interpolate_classes(
 
 
 # ----------------------------------------------------------------------------- VAE
+
+
+def check_image(image: object, name: str) -> torch.Tensor:
+    """``image`` if it is a finite float tensor ``(1, 28, 28)``, else ``ValueError``."""
+    if not isinstance(image, torch.Tensor) or not image.is_floating_point() or tuple(image.shape) != (1, 28, 28):
+        got = f"shape {tuple(image.shape)} {image.dtype}" if isinstance(image, torch.Tensor) else show(image)
+        raise ValueError(f"Image {name} must be a float tensor of shape (1, 28, 28) in [-1, 1], got {got}.")
+    if not torch.isfinite(image).all():
+        raise ValueError(f"Image {name} has NaN or infinite pixels; pixels must be in [-1, 1].")
+    return image
 
 
 @torch.no_grad()
@@ -220,7 +263,12 @@ def reconstruct(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
 def interpolate_images(
     model: nn.Module, a: torch.Tensor, b: torch.Tensor, *, steps: int = 8, method: str = "lerp"
 ) -> torch.Tensor:
-    """Between two real images ``(1, 28, 28)`` through the VAE's encoder means."""
+    """Between two real images ``(1, 28, 28)`` in [-1, 1] through the VAE's encoder means:
+    ``(steps, 1, 28, 28)`` in [-1, 1]."""
+    steps = check_int(steps, "steps", lo=2, hi=MAX_PATH_STEPS)
+    method = check_choice(method, "interpolation", INTERPOLATIONS)
+    for name, image in (("a", a), ("b", b)):
+        check_image(image, name)
     mu, _ = encode(model, torch.stack([a, b]))
     return decode(model, path(mu[0], mu[1], steps, method))
 

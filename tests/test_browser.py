@@ -112,12 +112,14 @@ def test_every_tab_works_offline_in_a_browser(browser, server, outside_requests)
     open_tab(page, "VAE reconstruction")
     page.locator("#vae-gallery button").nth(3).click()  # a test image
     first = wait_image(page, "vae-recon")
+    # the brush is picked when the tab opens: a student draws at once (Gradio starts with no tool)
+    page.locator('#vae-sketch button[aria-label="Brush"].highlight').wait_for(state="visible", timeout=10_000)
     canvas = page.locator("#vae-sketch canvas").last
     box = canvas.bounding_box()
-    page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.2)
+    page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.35)  # inside the white page
     page.mouse.down()
     for i in range(1, 11):  # a vertical stroke: a '1'
-        page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * (0.2 + 0.06 * i))
+        page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * (0.35 + 0.03 * i), steps=2)
     page.mouse.up()
     click_visible(page, "Reconstruct")
     wait_image(page, "vae-recon", previous=first)

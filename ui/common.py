@@ -3,7 +3,10 @@ image helpers (grids, captions, sketches -> MNIST-style input) and the
 checkpoint picker widgets.
 
 Plain functions first (testable without a browser), gradio widgets last.
-Every user mistake raises ``gr.Error`` with one clear sentence.
+Every user mistake raises ``gr.Error`` with one clear sentence. The checks and the
+picture decoding live in the library (``aigc_models.validation`` and
+``aigc_models.preprocess``); the wrappers here only turn their ``ValueError``
+into ``gr.Error`` with the same sentence.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import torch
 from PIL import Image, ImageDraw, ImageFont
 
 from aigc_models import data as data_mod
-from aigc_models import sampling
+from aigc_models import preprocess, sampling, validation
 from aigc_models.checkpoints import CheckpointError, list_checkpoints, load_checkpoint, read_meta
 
 # ----------------------------------------------------------------------------- places
@@ -139,41 +142,40 @@ def evaluator_for(path: str, dataset: str) -> Any:
 
 
 def check_int(value: float | int | None, name: str, lo: int, hi: int) -> int:
-    """``value`` as an int in [lo, hi], else a ``gr.Error`` naming the field."""
-    if value is None or (isinstance(value, float) and not np.isfinite(value)):
-        raise gr.Error(f"{name} is empty: enter a whole number from {lo} to {hi}.")
-    if float(value) != int(value):
-        raise gr.Error(f"{name} must be a whole number, got {value}.")
-    if not lo <= int(value) <= hi:
-        raise gr.Error(f"{name} must be between {lo} and {hi}, got {int(value)}.")
-    return int(value)
+    """``value`` as an int in [lo, hi], else a ``gr.Error`` naming the field and the range."""
+    try:
+        return validation.check_int(value, name, lo=lo, hi=hi)
+    except ValueError as err:
+        raise gr.Error(str(err)) from None
 
 
-def check_float(value: float | int | None, name: str, lo: float, hi: float) -> float:
-    """``value`` as a float in [lo, hi], else a ``gr.Error``."""
-    if value is None or not np.isfinite(float(value)):
-        raise gr.Error(f"{name} is empty: enter a number from {lo:g} to {hi:g}.")
-    if not lo <= float(value) <= hi:
-        raise gr.Error(f"{name} must be between {lo:g} and {hi:g}, got {float(value):g}.")
-    return float(value)
+def check_float(value: float | int | None, name: str, lo: float, hi: float, *, lo_open: bool = False,
+                hi_open: bool = False) -> float:
+    """``value`` as a finite float in [lo, hi] (open ends as asked), else a ``gr.Error``."""
+    try:
+        return validation.check_float(value, name, lo=lo, hi=hi, lo_open=lo_open, hi_open=hi_open)
+    except ValueError as err:
+        raise gr.Error(str(err)) from None
 
 
 def check_dataset(dataset: str | None) -> str:
-    """Canonical dataset name or ``gr.Error``."""
+    """Canonical dataset name or ``gr.Error`` listing the known ones."""
     try:
-        return data_mod.check_dataset_name(dataset or "")
+        if not isinstance(dataset, str):
+            raise ValueError(f"Unknown dataset {validation.show(dataset)}. Known datasets: {', '.join(data_mod.DATASETS)}.")
+        return data_mod.check_dataset_name(dataset)
     except ValueError as err:
-        raise gr.Error(str(err)) from err
+        raise gr.Error(str(err)) from None
 
 
 def class_index(dataset: str, name: str | int | None) -> int:
     """A class name (or index) of ``dataset`` -> its index, else ``gr.Error``."""
-    names = data_mod.class_names(dataset)
-    if isinstance(name, int) and 0 <= name < len(names):
+    names = data_mod.class_names(check_dataset(dataset))
+    if isinstance(name, int) and not isinstance(name, bool) and 0 <= name < len(names):
         return name
-    if name in names:
+    if isinstance(name, str) and name in names:
         return names.index(name)
-    raise gr.Error(f"Unknown class {name!r} for {dataset}; choose one of: {', '.join(names)}.")
+    raise gr.Error(f"Unknown class {validation.show(name)} for {dataset}; choose one of: {', '.join(names)}.")
 
 
 def random_seed() -> int:
@@ -236,32 +238,21 @@ def save_download(content: Image.Image | bytes, stem: str, suffix: str) -> str:
 # ----------------------------------------------------------------------------- images in
 
 
-def editor_to_array(value: Any) -> np.ndarray | None:
-    """An ImageEditor dict, a numpy array, a PIL image or a file path -> RGBA uint8 array (or None)."""
-    if value is None:
-        return None
-    if isinstance(value, dict):
-        value = value.get("composite")
-        if value is None:
-            return None
-    if isinstance(value, (str, Path)):
-        value = Image.open(value)
-    if isinstance(value, Image.Image):
-        return np.asarray(value.convert("RGBA"))
-    arr = np.asarray(value)
-    if arr.ndim == 2:
-        arr = np.stack([arr] * 3 + [np.full_like(arr, 255)], axis=-1)
-    elif arr.shape[-1] == 3:
-        arr = np.concatenate([arr, np.full(arr.shape[:2] + (1,), 255, arr.dtype)], axis=-1)
-    return arr.astype(np.uint8)
+def picture_of(value: Any) -> Any:
+    """The picture inside a Sketchpad/ImageEditor value (its ``composite``), else ``value`` itself:
+    a file path, bytes, a PIL image or an array, all decoded by ``aigc_models.preprocess``."""
+    return value.get("composite") if isinstance(value, dict) else value
 
 
 def has_ink(value: Any) -> bool:
-    """Whether a drawn/uploaded picture has any visible content (False for None or a blank canvas)."""
+    """Whether a drawn/uploaded picture has visible content: False for None or a blank canvas;
+    a picture that cannot be used at all (unreadable, too large) raises ``gr.Error``."""
     try:
-        to_model_input(value)
-    except gr.Error:
+        preprocess.to_model_input(picture_of(value))
+    except preprocess.EmptyPictureError:
         return False
+    except ValueError as err:
+        raise gr.Error(str(err)) from None
     return True
 
 
@@ -275,43 +266,12 @@ def pick_input(dataset: str, drawing: Any, test_index: float | int | None) -> to
 
 
 def to_model_input(value: Any) -> torch.Tensor:
-    """Any drawn or uploaded picture -> ``(1, 1, 28, 28)`` in [-1, 1], MNIST convention.
-
-    Transparent pixels count as background; a light background is inverted so
-    ink is white on black; the ink's bounding box is scaled to fit 20 x 20 and
-    its centre of mass placed at the centre of the 28 x 28 frame (as MNIST was made).
-    Raises ``gr.Error`` for an empty canvas.
-    """
-    arr = editor_to_array(value)
-    if arr is None:
-        raise gr.Error("No image: draw something or upload a picture first.")
-    rgb = arr[..., :3].astype(np.float32)
-    alpha = arr[..., 3:4].astype(np.float32) / 255.0
-    grey = (rgb.mean(-1, keepdims=True) * alpha + 255.0 * (1 - alpha))[..., 0]  # transparent -> white
-    if alpha.min() == 1.0:  # opaque picture: decide its background from the border
-        border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
-        if np.median(border) < 128:
-            grey = 255.0 - grey  # already light ink on dark: make it dark ink on light
-    ink = 255.0 - grey  # white ink on black
-    mask = ink > 40
-    if not mask.any():
-        raise gr.Error("The picture is empty: draw a digit or an object (or upload an image with visible content).")
-    ys, xs = np.nonzero(mask)
-    crop = ink[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
-    h, w = crop.shape
-    factor = 20.0 / max(h, w)
-    small = Image.fromarray(crop.clip(0, 255).astype(np.uint8)).resize(
-        (max(1, round(w * factor)), max(1, round(h * factor))), Image.LANCZOS
-    )
-    s = np.asarray(small, np.float32)
-    total = s.sum()
-    cy = (s.sum(1) * np.arange(s.shape[0])).sum() / total
-    cx = (s.sum(0) * np.arange(s.shape[1])).sum() / total
-    canvas = np.zeros((28, 28), np.float32)
-    top = int(np.clip(round(14 - cy), 0, 28 - s.shape[0]))
-    left = int(np.clip(round(14 - cx), 0, 28 - s.shape[1]))
-    canvas[top : top + s.shape[0], left : left + s.shape[1]] = s
-    return torch.from_numpy(canvas / 127.5 - 1.0)[None, None]
+    """Any drawn or uploaded picture -> ``(1, 1, 28, 28)`` in [-1, 1], MNIST convention
+    (``aigc_models.preprocess.to_model_input``); its ``ValueError`` becomes ``gr.Error``."""
+    try:
+        return preprocess.to_model_input(picture_of(value))
+    except ValueError as err:
+        raise gr.Error(str(err)) from None
 
 
 def test_images(dataset: str, *, n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:

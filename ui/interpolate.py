@@ -12,7 +12,7 @@ from PIL import Image
 
 from aigc_models import data as data_mod
 from aigc_models import sampling
-from ui import common
+from ui import common, components
 from ui.i18n import t
 
 FAMILIES = ("mlp-gan", "dcgan", "cgan", "vae")
@@ -96,23 +96,26 @@ def build_tab() -> list[common.Picker]:
             slerp = gr.Image(format="png", type="pil", label="slerp", elem_id="interp-slerp")
             gif = gr.File(label=t("download_gif"))
             gr.Markdown(t("slerp_note"))
-    with gr.Accordion(t("vae_real_title"), open=False):
+    with gr.Accordion(t("vae_real_title"), open=False) as real_images:
         gr.Markdown(t("vae_real_intro"))
         with gr.Row():
             vae_pick = common.picker(VAE, label_key="vae_checkpoint")
             steps_r = gr.Slider(2, 32, value=10, step=1, label=t("steps"))
         with gr.Row():
             with gr.Column():
-                draw_a = gr.Sketchpad(label=t("image_a"), type="numpy", height=220, canvas_size=(280, 280))
+                draw_a = components.PictureSketchpad(label=t("image_a"), type="numpy", height=220, canvas_size=(280, 280),
+                                                  elem_classes=[components.SKETCH_CLASS])
                 index_a = gr.Number(0, precision=0, minimum=0, label=t("test_index_a"))
             with gr.Column():
-                draw_b = gr.Sketchpad(label=t("image_b"), type="numpy", height=220, canvas_size=(280, 280))
+                draw_b = components.PictureSketchpad(label=t("image_b"), type="numpy", height=220, canvas_size=(280, 280),
+                                                  elem_classes=[components.SKETCH_CLASS])
                 index_b = gr.Number(1, precision=0, minimum=0, label=t("test_index_b"))
         go_r = gr.Button(t("interpolate"), variant="primary")
         with gr.Row():
             lerp_r = gr.Image(format="png", type="pil", label="lerp")
             slerp_r = gr.Image(format="png", type="pil", label="slerp")
         gif_r = gr.File(label=t("download_gif"))
+    real_images.expand(None, js=components.SELECT_BRUSH_JS, api_visibility="private", queue=False)
     pick.checkpoint.change(class_visibility, [pick.checkpoint, pick.dataset], cls, api_visibility="private",
                            queue=False)
     dice.click(lambda: (common.random_seed(), common.random_seed()), None, [seed_a, seed_b],

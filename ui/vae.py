@@ -14,7 +14,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from aigc_models import data as data_mod
 from aigc_models import sampling
-from ui import common
+from ui import common, components
 from ui.i18n import t
 
 FAMILIES = ("vae",)
@@ -85,14 +85,22 @@ def reconstruct(checkpoint: str | None, drawing: Any, upload: Any, test_index: f
                 ) -> tuple[Image.Image, Image.Image, Image.Image, Image.Image | None, str]:
     """Reconstruct the drawing (when it has ink), else the upload (when given), else test image ``test_index``.
 
+    The upload is a file path (``components.PictureUpload``) decoded by ``aigc_models.preprocess``,
+    or an array / PIL image when called directly; an unreadable, empty, too large or too
+    small upload is refused with one sentence rather than replaced by the test image.
+
     Returns:
         The input as the model sees it (28 x 28, shown enlarged), the reconstruction, the
         absolute error (brighter = worse), the latent map (None without test data) and a
         one-line summary with the squared error.
     """
     model = common.load_model(checkpoint, FAMILIES)
-    picture = drawing if common.has_ink(drawing) else upload
-    x = common.pick_input(model.config.dataset, picture, test_index)  # (1, 1, 28, 28)
+    if common.has_ink(drawing):
+        x, source = common.to_model_input(drawing), "your drawing"  # (1, 1, 28, 28)
+    elif upload is not None:
+        x, source = common.to_model_input(upload), "your upload"
+    else:
+        x, source = common.pick_input(model.config.dataset, None, test_index), f"test image #{int(test_index)}"
     recon = sampling.reconstruct(model, x)
     error = (recon - x).abs() - 1  # |diff| in [0, 2] shown as [-1, 1]
     mse = float(((recon - x) ** 2).mean())
@@ -102,7 +110,8 @@ def reconstruct(checkpoint: str | None, drawing: Any, upload: Any, test_index: f
         note = ""
     except gr.Error as err:
         point_map, note = None, f" {err}"
-    summary = f"Mean squared error (pixels in [-1, 1]): **{mse:.4f}**. Latent mean: {[round(v, 2) for v in mu[0].tolist()[:8]]}.{note}"
+    summary = (f"Input: {source}. Mean squared error (pixels in [-1, 1]): **{mse:.4f}**. "
+               f"Latent mean: {[round(v, 2) for v in mu[0].tolist()[:8]]}.{note}")
     big = lambda im: sampling.grid(im, nrow=1, padding=0, scale=8)  # noqa: E731
     return big(x), big(recon), big(error), point_map, summary
 
@@ -140,10 +149,11 @@ def build_tab() -> list[common.Picker]:
         with gr.Column(scale=1):
             pick = common.picker(FAMILIES)
             with gr.Row():
-                sketch = gr.Sketchpad(label=t("draw"), type="numpy", height=300, canvas_size=(280, 280),
-                                      elem_id="vae-sketch", scale=2)
-                upload = gr.Image(label=t("upload"), type="numpy", sources=["upload", "clipboard"], height=300,
-                                  scale=1)
+                sketch = components.PictureSketchpad(label=t("draw"), type="numpy", height=420, canvas_size=(280, 280),
+                                                 elem_id="vae-sketch", elem_classes=[components.SKETCH_CLASS], scale=2)
+                upload = components.PictureUpload(label=t("upload"), type="filepath", image_mode=None,
+                                              sources=["upload", "clipboard"], height=420, scale=1,
+                                              elem_id="vae-upload")
             gallery = gr.Gallery(images, label=t("test_images"), columns=8, height=220, allow_preview=False,
                                  elem_id="vae-gallery")
             gallery_note = gr.Markdown(message)
@@ -164,9 +174,10 @@ def build_tab() -> list[common.Picker]:
         prior = gr.Image(format="png", type="pil", label=t("prior_samples"))
     pick.dataset.change(gallery_for, pick.dataset, [gallery, gallery_note], api_visibility="private")
     outputs = [seen, recon, err, point_map, summary]
-    gallery.select(select_tile, None, [index, sketch, upload], api_visibility="private", queue=False).then(
-        reconstruct, [pick.checkpoint, sketch, upload, index], outputs, api_name="reconstruct_from_gallery",
-        api_visibility="private")
+    picked = gallery.select(select_tile, None, [index, sketch, upload], api_visibility="private", queue=False)
+    picked.then(None, js=components.SELECT_BRUSH_JS, api_visibility="private", queue=False)  # clearing the pad drops its tool
+    picked.then(reconstruct, [pick.checkpoint, sketch, upload, index], outputs, api_name="reconstruct_from_gallery",
+                api_visibility="private")
     go.click(reconstruct, [pick.checkpoint, sketch, upload, index], outputs, api_name="reconstruct")
     go_prior.click(prior_samples, [pick.checkpoint, n, seed], prior, api_name="vae_prior")
     return [pick]
