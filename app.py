@@ -14,7 +14,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is i
 
 import gradio as gr  # noqa: E402
 
-from ui import about, augment, cgan, common, gan, interpolate, train, vae  # noqa: E402
+from ui import about, augment, cgan, common, components, gan, interpolate, train, vae  # noqa: E402
 from ui.i18n import I18N, t  # noqa: E402
 
 TABS = [("tab_gan", gan), ("tab_cgan", cgan), ("tab_interp", interpolate), ("tab_vae", vae),
@@ -45,6 +45,7 @@ def build_app() -> gr.Blocks:
         for key, module in TABS:
             with gr.Tab(t(key), id=key, elem_id=key) as tab:
                 pickers = module.build_tab()
+            tab.select(None, js=components.SELECT_BRUSH_JS, api_visibility="private", queue=False)
             if pickers:
                 inputs = [c for p in pickers for c in (p.dataset, p.checkpoint)]
                 tab.select(refresh_pickers(pickers), inputs, [p.checkpoint for p in pickers],
@@ -53,12 +54,24 @@ def build_app() -> gr.Blocks:
     return demo
 
 
+MAX_FILE_SIZE = 5 * 1024 * 1024  # bytes per uploaded file (gradio answers 413 above it)
+# Gradio checks only file parts against max_file_size: a form field without a filename or a
+# JSON body (/queue/join) of any size is read into memory. FastAPI's body limit refuses any
+# request body above one file plus room for the form around it (413, counted while streaming).
+MAX_BODY_SIZE = MAX_FILE_SIZE + 1024 * 1024
+
+
 def launch(demo: gr.Blocks, **kwargs) -> None:
-    """Launch with the lab's settings (server name/port from GRADIO_SERVER_NAME/PORT)."""
+    """Launch with the lab's settings (server name/port from GRADIO_SERVER_NAME/PORT).
+
+    Files are served only from gradio's cache (no ``allowed_paths``): the checkpoints, the
+    data and the code stay private; ``tests/test_app_http.py`` checks it over HTTP.
+    """
+    app_kwargs = {"max_body_size": MAX_BODY_SIZE, **kwargs.pop("app_kwargs", {})}
     demo.launch(
         server_name=os.environ.get("GRADIO_SERVER_NAME"),
         server_port=int(os.environ["GRADIO_SERVER_PORT"]) if os.environ.get("GRADIO_SERVER_PORT") else None,
-        share=False, max_file_size="5mb", i18n=I18N, theme=THEME, css=CSS,
+        share=False, max_file_size=MAX_FILE_SIZE, app_kwargs=app_kwargs, i18n=I18N, theme=THEME, css=CSS,
         footer_links=["api", "settings"], **kwargs,
     )
 

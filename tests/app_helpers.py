@@ -59,12 +59,14 @@ def free_port() -> int:
 
 
 class AppServer:
-    """``python app.py`` on a free 127.0.0.1 port, with the tiny checkpoints."""
+    """``python app.py`` on a free 127.0.0.1 port, with the tiny checkpoints
+    (``extra_env`` adds or overrides variables, e.g. ``AIGC_QUEUE_SIZE``)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, extra_env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
-        env = {**os.environ, **app_env(root), "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(self.port)}
+        env = {**os.environ, **app_env(root), "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(self.port),
+               **(extra_env or {})}
         self.log = open(root / f"app-{self.port}.log", "w")
         self.proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 180
