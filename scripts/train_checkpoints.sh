@@ -2,6 +2,7 @@
 # Train and evaluate every shipped checkpoint, one after another, on the CPU.
 # Usage: bash scripts/train_checkpoints.sh [dataset ...]   (default: mnist fashion-mnist)
 # Each model card records its exact command, device, time and evaluator numbers.
+# RETRAIN=1 retrains folders that already exist.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export HF_HUB_OFFLINE=1
@@ -18,11 +19,11 @@ for ds in ${@:-mnist fashion-mnist}; do
   run "$ds-classifier" --model classifier --dataset "$ds" --steps "$steps_clf" --batch-size 128 --lr 2e-3
   # mlp-gan and dcgan train side by side, one thread each, for the same wall time,
   # so both see the same machine load and their Frechet distances compare fairly
-  OMP_NUM_THREADS=1 run "$ds-mlp-gan" --model mlp-gan --dataset "$ds" --max-seconds 600 --batch-size 64 &
-  OMP_NUM_THREADS=1 run "$ds-dcgan" --model dcgan --dataset "$ds" --max-seconds 600 --batch-size 64 --channels 32 &
+  OMP_NUM_THREADS=1 run "$ds-mlp-gan" --model mlp-gan --dataset "$ds" --max-seconds 600 --batch-size 64 --ema 0.999 &
+  OMP_NUM_THREADS=1 run "$ds-dcgan" --model dcgan --dataset "$ds" --max-seconds 600 --batch-size 64 --channels 32 --ema 0.999 &
   wait
-  run "$ds-cgan" --model cgan --dataset "$ds" --steps 3500 --max-seconds 900 --batch-size 64 --ema 0.999
-  run "$ds-vae" --model vae --dataset "$ds" --steps 2000 --batch-size 128 --latent-dim 16
+  run "$ds-cgan" --model cgan --dataset "$ds" --steps 10000 --max-seconds 3600 --batch-size 64 --ema 0.999
+  run "$ds-vae" --model vae --dataset "$ds" --steps 6000 --batch-size 128 --latent-dim 16
 done
 # a 2-D latent for the drawable latent map in the app
-run "mnist-vae-2d" --model vae --dataset mnist --steps 1500 --batch-size 128 --latent-dim 2
+run "mnist-vae-2d" --model vae --dataset mnist --steps 4000 --batch-size 128 --latent-dim 2

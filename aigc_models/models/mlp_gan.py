@@ -12,6 +12,12 @@ Fixed:
 * Dropout (0.3) in D's hidden layers, as in Goodfellow et al. 2014: without it
   this D out-learned G on MNIST and G collapsed to speckle noise within 4,000
   steps (measured: every sample classified as one class).
+* BatchNorm after each hidden layer of G (as in DCGAN). Without it G ignored z
+  within the first 250 steps: the per-pixel standard deviation across 64
+  samples stayed at 0.045 up to step 1,000 (real MNIST: 0.36; with BatchNorm:
+  0.30), and all 10,000 samples of a 600-second run were classified as one
+  class. ``g_batchnorm=False`` gives the document's generator back.
+* ``spectral_norm=True`` (Miyato et al. 2018) is an option for D.
 """
 
 
@@ -21,7 +27,7 @@ import torch
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
-from .base import GAN, HUB_KWARGS
+from .base import GAN, HUB_KWARGS, maybe_spectral_norm
 
 
 @dataclass
@@ -31,6 +37,8 @@ class MLPGANConfig:
     g_hidden: tuple[int, ...] = (256, 512, 1024)
     d_hidden: tuple[int, ...] = (512, 256)
     d_dropout: float = 0.3
+    g_batchnorm: bool = True
+    spectral_norm: bool = False
 
 
 def mlp(sizes: list[int], act: nn.Module) -> list[nn.Module]:
@@ -46,8 +54,14 @@ def mlp(sizes: list[int], act: nn.Module) -> list[nn.Module]:
 class MLPGenerator(nn.Module):
     def __init__(self, config: MLPGANConfig, in_extra: int = 0) -> None:
         super().__init__()
-        sizes = [config.latent_dim + in_extra, *config.g_hidden, 28 * 28]
-        self.net = nn.Sequential(*mlp(sizes, nn.ReLU()), nn.Tanh())
+        sizes = [config.latent_dim + in_extra, *config.g_hidden]
+        layers: list[nn.Module] = []
+        for a, b in zip(sizes[:-1], sizes[1:]):
+            layers.append(nn.Linear(a, b, bias=not config.g_batchnorm))
+            if config.g_batchnorm:
+                layers.append(nn.BatchNorm1d(b))
+            layers.append(nn.ReLU())
+        self.net = nn.Sequential(*layers, nn.Linear(sizes[-1], 28 * 28), nn.Tanh())
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.net(z).view(-1, 1, 28, 28)  # (B, 1, 28, 28)
@@ -58,9 +72,10 @@ class MLPDiscriminator(nn.Module):
         super().__init__()
         layers: list[nn.Module] = []
         for a, b in zip([28 * 28, *config.d_hidden[:-1]], config.d_hidden):
-            layers += [nn.Linear(a, b), nn.LeakyReLU(0.2), nn.Dropout(config.d_dropout)]
+            layers += [maybe_spectral_norm(nn.Linear(a, b), config.spectral_norm), nn.LeakyReLU(0.2),
+                       nn.Dropout(config.d_dropout)]
         self.features = nn.Sequential(*layers)
-        self.head = nn.Linear(config.d_hidden[-1], 1)
+        self.head = maybe_spectral_norm(nn.Linear(config.d_hidden[-1], 1), config.spectral_norm)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x.flatten(1))).squeeze(1)  # (B,) logits
