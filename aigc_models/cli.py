@@ -2,6 +2,8 @@
 
 Every failure a user can cause (unknown model or dataset, missing data or
 checkpoint, bad label) ends with one clear line on stderr and exit code 2.
+A training run that diverges (NaN losses, D winning outright) explains why on
+stderr and exits 1.
 """
 
 from __future__ import annotations
@@ -112,7 +114,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         betas=(args.beta1, args.beta2) if args.beta1 is not None else None, loss=args.loss, seed=args.seed,
         device=args.device, amp=not args.no_amp, ema=args.ema, diffaugment=args.diffaugment,
         real_augment=args.real_augment, init_from=args.init_from, out=args.out, log_every=args.log_every,
-        sample_every=args.sample_every, command=command_line(),
+        sample_every=args.sample_every, save_every=args.save_every, command=command_line(),
     )
     final_eval = None
     if args.model == "classifier":
@@ -142,6 +144,9 @@ def cmd_train(args: argparse.Namespace) -> int:
             bar.write(f"saved {event.path}")
         elif isinstance(event, Done):
             bar.close()
+            if event.reason == "diverged":
+                print(f"error: {event.message}", file=sys.stderr)
+                return 1
             print(f"done: {event.step} steps in {event.elapsed:.1f} s ({event.reason})", file=sys.stderr)
     return 0
 
@@ -183,11 +188,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from .bench import BenchOptions, run_bench
+    from .bench import BenchOptions, markdown_report, run_bench
 
     report = run_bench(BenchOptions(device=args.device, quick=args.quick, app=args.app, out=args.out),
                        log=lambda m: print(m, file=sys.stderr))
-    print(json.dumps(report, indent=2))
+    print(markdown_report(report) if args.markdown else json.dumps(report, indent=2))
     return 0
 
 
@@ -241,6 +246,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--model", required=True, help=f"one of: {', '.join(REGISTRY)}")
     t.add_argument("--dataset", default="mnist", help=f"one of: {', '.join(data_mod.DATASETS)}")
     t.add_argument("--out", help="checkpoint folder to write at the end")
+    t.add_argument("--save-every", type=int, default=0,
+                   help="also save to --out every N steps while the run is healthy (0 = only at the end)")
     t.add_argument("--steps", type=int, help="training steps (default 2000, unlimited with --max-seconds)")
     t.add_argument("--max-seconds", type=float, help="wall-time limit")
     t.add_argument("--batch-size", type=int, default=64)
@@ -298,6 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--quick", action="store_true", help="short windows, fewer models (for tests)")
     b.add_argument("--app", action="store_true", help="also time app start-up and a Sample request")
     b.add_argument("--out", default="bench.json", help="where to write the JSON report")
+    b.add_argument("--markdown", action="store_true", help="print the README's Performance tables instead of JSON")
     b.set_defaults(func=cmd_bench)
 
     ls = sub.add_parser("list", help="list models, datasets and checkpoints")

@@ -189,3 +189,19 @@ def test_argparse_rejects_a_missing_command(capsys):
     with pytest.raises(SystemExit) as info:
         cli.main([])
     assert info.value.code == 2
+
+
+def test_bench_quick_writes_json_and_markdown(tmp_path):
+    """`bench --quick` runs every part briefly; its JSON has the comparison with the source loop
+    and the Markdown renderer turns it into the README's tables."""
+    from aigc_models.bench import markdown_report
+
+    out = tmp_path / "bench.json"
+    result = run_cli("bench", "--quick", "--device", "cpu", "--out", str(out), "--markdown", timeout=600)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(out.read_text())
+    m = report["mlp_gan_batch64"]
+    assert m["source_loop_img_s"] > 0 and m["trainer_img_s"] > 0 and m["ratio"] > 0
+    assert report["trainer"]["dcgan"]["best_img_s"] > 0
+    assert "time_to_quality_cgan_mnist" in report and report["time_to_quality_cgan_mnist"]["trace"]
+    assert "| this trainer |" in result.stdout and result.stdout == markdown_report(report) + "\n"
