@@ -218,15 +218,24 @@ def to_grey(picture: Picture) -> tuple[np.ndarray, np.ndarray]:
 # ----------------------------------------------------------------------------- MNIST framing
 
 
-def mnist_frame(grey: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    """Grey + alpha -> ``(28, 28)`` float32 in 0..255, white ink on black, MNIST-style.
+FRAMING: dict[str, tuple[int, str]] = {"mnist": (20, "mass"), "fashion-mnist": (28, "box")}
+"""How each dataset framed its images: the side the object's bounding box is scaled to fit,
+and how it is centred. MNIST: 20 x 20, centre of mass at the centre (LeCun et al.);
+Fashion-MNIST: the longest side to 28, bounding box centred (Xiao et al. 2017)."""
+
+
+def mnist_frame(grey: np.ndarray, alpha: np.ndarray, *, dataset: str = "mnist") -> np.ndarray:
+    """Grey + alpha -> ``(28, 28)`` float32 in 0..255, white ink on black, framed like ``dataset``.
 
     Transparent pixels count as background (white paper); an opaque picture whose
     border is mostly dark is taken as light ink on dark and inverted; the ink is
     measured against the background level (so grey paper is not ink); its bounding
-    box is scaled to fit 20 x 20 and its centre of mass put at the centre of the
-    frame, as MNIST was made. ``EmptyPictureError`` when no ink is visible.
+    box is scaled and centred as ``FRAMING`` says for the dataset.
+    ``EmptyPictureError`` when no ink is visible.
     """
+    if dataset not in FRAMING:
+        raise ValueError(f"Unknown dataset {dataset!r} for framing; choose one of: {', '.join(FRAMING)}.")
+    fit, centre = FRAMING[dataset]
     paper = grey * alpha + 255.0 * (1.0 - alpha)  # transparent -> white paper
     if alpha.min() == 1.0:
         border = np.concatenate([paper[0], paper[-1], paper[:, 0], paper[:, -1]])
@@ -245,16 +254,19 @@ def mnist_frame(grey: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     ys, xs = np.nonzero(mask)
     crop = ink[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
     h, w = crop.shape
-    factor = 20.0 / max(h, w)
+    factor = fit / max(h, w)
     small = Image.fromarray(crop.astype(np.uint8)).resize(
         (max(1, round(w * factor)), max(1, round(h * factor))), Image.LANCZOS
     )
     s = np.asarray(small, np.float32)
     total = float(s.sum())
-    if total <= 0:  # strokes too thin to survive the reduction to 20 x 20
+    if total <= 0:  # strokes too thin to survive the reduction
         raise empty
-    cy = float((s.sum(1) * np.arange(s.shape[0])).sum()) / total
-    cx = float((s.sum(0) * np.arange(s.shape[1])).sum()) / total
+    if centre == "mass":
+        cy = float((s.sum(1) * np.arange(s.shape[0])).sum()) / total
+        cx = float((s.sum(0) * np.arange(s.shape[1])).sum()) / total
+    else:  # the bounding box's centre
+        cy, cx = (s.shape[0] - 1) / 2, (s.shape[1] - 1) / 2
     canvas = np.zeros((28, 28), np.float32)
     top = int(np.clip(round(14 - cy), 0, 28 - s.shape[0]))
     left = int(np.clip(round(14 - cx), 0, 28 - s.shape[1]))
@@ -262,16 +274,17 @@ def mnist_frame(grey: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     return canvas
 
 
-def to_model_input(picture: Picture | None) -> torch.Tensor:
-    """Any drawn or uploaded picture -> ``(1, 1, 28, 28)`` float32 in [-1, 1], MNIST convention.
+def to_model_input(picture: Picture | None, *, dataset: str = "mnist") -> torch.Tensor:
+    """Any drawn or uploaded picture -> ``(1, 1, 28, 28)`` float32 in [-1, 1], framed as
+    ``dataset``'s images were (white on black; see ``FRAMING``).
 
     See ``to_grey`` for what is accepted and ``mnist_frame`` for the framing. Raises
     ``EmptyPictureError`` (no picture, nothing visible) or ``ValueError`` (unreadable,
     too large, too small, bad array), each with one sentence.
     """
-    canvas = mnist_frame(*to_grey(picture))
+    canvas = mnist_frame(*to_grey(picture), dataset=dataset)
     return torch.from_numpy(canvas / 127.5 - 1.0).clamp(-1.0, 1.0)[None, None]
 
 
-__all__ = ["MAX_PIXELS", "MIN_SIDE", "FORMATS", "EmptyPictureError", "PictureSizeError", "decode_image", "to_grey", "mnist_frame",
+__all__ = ["MAX_PIXELS", "MIN_SIDE", "FORMATS", "EmptyPictureError", "PictureSizeError", "decode_image", "to_grey", "mnist_frame", "FRAMING",
            "to_model_input", "check_size"]

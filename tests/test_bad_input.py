@@ -688,3 +688,18 @@ def test_running_app_refuses_bad_uploads_and_keeps_serving(root, files, tmp_path
     seen, recon, err, latent_map, summary = client.predict(vae, None, handle_file(str(good)), 0, api_name="/reconstruct")
     assert "Input: your upload" in summary and Image.open(seen).size == (224, 224)
     assert "Input: test image #2" in client.predict(vae, None, None, 2, api_name="/reconstruct")[4]
+
+
+def test_pictures_are_framed_as_each_dataset_was_made():
+    """MNIST: the object fits 20 x 20 with its centre of mass in the middle; Fashion-MNIST: the
+    longest side fills 28. A wide box drawn off-centre lands where each dataset's images are."""
+    canvas = np.full((200, 300), 255, np.uint8)
+    canvas[120:180, 20:260] = 0  # a dark bar, low and to the left
+    for dataset, side in (("mnist", 20), ("fashion-mnist", 28)):
+        x = preprocess.to_model_input(canvas, dataset=dataset)[0, 0]
+        cols = torch.nonzero((x > 0).any(0)).flatten()
+        assert cols.max() - cols.min() + 1 == side, dataset
+        rows = torch.nonzero((x > 0).any(1)).flatten()
+        assert abs((rows.min() + rows.max()) / 2 - 13.5) <= 1 and abs((cols.min() + cols.max()) / 2 - 13.5) <= 1
+    with pytest.raises(ValueError, match="Unknown dataset"):
+        preprocess.to_model_input(canvas, dataset="cifar")

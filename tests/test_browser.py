@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from app_helpers import REPO, make_tiny_checkpoints, shared_server
+from app_helpers import REPO, AppServer, make_tiny_checkpoints, shared_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
@@ -32,7 +32,15 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(root: Path):
-    return shared_server(root)
+    """The app on the shipped checkpoints when they are there (so the screenshots show real
+    samples), else on the tiny ones shared with the client tests."""
+    shipped = REPO / "checkpoints"
+    if not (shipped / "mnist-dcgan" / "model.safetensors").exists():
+        yield shared_server(root)
+        return
+    app = AppServer(root, extra_env={"AIGC_CHECKPOINT_DIRS": str(shipped), "AIGC_RUNS_DIR": str(root / "browser-runs")})
+    yield app
+    app.stop()
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,5 @@
-"""The pretrained folders under checkpoints/: complete, safetensors only, and they work.
-
-Parametrized over what exists, so the suite passes while some are still training.
-"""
+"""The pretrained folders under checkpoints/: all there, complete, safetensors only, they work,
+and the evaluator's numbers stored with them meet the bars the project promises."""
 
 from __future__ import annotations
 
@@ -17,6 +15,36 @@ SHIPPED = list_checkpoints(SHIPPED_DIR)
 FOLDERS = sorted(p for p in SHIPPED_DIR.iterdir() if p.is_dir() and not p.name.startswith(".")) if SHIPPED_DIR.is_dir() else []
 PICKLE_SUFFIXES = {".pt", ".pth", ".pkl", ".pickle", ".bin", ".ckpt"}
 MIN_TEST_ACCURACY = {"mnist": 0.97, "fashion-mnist": 0.85}
+EXPECTED = {f"{dataset}-{family}" for dataset in DATASETS for family in ("mlp-gan", "dcgan", "cgan", "vae", "classifier")}
+EXPECTED.add("mnist-vae-2d")  # the drawable latent map
+BARS = {  # on the project's evaluator, N = 10,000 samples
+    "classifier_test_accuracy": {"mnist": 0.990, "fashion-mnist": 0.905},
+    "cgan_class_accuracy": {"mnist": 0.97, "fashion-mnist": 0.85},
+    "max_kl_to_uniform": 0.05,
+}
+BY_NAME = {row["name"]: row for row in SHIPPED}
+
+
+def test_every_promised_checkpoint_is_shipped():
+    assert EXPECTED <= set(BY_NAME), f"missing: {sorted(EXPECTED - set(BY_NAME))}"
+
+
+@pytest.mark.parametrize("dataset", sorted(DATASETS))
+def test_stored_metrics_meet_the_bars(dataset):
+    """The numbers `evaluate --save` stored in each config.json (N = 10,000)."""
+    metrics = {family: BY_NAME[f"{dataset}-{family}"]["metrics"] for family in ("mlp-gan", "dcgan", "cgan", "vae", "classifier")}
+    assert metrics["classifier"]["test_accuracy"] >= BARS["classifier_test_accuracy"][dataset]
+    for family in ("mlp-gan", "dcgan", "cgan"):
+        m = metrics[family]
+        assert m["n"] == 10_000 and "real_floor" in m, f"{dataset}-{family} was not evaluated on 10,000 samples"
+        assert m["coverage"] == 10, f"{dataset}-{family} covers {m['coverage']} classes"
+        assert m["kl_to_uniform"] <= BARS["max_kl_to_uniform"], f"{dataset}-{family}: KL {m['kl_to_uniform']:.3f}"
+    assert metrics["cgan"]["class_accuracy"] >= BARS["cgan_class_accuracy"][dataset]
+    # same wall time, trained side by side: the DCGAN's samples are clearly closer to the data
+    assert metrics["dcgan"]["frechet_distance"] < 0.8 * metrics["mlp-gan"]["frechet_distance"]
+    seconds = [BY_NAME[f"{dataset}-{f}"]["training"]["seconds"] for f in ("mlp-gan", "dcgan")]
+    assert abs(seconds[0] - seconds[1]) <= 5
+    assert metrics["vae"]["test_elbo"] < 0 and 0 < metrics["vae"]["test_mse"] < 0.1
 
 
 def test_no_pickled_weights_anywhere_in_checkpoints():

@@ -259,17 +259,17 @@ def has_ink(value: Any) -> bool:
 def pick_input(dataset: str, drawing: Any, test_index: float | int | None) -> torch.Tensor:
     """The drawing/upload when it has content, else test image ``test_index``: ``(1, 1, 28, 28)``."""
     if has_ink(drawing):
-        return to_model_input(drawing)
+        return to_model_input(drawing, dataset=dataset)
     if test_index is None:
         raise gr.Error("No input: draw or upload a picture, or pick a test image.")
     return test_image(dataset, test_index)
 
 
-def to_model_input(value: Any) -> torch.Tensor:
-    """Any drawn or uploaded picture -> ``(1, 1, 28, 28)`` in [-1, 1], MNIST convention
+def to_model_input(value: Any, *, dataset: str = "mnist") -> torch.Tensor:
+    """Any drawn or uploaded picture -> ``(1, 1, 28, 28)`` in [-1, 1], framed like ``dataset``
     (``aigc_models.preprocess.to_model_input``); its ``ValueError`` becomes ``gr.Error``."""
     try:
-        return preprocess.to_model_input(picture_of(value))
+        return preprocess.to_model_input(picture_of(value), dataset=dataset)
     except ValueError as err:
         raise gr.Error(str(err)) from None
 

@@ -96,9 +96,9 @@ def reconstruct(checkpoint: str | None, drawing: Any, upload: Any, test_index: f
     """
     model = common.load_model(checkpoint, FAMILIES)
     if common.has_ink(drawing):
-        x, source = common.to_model_input(drawing), "your drawing"  # (1, 1, 28, 28)
+        x, source = common.to_model_input(drawing, dataset=model.config.dataset), "your drawing"  # (1, 1, 28, 28)
     elif upload is not None:
-        x, source = common.to_model_input(upload), "your upload"
+        x, source = common.to_model_input(upload, dataset=model.config.dataset), "your upload"
     else:
         x, source = common.pick_input(model.config.dataset, None, test_index), f"test image #{int(test_index)}"
     recon = sampling.reconstruct(model, x)

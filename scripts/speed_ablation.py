@@ -1,0 +1,82 @@
+"""What each speed choice of the trainer pays, measured in one process on one device.
+
+MLP GAN on MNIST at batch 64 (the source documents' setting), images/second as the
+median of 10-step windows over ``--seconds`` per variant, variants interleaved over
+``--rounds`` rounds so that machine noise hits them alike:
+
+* ``trainer``: as shipped (fused Adam, losses summed on the device, read every 10 steps);
+* ``foreach-adam``: PyTorch's default multi-tensor Adam instead of the fused kernel;
+* ``sync-every-step``: a host read of G's loss after every step, as the documents print it.
+
+    python scripts/speed_ablation.py --seconds 10 --rounds 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+from contextlib import contextmanager
+from typing import Iterator
+
+import torch
+
+from aigc_models import training
+from aigc_models.bench import trainer_throughput
+from aigc_models.training import device_label, resolve_device
+
+
+@contextmanager
+def foreach_adam() -> Iterator[None]:
+    original = training.adam
+    training.adam = lambda params, *, lr, betas: torch.optim.Adam(params, lr=lr, betas=betas, foreach=True)
+    try:
+        yield
+    finally:
+        training.adam = original
+
+
+@contextmanager
+def sync_every_step() -> Iterator[None]:
+    original = training.GANObjective.step
+
+    def step(self, real, labels):
+        out = original(self, real, labels)
+        out["loss_g"].item()  # the host waits for the device, every step
+        return out
+
+    training.GANObjective.step = step
+    try:
+        yield
+    finally:
+        training.GANObjective.step = original
+
+
+@contextmanager
+def unchanged() -> Iterator[None]:
+    yield
+
+
+VARIANTS = {"trainer": unchanged, "foreach-adam": foreach_adam, "sync-every-step": sync_every_step}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    device = resolve_device(args.device)
+    rates: dict[str, list[float]] = {name: [] for name in VARIANTS}
+    for _ in range(args.rounds):
+        for name, variant in VARIANTS.items():
+            with variant():
+                rates[name].append(trainer_throughput("mlp-gan", device, batch_size=64, seconds=args.seconds))
+    base = statistics.median(rates["trainer"])
+    report = {name: {"img_s_median": round(statistics.median(r)), "runs": [round(x) for x in r],
+                     "vs_trainer": round(statistics.median(r) / base, 2)} for name, r in rates.items()}
+    print(json.dumps({"device": device_label(device), "seconds": args.seconds, "rounds": args.rounds, **report}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
