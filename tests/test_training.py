@@ -261,3 +261,41 @@ def test_resolve_device():
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="CUDA"):
             training.resolve_device("cuda")
+
+
+def test_recalibrated_batchnorm_matches_the_generators_own_statistics():
+    """After re-estimation, G in eval mode draws what it draws in train mode (batch statistics)."""
+    from aigc_models.models import build_model
+    from aigc_models.training import recalibrate_batchnorm
+
+    torch.manual_seed(0)
+    model = build_model("dcgan", latent_dim=8, g_channels=8, d_channels=8)
+    for m in model.generator.modules():
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+            m.running_mean.fill_(3.0)  # statistics of some other weights
+            m.running_var.fill_(9.0)
+    z = torch.randn(4096, 8, generator=torch.Generator().manual_seed(1))
+
+    def gap() -> float:
+        with torch.no_grad():
+            model.generator.train()
+            batch_stats = model.generate(z)
+            model.generator.eval()
+            return float((model.generate(z) - batch_stats).abs().mean())
+
+    before = gap()
+    recalibrate_batchnorm(model, batches=8, batch_size=512)
+    assert gap() < 0.02 < before
+    assert not model.generator.training and all(
+        m.momentum == 0.1 for m in model.generator.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm))
+
+
+@pytest.mark.parametrize("ema, calls", [(0.0, 0), (0.9, 1)])
+def test_an_ema_generator_is_recalibrated_before_it_is_saved(tmp_path, monkeypatch, ema, calls):
+    from aigc_models import training
+
+    seen = []
+    original = training.recalibrate_batchnorm
+    monkeypatch.setattr(training, "recalibrate_batchnorm", lambda model, **kw: seen.append(1) or original(model, **kw))
+    run_events(tiny_train_config("dcgan", tmp_path / "out", ema=ema, sample_every=100))
+    assert len(seen) == calls
