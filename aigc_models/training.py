@@ -129,7 +129,8 @@ def device_label(device: torch.device) -> str:
     """Human-readable device: the GPU's name or 'CPU (N threads)'."""
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
-    return f"CPU ({torch.get_num_threads()} threads)"
+    threads = torch.get_num_threads()
+    return f"CPU ({threads} thread{'s' if threads != 1 else ''})"
 
 
 # ----------------------------------------------------------------------------- events
