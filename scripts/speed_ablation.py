@@ -1,14 +1,16 @@
 """What each speed choice of the trainer pays, measured in one process on one device.
 
-MLP GAN on MNIST at batch 64 (the source documents' setting), images/second as the
+A GAN on MNIST (``--model``, default the MLP GAN) at batch 64 (the source documents' setting), images/second as the
 median of 10-step windows over ``--seconds`` per variant, variants interleaved over
 ``--rounds`` rounds so that machine noise hits them alike:
 
 * ``trainer``: as shipped (fused Adam, losses summed on the device, read every 10 steps);
 * ``foreach-adam``: PyTorch's default multi-tensor Adam instead of the fused kernel;
-* ``sync-every-step``: a host read of G's loss after every step, as the documents print it.
+* ``sync-every-step``: a host read of G's loss after every step, as the documents print it;
+* ``d-weight-grads-in-g-step``: D not frozen during the G step's backward;
+* ``bf16-autocast-on-cpu``: bf16 autocast on the CPU as well.
 
-    python scripts/speed_ablation.py --seconds 10 --rounds 3
+    python scripts/speed_ablation.py --seconds 10 --rounds 3 [--model dcgan]
 """
 
 from __future__ import annotations
@@ -53,11 +55,34 @@ def sync_every_step() -> Iterator[None]:
 
 
 @contextmanager
+def d_weight_grads_in_g_step() -> Iterator[None]:
+    """The G step's backward also fills D's weight gradients (the documents' loop does)."""
+    original = torch.nn.Module.requires_grad_
+    torch.nn.Module.requires_grad_ = lambda self, requires_grad=True: self  # the freeze becomes a no-op
+    try:
+        yield
+    finally:
+        torch.nn.Module.requires_grad_ = original
+
+
+@contextmanager
+def bf16_autocast() -> Iterator[None]:
+    """bf16 autocast on the CPU too (the trainer uses it on CUDA only)."""
+    original = training.GANObjective.autocast
+    training.GANObjective.autocast = lambda self: torch.autocast("cpu", dtype=torch.bfloat16)
+    try:
+        yield
+    finally:
+        training.GANObjective.autocast = original
+
+
+@contextmanager
 def unchanged() -> Iterator[None]:
     yield
 
 
-VARIANTS = {"trainer": unchanged, "foreach-adam": foreach_adam, "sync-every-step": sync_every_step}
+VARIANTS = {"trainer": unchanged, "foreach-adam": foreach_adam, "sync-every-step": sync_every_step,
+            "d-weight-grads-in-g-step": d_weight_grads_in_g_step, "bf16-autocast-on-cpu": bf16_autocast}
 
 
 def main() -> None:
@@ -65,17 +90,19 @@ def main() -> None:
     parser.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--model", default="mlp-gan", choices=["mlp-gan", "dcgan", "cgan"])
     args = parser.parse_args()
     device = resolve_device(args.device)
     rates: dict[str, list[float]] = {name: [] for name in VARIANTS}
     for _ in range(args.rounds):
         for name, variant in VARIANTS.items():
             with variant():
-                rates[name].append(trainer_throughput("mlp-gan", device, batch_size=64, seconds=args.seconds))
+                rates[name].append(trainer_throughput(args.model, device, batch_size=64, seconds=args.seconds))
     base = statistics.median(rates["trainer"])
     report = {name: {"img_s_median": round(statistics.median(r)), "runs": [round(x) for x in r],
                      "vs_trainer": round(statistics.median(r) / base, 2)} for name, r in rates.items()}
-    print(json.dumps({"device": device_label(device), "seconds": args.seconds, "rounds": args.rounds, **report}, indent=2))
+    print(json.dumps({"device": device_label(device), "model": args.model, "seconds": args.seconds,
+                      "rounds": args.rounds, **report}, indent=2))
 
 
 if __name__ == "__main__":
