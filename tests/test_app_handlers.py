@@ -271,3 +271,21 @@ def test_app_module_sets_offline_launch_options():
     assert text.index("GRADIO_ANALYTICS_ENABLED") < text.index("import gradio")
     assert "share=False" in text and "max_file_size" in text and "delete_cache" in text
     assert "GoogleFont" not in text
+
+
+def test_loss_plots_start_with_a_real_frame_with_numeric_axes():
+    """Gradio's plot fixes its colour legend and scale types from the first value it gets:
+    an empty first frame drew every line without a colour and a categorical loss axis.
+    So the plots get None until the first step, then typed frames with every series."""
+    from aigc_models.training import Step, TrainConfig
+    from ui.train import LiveView
+
+    view = LiveView(TrainConfig(model="mlp-gan"), "unused")
+    assert view.plots() == (None, None)
+    view.update(Step(step=10, total_steps=100, losses={"loss_d": 1.2, "loss_g": 0.7, "d_real": 0.6, "d_fake": 0.4},
+                     images_per_second=100.0, elapsed=1.0, eta=9.0))
+    losses, scores = view.plots()
+    assert sorted(losses.series) == ["loss_d", "loss_g"] and sorted(scores.series) == ["d_fake", "d_real"]
+    plot = gr.LinePlot(x="step", y="value", color="series")
+    for frame in (losses, scores):
+        assert plot.postprocess(frame).datatypes == {"step": "quantitative", "value": "quantitative", "series": "nominal"}

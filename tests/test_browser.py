@@ -143,6 +143,12 @@ def test_every_tab_works_offline_in_a_browser(browser, server, outside_requests)
     page.locator("#train-start").click()
     grid = wait_image(page, "train-grid")
     page.locator("#train-loss canvas, #train-loss svg").first.wait_for(state="visible")
+    # both loss curves drawn, each with a colour (an SVG path without a stroke is invisible)
+    page.wait_for_function("""() => {
+        const lines = [...document.querySelectorAll('#train-loss path[aria-roledescription="line mark"]')];
+        const colour = name => lines.find(l => l.getAttribute('aria-label').includes('series: ' + name))?.getAttribute('stroke');
+        return lines.length >= 2 && colour('loss_d') === '#4c78a8' && colour('loss_g') === '#f58518';  // as the label says
+    }""", timeout=30_000)
     changed = wait_image(page, "train-grid", previous=grid)
     assert changed != grid
     shot(page, "train")

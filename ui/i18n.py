@@ -62,7 +62,8 @@ EN: dict[str, str] = {
     "ema": "EMA decay of G (0 = off, e.g. 0.999)", "diffaugment": "DiffAugment (translation + cutout)",
     "run_name": "Run name (optional)", "start": "Start training", "stop": "Stop",
     "train_idle": "Press **Start training**. On a laptop CPU the MLP GAN shows moving samples within a minute.",
-    "losses": "Losses", "d_scores": "Mean D(real), D(fake) (VAE: ELBO)", "samples_fixed": "Samples from fixed noise",
+    "losses": "Losses: D blue, G orange (VAE: reconstruction blue, KL orange)",
+    "d_scores": "Mean D(real) blue, D(fake) orange (VAE: ELBO)", "samples_fixed": "Samples from fixed noise",
     "class_hist": "What the classifier sees in 500 fresh samples", "saved_run": "Saved run",
     "hub_repo": "Hub repository id", "push": "Push to the Hub",
     "about_models": """### The models
@@ -136,7 +137,8 @@ ZH: dict[str, str] = {
     "lr_vae": "学习率（VAE）", "loss": "GAN 损失", "ema": "G 的 EMA 衰减（0 = 关闭，例如 0.999）",
     "diffaugment": "DiffAugment（平移 + 遮挡）", "run_name": "运行名称（可选）", "start": "开始训练", "stop": "停止",
     "train_idle": "点击**开始训练**。在笔记本 CPU 上，MLP GAN 一分钟内就能看到样本变化。",
-    "losses": "损失", "d_scores": "平均 D(真实)、D(生成)（VAE：ELBO）", "samples_fixed": "固定噪声生成的样本",
+    "losses": "损失：D 蓝色，G 橙色（VAE：重建 蓝色，KL 橙色）",
+    "d_scores": "平均 D(真实) 蓝色，D(生成) 橙色（VAE：ELBO）", "samples_fixed": "固定噪声生成的样本",
     "class_hist": "分类器眼中的 500 个新样本", "saved_run": "已保存的运行", "hub_repo": "Hub 仓库 ID",
     "push": "推送到 Hub",
     "about_models": """### 模型

@@ -40,6 +40,11 @@ UPDATE_EVERY = 0.5  # seconds between UI updates (at least one a second)
 HIST_EVERY = 4.0  # seconds between class histograms
 HIST_SAMPLES = 500
 PLOT_POINTS = 400
+# Fixed colours, named in the plots' labels: Gradio draws the legend below a fixed-height
+# chart, where it is cut off. Blue is D (or the reconstruction, or the ELBO), orange is G.
+BLUE, ORANGE = "#4c78a8", "#f58518"
+SERIES_COLOURS = {"loss_d": BLUE, "loss_g": ORANGE, "recon": BLUE, "kl": ORANGE,
+                  "d_real": BLUE, "d_fake": ORANGE, "elbo": BLUE}
 SAVE_EVERY = 1000  # steps between saves during a run, so a diverged run keeps its last good checkpoint
 
 _STOPS: dict[str, threading.Event] = {}  # session -> stop flag of its running run
@@ -160,8 +165,14 @@ class LiveView:
                      if self.saved else " Nothing was saved (no step completed).")
             self.status = f"The run {how} after {event.step:,} steps in {event.elapsed:.0f} s.{where}"
 
-    def plots(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """(losses, D's mean scores or the ELBO) as long tables: step, value, series."""
+    def plots(self) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+        """(losses, D's mean scores or the ELBO) as long tables: step, value, series; None while empty.
+
+        Gradio's plot builds its chart, colour legend included, from the first non-empty value
+        it gets and afterwards only swaps the data: an empty first frame left every line without
+        a colour (invisible) and the loss axis categorical. None removes the chart, so each run
+        starts a fresh one from its first real step.
+        """
         rows = self.rows
         if len(rows) > PLOT_POINTS * 4:  # keep the plot light: thin out evenly
             stride = len(rows) // (PLOT_POINTS * 4) + 1
@@ -169,8 +180,10 @@ class LiveView:
             keep = set(steps) | {rows[-1][0]}
             rows = [r for r in rows if r[0] in keep]
         second = ("d_real", "d_fake", "elbo")
-        df = pd.DataFrame(rows, columns=["step", "value", "series"])
-        return df[~df.series.isin(second)], df[df.series.isin(second)]
+        df = pd.DataFrame(rows, columns=["step", "value", "series"]).astype(
+            {"step": "int64", "value": "float64", "series": "str"})
+        frames = df[~df.series.isin(second)], df[df.series.isin(second)]
+        return tuple(frame if len(frame) else None for frame in frames)  # type: ignore[return-value]
 
     def outputs(self) -> tuple[Any, ...]:
         loss, scores = self.plots()
@@ -342,9 +355,11 @@ def build_tab() -> list[common.Picker]:
         with gr.Column(scale=2):
             status = gr.Markdown(t("train_idle"), elem_id="train-status")
             with gr.Row():
-                loss_plot = gr.LinePlot(x="step", y="value", color="series", label=t("losses"), height=240,
+                loss_plot = gr.LinePlot(x="step", y="value", color="series", label=t("losses"), height=300,
+                                        color_map=SERIES_COLOURS,
                                         elem_id="train-loss")
-                d_plot = gr.LinePlot(x="step", y="value", color="series", label=t("d_scores"), height=240)
+                d_plot = gr.LinePlot(x="step", y="value", color="series", label=t("d_scores"), height=300,
+                                     color_map=SERIES_COLOURS)
             with gr.Row():
                 grid = gr.Image(format="png", type="pil", label=t("samples_fixed"), elem_id="train-grid")
                 hist = gr.Image(format="png", type="pil", label=t("class_hist"))
