@@ -299,3 +299,24 @@ def test_an_ema_generator_is_recalibrated_before_it_is_saved(tmp_path, monkeypat
     monkeypatch.setattr(training, "recalibrate_batchnorm", lambda model, **kw: seen.append(1) or original(model, **kw))
     run_events(tiny_train_config("dcgan", tmp_path / "out", ema=ema, sample_every=100))
     assert len(seen) == calls
+
+
+@pytest.mark.parametrize("family", ["mlp-gan", "cgan"])
+def test_g_step_leaves_d_untouched_and_trainable(family):
+    """D is frozen only during the G step's backward: both players still learn, D's weights
+    get gradients from the D step alone, and D is trainable again afterwards."""
+    torch.manual_seed(0)
+    model = build_model(family, **TINY_OPTIONS.get(family, {}))
+    step = training.GANObjective(model, training.TrainConfig(model=family))
+    real = torch.rand(8, 1, 28, 28) * 2 - 1
+    labels = torch.randint(0, 10, (8,))
+    before = {name: p.detach().clone() for name, p in model.named_parameters()}
+    d_grads = []
+    step.opt_d.step = (lambda original: lambda *a, **k: (d_grads.append(
+        [p.grad.clone() for p in model.discriminator.parameters()]), original(*a, **k))[1])(step.opt_d.step)
+    step.step(real, labels)
+    assert all(p.requires_grad for p in model.parameters())
+    assert all(not torch.equal(p, before[n]) for n, p in model.named_parameters() if n.startswith("generator.") and p.ndim > 1)
+    assert all(not torch.equal(p, before[n]) for n, p in model.named_parameters() if n.startswith("discriminator.") and p.ndim > 1)
+    # after the G step, D's gradients are still exactly those its own step used
+    assert all(torch.equal(p.grad, g) for p, g in zip(model.discriminator.parameters(), d_grads[0]))
