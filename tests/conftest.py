@@ -131,3 +131,31 @@ def missing_data_dir(tmp_path, monkeypatch, clean_split_cache, offline_torchvisi
     empty.mkdir()
     monkeypatch.setenv("AIGC_DATA_DIR", str(empty))
     return empty
+
+
+# ----------------------------------------------------------------------------- the app's tests
+
+
+@pytest.fixture(scope="session")
+def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with tiny checkpoints for the app, made once per session (app_helpers)."""
+    from app_helpers import make_tiny_checkpoints
+
+    base = tmp_path_factory.getbasetemp() / "app"
+    base.mkdir(exist_ok=True)
+    return make_tiny_checkpoints(base)
+
+
+@pytest.fixture
+def app_environment(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The environment the app runs with, pointed at the tiny checkpoints."""
+    from app_helpers import app_env
+
+    for key, value in app_env(root).items():
+        monkeypatch.setenv(key, value)
+
+
+@pytest.fixture
+def ck(root: Path):
+    """name -> path of a tiny checkpoint folder."""
+    return lambda name: str(root / "checkpoints" / name)

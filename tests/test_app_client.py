@@ -11,17 +11,10 @@ from gradio_client import Client
 from gradio_client.utils import Status
 from PIL import Image
 
-from app_helpers import make_tiny_checkpoints, shared_server
+from app_helpers import shared_server
 
 TRAIN_ARGS = dict(family="mlp-gan", dataset="mnist", steps=100_000, batch_size=16, lr_g=2e-4, lr_d=2e-4, lr=1e-3,
                   beta1=0.5, beta2=0.999, loss="ns", diffaugment=False, ema=0.0, seed=0)
-
-
-@pytest.fixture(scope="session")
-def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    base = tmp_path_factory.getbasetemp() / "app"
-    base.mkdir(exist_ok=True)
-    return make_tiny_checkpoints(base)
 
 
 @pytest.fixture(scope="module")

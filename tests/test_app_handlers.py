@@ -14,25 +14,12 @@ import pytest
 import torch
 from PIL import Image
 
-from app_helpers import REPO, app_env, make_tiny_checkpoints
-
-
-@pytest.fixture(scope="session")
-def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    base = tmp_path_factory.getbasetemp() / "app"
-    base.mkdir(exist_ok=True)
-    return make_tiny_checkpoints(base)
+from app_helpers import REPO
 
 
 @pytest.fixture(autouse=True)
-def env(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for key, value in app_env(root).items():
-        monkeypatch.setenv(key, value)
-
-
-@pytest.fixture
-def ck(root: Path):
-    return lambda name: str(root / "checkpoints" / name)
+def env(app_environment: None) -> None:
+    """Every test here runs with the app's environment (conftest.app_environment)."""
 
 
 def png_bytes(image: Image.Image) -> bytes:

@@ -19,7 +19,7 @@ from gradio_client import Client
 from gradio_client.utils import QueueError, Status
 from PIL import Image
 
-from app_helpers import REPO, AppServer, make_tiny_checkpoints, shared_server
+from app_helpers import REPO, AppServer, shared_server
 
 MB = 1024 * 1024
 TRAIN_ARGS = dict(family="mlp-gan", dataset="mnist", steps=100_000, batch_size=16, lr_g=2e-4, lr_d=2e-4, lr=1e-3,
@@ -30,13 +30,6 @@ PROBED_ROUTES = {"/gradio_api/file={path_or_url}", "/gradio_api/file/{path}", "/
                  "/gradio_api/custom_component/{id}/{environment}/{type}/{file_name}",
                  "/gradio_api/run-history/records/{endpoint}/{record_id}/assets/{asset_id}"}
 FILE_PARAM = re.compile(r"\{(path|path_or_url|url_path|file_name|asset_id)\}$")
-
-
-@pytest.fixture(scope="session")
-def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    base = tmp_path_factory.getbasetemp() / "app"
-    base.mkdir(exist_ok=True)
-    return make_tiny_checkpoints(base)
 
 
 @pytest.fixture(scope="module")

@@ -26,27 +26,13 @@ from PIL import Image, ImageFile
 
 from aigc_models import augment, preprocess, sampling, validation
 from aigc_models.checkpoints import load_checkpoint
-from app_helpers import app_env, make_tiny_checkpoints
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-@pytest.fixture(scope="session")
-def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    base = tmp_path_factory.getbasetemp() / "app"
-    base.mkdir(exist_ok=True)
-    return make_tiny_checkpoints(base)
-
-
 @pytest.fixture(autouse=True)
-def env(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for key, value in app_env(root).items():
-        monkeypatch.setenv(key, value)
-
-
-@pytest.fixture
-def ck(root: Path):
-    return lambda name: str(root / "checkpoints" / name)
+def env(app_environment: None) -> None:
+    """Every test here runs with the app's environment (conftest.app_environment)."""
 
 
 # ----------------------------------------------------------------------------- pictures

@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from app_helpers import REPO, AppServer, make_tiny_checkpoints, shared_server
+from app_helpers import REPO, AppServer, shared_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
@@ -21,13 +21,6 @@ SHOTS = REPO / "docs" / "screenshots"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
 TIMEOUT = 60_000
-
-
-@pytest.fixture(scope="session")
-def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    base = tmp_path_factory.getbasetemp() / "app"
-    base.mkdir(exist_ok=True)
-    return make_tiny_checkpoints(base)
 
 
 @pytest.fixture(scope="module")

@@ -10,16 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from app_helpers import REPO, make_tiny_checkpoints, shared_server
+from app_helpers import REPO, shared_server
 
 SCRIPT = REPO / "scripts" / "load_test.py"
-
-
-@pytest.fixture(scope="session")
-def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    base = tmp_path_factory.getbasetemp() / "app"
-    base.mkdir(exist_ok=True)
-    return make_tiny_checkpoints(base)
 
 
 def run_script(*args: str, timeout: float = 180) -> subprocess.CompletedProcess:
