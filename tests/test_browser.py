@@ -1,9 +1,13 @@
 """The app in headless Chromium: every tab's main control gives a result image,
 training streams and stops, the interface follows the browser language, no
-request leaves 127.0.0.1, and a screenshot of each tab lands in docs/screenshots/."""
+request leaves 127.0.0.1, and a screenshot of each tab is saved: in a temporary folder, or
+in docs/screenshots/ (the README's) with AIGC_UPDATE_SCREENSHOTS=1, so that a test run does
+not rewrite tracked files."""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -17,7 +21,8 @@ if not CHROMIUM.exists():
                 allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (python) is not installed")
 
-SHOTS = REPO / "docs" / "screenshots"
+SHOTS = (REPO / "docs" / "screenshots" if os.environ.get("AIGC_UPDATE_SCREENSHOTS") == "1"
+         else Path(tempfile.gettempdir()) / "aigc_screenshots")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
 TIMEOUT = 60_000
