@@ -14,10 +14,8 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +24,7 @@ import torch
 from torch import nn
 
 from . import data as data_mod
+from .app_process import AppProcess
 from .checkpoints import SHIPPED_DIR, load_checkpoint
 from .training import Metrics, Step, TrainConfig, device_label, resolve_device, train
 
@@ -176,14 +175,6 @@ def sampling_latency(checkpoint: Path, *, n_images: int, repeats: int) -> dict[s
 # ----------------------------------------------------------------------------- the app
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _browser_click_seconds(url: str, *, repeats: int) -> list[float]:
     """Seconds from a click on the GAN tab's Generate button to a new grid image, in headless
     Chromium (Debian's ``/usr/bin/chromium`` driven by Playwright); [] when either is missing."""
@@ -218,26 +209,10 @@ def app_latency(*, timeout: float = 120, repeats: int = 5) -> dict[str, Any]:
     the API (64 images of the first GAN checkpoint) and from a browser click to the image."""
     from gradio_client import Client
 
-    port = _free_port()
-    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_SERVER_NAME": "127.0.0.1"}
-    app = Path(__file__).resolve().parent.parent / "app.py"
-    url = f"http://127.0.0.1:{port}/"
-    begin = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, str(app)], env=env, cwd=app.parent,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    app = AppProcess(timeout=timeout, poll_seconds=0.05)
+    url = app.url
     try:
-        first_200 = None
-        while time.perf_counter() - begin < timeout:
-            try:
-                with urllib.request.urlopen(url, timeout=1) as r:
-                    if r.status == 200:
-                        first_200 = time.perf_counter() - begin
-                        break
-            except OSError:
-                time.sleep(0.05)
-        if first_200 is None:
-            raise RuntimeError("the app did not answer within the timeout")
-        out: dict[str, Any] = {"seconds_to_first_200": round(first_200, 2)}
+        out: dict[str, Any] = {"seconds_to_first_200": round(app.seconds_to_ready, 2)}
         gans = [c for c in ("mnist-dcgan", "mnist-mlp-gan") if (SHIPPED_DIR / c).is_dir()]
         if gans:
             client = Client(url, verbose=False)
@@ -254,8 +229,7 @@ def app_latency(*, timeout: float = 120, repeats: int = 5) -> dict[str, Any]:
             out["sample_checkpoint"] = gans[0]
         return out
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        app.stop()
 
 
 # ----------------------------------------------------------------------------- the report

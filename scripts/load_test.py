@@ -20,19 +20,19 @@ import json
 import math
 import os
 import platform
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # run as `python scripts/load_test.py`: the package is beside scripts/
+from aigc_models.app_process import AppProcess  # noqa: E402
+
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 MAX_CLIENTS, MAX_REQUESTS, MAX_SECONDS = 64, 500, 1800
 TRAIN_ARGS = dict(family="mlp-gan", dataset="mnist", steps=100_000, batch_size=64, lr_g=2e-4, lr_d=2e-4, lr=1e-3,
@@ -77,42 +77,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 # ----------------------------------------------------------------------------- the app
 
 
-class LocalApp:
+def start_app(checkpoints: Path, workdir: Path, max_train_seconds: float) -> AppProcess:
     """``python app.py`` on a free 127.0.0.1 port with the given checkpoint folder."""
-
-    def __init__(self, checkpoints: Path, workdir: Path, max_train_seconds: float) -> None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        self.url = f"http://127.0.0.1:{port}/"
-        (workdir / "runs").mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
-               "AIGC_CHECKPOINT_DIRS": str(checkpoints), "AIGC_RUNS_DIR": str(workdir / "runs"),
-               "AIGC_TRAIN_MAX_SECONDS": str(int(max_train_seconds)), "HF_HUB_OFFLINE": "1",
-               "GRADIO_ANALYTICS_ENABLED": "False"}
-        self.log = open(workdir / "app.log", "w")
-        self.proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=env, stdout=self.log,
-                                     stderr=subprocess.STDOUT)
-        deadline = time.time() + 180
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"app.py exited with {self.proc.returncode}; see {self.log.name}")
-            try:
-                urllib.request.urlopen(self.url + "config", timeout=2)
-                return
-            except OSError:
-                time.sleep(1)
-        self.stop()
-        raise RuntimeError(f"app.py did not start within 180 s; see {self.log.name}")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-        self.log.close()
+    (workdir / "runs").mkdir(parents=True, exist_ok=True)
+    return AppProcess({"AIGC_CHECKPOINT_DIRS": str(checkpoints), "AIGC_RUNS_DIR": str(workdir / "runs"),
+                       "AIGC_TRAIN_MAX_SECONDS": str(int(max_train_seconds)), "HF_HUB_OFFLINE": "1"},
+                      log=workdir / "app.log", poll_seconds=1)
 
 
 def checkpoint_folder(choice: str, workdir: Path) -> tuple[Path, str]:
@@ -229,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             folder, kind = checkpoint_folder(args.checkpoints, work)
             checkpoint = args.checkpoint or str(folder / "mnist-dcgan")
-            app = LocalApp(folder, work, args.time_limit + 120)
+            app = start_app(folder, work, args.time_limit + 120)
             url = app.url
         try:
             figures = run_load(url, checkpoint, args, work / "downloads")

@@ -18,8 +18,9 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-from contextlib import contextmanager
-from typing import Iterator
+from contextlib import nullcontext
+from typing import Callable, ContextManager
+from unittest.mock import patch
 
 import torch
 
@@ -28,61 +29,28 @@ from aigc_models.bench import trainer_throughput
 from aigc_models.training import device_label, resolve_device
 
 
-@contextmanager
-def foreach_adam() -> Iterator[None]:
-    original = training.adam
-    training.adam = lambda params, *, lr, betas: torch.optim.Adam(params, lr=lr, betas=betas, foreach=True)
-    try:
-        yield
-    finally:
-        training.adam = original
+_original_step = training.GANObjective.step
 
 
-@contextmanager
-def sync_every_step() -> Iterator[None]:
-    original = training.GANObjective.step
-
-    def step(self, real, labels):
-        out = original(self, real, labels)
-        out["loss_g"].item()  # the host waits for the device, every step
-        return out
-
-    training.GANObjective.step = step
-    try:
-        yield
-    finally:
-        training.GANObjective.step = original
+def _step_then_sync(self, real, labels):
+    out = _original_step(self, real, labels)
+    out["loss_g"].item()  # the host waits for the device, every step
+    return out
 
 
-@contextmanager
-def d_weight_grads_in_g_step() -> Iterator[None]:
-    """The G step's backward also fills D's weight gradients (the documents' loop does)."""
-    original = torch.nn.Module.requires_grad_
-    torch.nn.Module.requires_grad_ = lambda self, requires_grad=True: self  # the freeze becomes a no-op
-    try:
-        yield
-    finally:
-        torch.nn.Module.requires_grad_ = original
-
-
-@contextmanager
-def bf16_autocast() -> Iterator[None]:
-    """bf16 autocast on the CPU too (the trainer uses it on CUDA only)."""
-    original = training.GANObjective.autocast
-    training.GANObjective.autocast = lambda self: torch.autocast("cpu", dtype=torch.bfloat16)
-    try:
-        yield
-    finally:
-        training.GANObjective.autocast = original
-
-
-@contextmanager
-def unchanged() -> Iterator[None]:
-    yield
-
-
-VARIANTS = {"trainer": unchanged, "foreach-adam": foreach_adam, "sync-every-step": sync_every_step,
-            "d-weight-grads-in-g-step": d_weight_grads_in_g_step, "bf16-autocast-on-cpu": bf16_autocast}
+# Each variant: a context manager that swaps one piece of the trainer for the run.
+VARIANTS: dict[str, Callable[[], ContextManager]] = {
+    "trainer": nullcontext,
+    # PyTorch's default multi-tensor Adam instead of the fused kernel
+    "foreach-adam": lambda: patch.object(training, "adam", lambda params, *, lr, betas: torch.optim.Adam(
+        params, lr=lr, betas=betas, foreach=True)),
+    "sync-every-step": lambda: patch.object(training.GANObjective, "step", _step_then_sync),
+    # the freeze becomes a no-op, so the G step's backward also fills D's weight gradients
+    "d-weight-grads-in-g-step": lambda: patch.object(torch.nn.Module, "requires_grad_",
+                                                     lambda self, requires_grad=True: self),
+    "bf16-autocast-on-cpu": lambda: patch.object(training.GANObjective, "autocast",
+                                                 lambda self: torch.autocast("cpu", dtype=torch.bfloat16)),
+}
 
 
 def main() -> None:

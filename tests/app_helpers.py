@@ -7,12 +7,10 @@ module global), whichever test module asks first.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
+
+from aigc_models.app_process import AppProcess
 
 REPO = Path(__file__).resolve().parent.parent
 TINY: dict[str, dict] = {
@@ -52,43 +50,23 @@ def make_tiny_checkpoints(root: Path) -> Path:
     return root
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class AppServer:
+class AppServer(AppProcess):
     """``python app.py`` on a free 127.0.0.1 port, with the tiny checkpoints
     (``extra_env`` adds or overrides variables, e.g. ``AIGC_QUEUE_SIZE``)."""
 
     def __init__(self, root: Path, extra_env: dict[str, str] | None = None) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/"
-        env = {**os.environ, **app_env(root), "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(self.port),
-               **(extra_env or {})}
-        self.log = open(root / f"app-{self.port}.log", "w")
-        self.proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 180
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"app.py exited with {self.proc.returncode}; see {self.log.name}")
-            try:
-                urllib.request.urlopen(self.url + "config", timeout=2)
-                return
-            except OSError:
-                time.sleep(1)
-        self.stop()
-        raise RuntimeError(f"app.py did not start within 180 s; see {self.log.name}")
+        log = root / f"app-{os.getpid()}-{time.monotonic_ns()}.log"
+        super().__init__({**app_env(root), **(extra_env or {})}, log=log, poll_seconds=1)
 
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-        self.log.close()
+
+def wait_for(predicate, timeout: float, what: str) -> None:
+    """Poll ``predicate`` every 0.2 s; AssertionError naming ``what`` after ``timeout`` seconds."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 _SERVER: AppServer | None = None

@@ -11,7 +11,7 @@ from gradio_client import Client
 from gradio_client.utils import Status
 from PIL import Image
 
-from app_helpers import shared_server
+from app_helpers import shared_server, wait_for
 
 TRAIN_ARGS = dict(family="mlp-gan", dataset="mnist", steps=100_000, batch_size=16, lr_g=2e-4, lr_d=2e-4, lr=1e-3,
                   beta1=0.5, beta2=0.999, loss="ns", diffaugment=False, ema=0.0, seed=0)
@@ -83,15 +83,6 @@ def test_augment_endpoint(client):
     original, classic, diff, note = client.predict("mnist", 8, 1.0, 0, api_name="/augment")
     sizes = {image_of(x).size for x in (original, classic, diff)}
     assert len(sizes) == 1 and "8 test images" in note
-
-
-def wait_for(predicate, timeout: float, what: str) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_training_streams_and_stops_and_a_second_request_waits(server, root):

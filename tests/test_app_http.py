@@ -19,7 +19,7 @@ from gradio_client import Client
 from gradio_client.utils import QueueError, Status
 from PIL import Image
 
-from app_helpers import REPO, AppServer, shared_server
+from app_helpers import REPO, AppServer, shared_server, wait_for
 
 MB = 1024 * 1024
 TRAIN_ARGS = dict(family="mlp-gan", dataset="mnist", steps=100_000, batch_size=16, lr_g=2e-4, lr_d=2e-4, lr=1e-3,
@@ -244,15 +244,6 @@ def test_oversized_bodies_are_refused_before_they_fill_memory(server):
 
 
 # ----------------------------------------------------------------------------- a full queue
-
-
-def wait_for(predicate, timeout: float, what: str) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_a_full_queue_refuses_at_once(root, tmp_path):
