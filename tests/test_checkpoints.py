@@ -15,8 +15,8 @@ from aigc_models.models import build_model, make_config
 from aigc_models.sampling import discriminator_scores, sample
 
 ROUND_TRIP = {
-    "mlp-gan": TINY_OPTIONS["mlp-gan"],
-    "dcgan": {**TINY_OPTIONS["dcgan"], "spectral_norm": True},
+    "mlp-gan": {**TINY_OPTIONS["mlp-gan"], "minibatch_std": True},
+    "dcgan": {**TINY_OPTIONS["dcgan"], "spectral_norm": True, "d_stages": 3, "minibatch_std": True},
     "cgan": TINY_OPTIONS["cgan"],
     "cgan-mlp": {"arch": "mlp", "latent_dim": 8, "embed_dim": 8, "g_hidden": (32, 64), "d_hidden": (64, 32)},
     "vae": TINY_OPTIONS["vae"],

@@ -92,6 +92,58 @@ def test_spectral_norm_is_applied():
     assert not any("parametrizations" in n for n, _ in model.generator.named_parameters())
 
 
+def receptive_field_rows(model, position: int) -> int:
+    """How many image rows reach D's last feature map at (position, position), by gradient."""
+    x = torch.randn(1, 1, 28, 28, requires_grad=True)
+    feature_map = model.discriminator.features.net[:-1](x)  # without the Flatten
+    feature_map[0, :, position, position].sum().backward()
+    return int((x.grad[0, 0].abs().sum(1) > 0).sum())
+
+
+def test_dcgan_third_discriminator_stage_widens_what_d_sees():
+    two = build_model("dcgan", **TINY_OPTIONS["dcgan"])
+    three = build_model("dcgan", **TINY_OPTIONS["dcgan"], d_stages=3).eval()
+    c = three.config.d_channels
+    with torch.no_grad():
+        assert three.discriminator.features(images()).shape == (B, 4 * c * 4 * 4)
+        assert three.discriminate(images()).shape == (B,)
+    assert receptive_field_rows(two, 3) == 10  # 10 x 10 pixels before the linear logit
+    assert receptive_field_rows(three, 2) == 18  # 18 x 18: most of the 20 x 20 box a digit is drawn in
+    with pytest.raises(ValueError, match="d_stages"):
+        build_model("dcgan", d_stages=4)
+
+
+def test_minibatch_std_appends_the_spread_of_each_group():
+    from aigc_models.models.base import MinibatchStd
+
+    layer = MinibatchStd(group=4)
+    same = torch.ones(8, 5)
+    out = layer(same)
+    assert out.shape == (8, 6) and torch.equal(out[:, :5], same)
+    assert out[:, 5].abs().max() < 1e-3  # identical samples: no spread
+    varied = torch.randn(8, 5, generator=torch.Generator().manual_seed(0))
+    spread = layer(varied)[:, 5]
+    assert (spread > 0.1).all()
+    assert torch.equal(spread[:2], spread[2:4])  # samples k and k + 2 share a group (groups of 4 across 8)
+    assert layer(torch.randn(1, 5))[:, 5].item() == 0  # a batch of one has no spread
+    assert layer(torch.randn(6, 5)).shape == (6, 6)  # 6 is not a multiple of 4: one group
+
+
+@pytest.mark.parametrize("family", ["mlp-gan", "dcgan"])
+def test_minibatch_std_lets_d_see_the_other_samples(family):
+    torch.manual_seed(0)
+    options = {**TINY_OPTIONS[family], "minibatch_std": True}
+    model = build_model(family, **options).eval()
+    x = images(4)
+    other = x.clone()
+    other[1] = -1  # change another sample of the same group
+    with torch.no_grad():
+        assert model.discriminate(x).shape == (4,)
+        assert model.discriminate(x)[0] != model.discriminate(other)[0]
+        plain = build_model(family, **TINY_OPTIONS[family]).eval()
+        assert plain.discriminate(x)[0] == plain.discriminate(other)[0]
+
+
 def test_registry_errors_are_clear():
     assert check_family("dcgan") == "dcgan"
     with pytest.raises(ValueError, match="Known models"):

@@ -96,3 +96,25 @@ class GAN(CheckedHubMixin, nn.Module):
 def maybe_spectral_norm(layer: nn.Module, enabled: bool) -> nn.Module:
     """Spectral normalisation (Miyato et al. 2018) when ``enabled``."""
     return nn.utils.parametrizations.spectral_norm(layer) if enabled else layer
+
+
+class MinibatchStd(nn.Module):
+    """features ``(B, F)`` -> ``(B, F + 1)``: appends how much the samples of a small group differ
+    (the mean over features of the standard deviation across ``group`` samples; Karras et al. 2018,
+    arXiv:1710.10196). A generator that draws too few kinds of image gives batches with a low
+    value, which D can then tell from real batches. Batches not divisible by ``group`` use one
+    group; a batch of one gets 0."""
+
+    def __init__(self, group: int = 4) -> None:
+        super().__init__()
+        self.group = group
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        b, f = h.shape
+        g = self.group if b % self.group == 0 else b
+        if g < 2:
+            return torch.cat([h, h.new_zeros(b, 1)], dim=1)
+        groups = h.view(g, b // g, f)  # sample k belongs to group k % (b // g)
+        spread = (groups.var(dim=0, unbiased=False) + 1e-8).sqrt().mean(dim=1)  # (b // g,)
+        return torch.cat([h, spread.repeat(g).view(b, 1)], dim=1)
+

@@ -2,7 +2,9 @@
 
 G: linear to (2c, 7, 7), two stride-2 transposed convolutions with BatchNorm and
 ReLU, ``Tanh`` out. D: two stride-2 convolutions with LeakyReLU 0.2 (spectral
-norm optional), a linear logit. This is also the document's Keras "seed
+norm optional), a linear logit. With two stages each feature under the logit
+sees a 10 x 10 patch, so D can only add up local verdicts and misses a digit's
+overall shape; ``d_stages=3`` adds a third convolution (18 x 18 patches). This is also the document's Keras "seed
 generator" done right: one channel, and D trained on its own.
 """
 
@@ -13,7 +15,7 @@ import torch
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
-from .base import GAN, HUB_KWARGS, maybe_spectral_norm
+from .base import GAN, HUB_KWARGS, MinibatchStd, maybe_spectral_norm
 
 
 @dataclass
@@ -23,6 +25,8 @@ class DCGANConfig:
     g_channels: int = 64
     d_channels: int = 64
     spectral_norm: bool = False
+    minibatch_std: bool = False  # D also sees how much a group of 4 samples differ (against mode dropping)
+    d_stages: int = 2  # 3 adds a conv to (4c, 4, 4): each feature before the linear logit sees 18 x 18 pixels, not 10 x 10
 
 
 class ConvGenerator(nn.Module):
@@ -47,19 +51,23 @@ class ConvGenerator(nn.Module):
 
 
 class ConvFeatures(nn.Module):
-    """images ``(B, 1, 28, 28)`` -> features ``(B, 2c * 7 * 7)``."""
+    """images ``(B, 1, 28, 28)`` -> features ``(B, 2c * 7 * 7)``, or ``(B, 4c * 4 * 4)`` with ``stages=3``."""
 
-    def __init__(self, channels: int, spectral_norm: bool) -> None:
+    def __init__(self, channels: int, spectral_norm: bool, stages: int = 2) -> None:
         super().__init__()
+        if stages not in (2, 3):
+            raise ValueError(f"d_stages must be 2 or 3, got {stages}.")
         c = channels
-        self.net = nn.Sequential(
+        layers: list[nn.Module] = [
             maybe_spectral_norm(nn.Conv2d(1, c, 4, 2, 1), spectral_norm),  # (B, c, 14, 14)
             nn.LeakyReLU(0.2),
             maybe_spectral_norm(nn.Conv2d(c, 2 * c, 4, 2, 1), spectral_norm),  # (B, 2c, 7, 7)
             nn.LeakyReLU(0.2),
-            nn.Flatten(),
-        )
-        self.dim = 2 * c * 7 * 7
+        ]
+        if stages == 3:
+            layers += [maybe_spectral_norm(nn.Conv2d(2 * c, 4 * c, 3, 2, 1), spectral_norm), nn.LeakyReLU(0.2)]  # (B, 4c, 4, 4)
+        self.net = nn.Sequential(*layers, nn.Flatten())
+        self.dim = 2 * c * 7 * 7 if stages == 2 else 4 * c * 4 * 4
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
@@ -68,11 +76,12 @@ class ConvFeatures(nn.Module):
 class ConvDiscriminator(nn.Module):
     def __init__(self, config: DCGANConfig) -> None:
         super().__init__()
-        self.features = ConvFeatures(config.d_channels, config.spectral_norm)
-        self.head = maybe_spectral_norm(nn.Linear(self.features.dim, 1), config.spectral_norm)
+        self.features = ConvFeatures(config.d_channels, config.spectral_norm, config.d_stages)
+        self.spread = MinibatchStd() if config.minibatch_std else nn.Identity()
+        self.head = maybe_spectral_norm(nn.Linear(self.features.dim + config.minibatch_std, 1), config.spectral_norm)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(x)).squeeze(1)  # (B,) logits
+        return self.head(self.spread(self.features(x))).squeeze(1)  # (B,) logits
 
 
 class DCGAN(GAN, PyTorchModelHubMixin, **HUB_KWARGS, tags=["gan", "dcgan", "aigc-lab"]):

@@ -18,6 +18,11 @@ Fixed:
   0.30), and all 10,000 samples of a 600-second run were classified as one
   class. ``g_batchnorm=False`` gives the document's generator back.
 * ``spectral_norm=True`` (Miyato et al. 2018) is an option for D.
+* ``minibatch_std=True`` gives D one more input, how much a group of four
+  samples differ (Karras et al. 2018). The documents name mode collapse and
+  offer no way for D to see it; with it the Fashion-MNIST MLP GAN stopped
+  under-drawing pullovers (docs/performance-notes.md). The shipped MLP GANs and
+  DCGANs use it.
 """
 
 
@@ -27,7 +32,7 @@ import torch
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
-from .base import GAN, HUB_KWARGS, maybe_spectral_norm
+from .base import GAN, HUB_KWARGS, MinibatchStd, maybe_spectral_norm
 
 
 @dataclass
@@ -39,6 +44,7 @@ class MLPGANConfig:
     d_dropout: float = 0.3
     g_batchnorm: bool = True
     spectral_norm: bool = False
+    minibatch_std: bool = False  # D also sees how much a group of 4 samples differ (against mode dropping)
 
 
 def mlp(sizes: list[int], act: nn.Module) -> list[nn.Module]:
@@ -74,8 +80,10 @@ class MLPDiscriminator(nn.Module):
         for a, b in zip([28 * 28, *config.d_hidden[:-1]], config.d_hidden):
             layers += [maybe_spectral_norm(nn.Linear(a, b), config.spectral_norm), nn.LeakyReLU(0.2),
                        nn.Dropout(config.d_dropout)]
+        if config.minibatch_std:
+            layers.append(MinibatchStd())
         self.features = nn.Sequential(*layers)
-        self.head = maybe_spectral_norm(nn.Linear(config.d_hidden[-1], 1), config.spectral_norm)
+        self.head = maybe_spectral_norm(nn.Linear(config.d_hidden[-1] + config.minibatch_std, 1), config.spectral_norm)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x.flatten(1))).squeeze(1)  # (B,) logits
