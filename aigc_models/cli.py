@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +85,17 @@ def full_report(model: torch.nn.Module, *, n: int, seed: int, classifier: str | 
     return out
 
 
+def progress_evaluator(family: str, dataset: str, *, n: int, classifier: str | None):
+    """For ``train --eval-every``: model -> metrics, the classifier loaded once. GANs are scored on ``n``
+    samples (seed 0, so successive lines compare); a VAE gets its test ELBO and reconstruction error."""
+    from .metrics import Evaluator, evaluate_vae
+
+    if family == "vae":
+        return lambda m: evaluate_vae(m, dataset)
+    evaluator = Evaluator(classifier_for(dataset, classifier), dataset)
+    return lambda m: evaluator.evaluate_generator(m, n=n, seed=0)
+
+
 # ----------------------------------------------------------------------------- commands
 
 
@@ -114,7 +126,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         betas=(args.beta1, args.beta2) if args.beta1 is not None else None, loss=args.loss, seed=args.seed,
         device=args.device, amp=not args.no_amp, ema=args.ema, diffaugment=args.diffaugment,
         real_augment=args.real_augment, init_from=args.init_from, out=args.out, log_every=args.log_every,
-        sample_every=args.sample_every, save_every=args.save_every, command=command_line(),
+        sample_every=args.sample_every, save_every=args.save_every, eval_every=args.eval_every,
+        command=command_line(),
     )
     final_eval = None
     if args.model == "classifier":
@@ -123,11 +136,18 @@ def cmd_train(args: argparse.Namespace) -> int:
         final_eval = lambda m: evaluate_vae(m, m.config.dataset)  # noqa: E731
     if args.eval_n:
         final_eval = lambda m: full_report(m, n=args.eval_n, seed=0, classifier=args.classifier, floor=False)  # noqa: E731
+    periodic_eval = None
+    if args.eval_every:
+        if args.model == "classifier":
+            raise ValueError("--eval-every scores generated images; the classifier has none (its test accuracy is "
+                             "measured at the end).")
+        periodic_eval = progress_evaluator(args.model, args.dataset, n=args.eval_n or 2000, classifier=args.classifier)
     by_time = args.steps is None and args.max_seconds is not None
     bar = None  # drawn only once set-up succeeded, so set-up errors print alone
     last_samples = None
-    for event in train(cfg, final_evaluator=final_eval):
+    for event in train(cfg, evaluator=periodic_eval, final_evaluator=final_eval):
         if isinstance(event, Started):
+            started = time.perf_counter()
             bar = tqdm(total=int(args.max_seconds) if by_time else steps, unit="s" if by_time else "step",
                        disable=args.quiet, dynamic_ncols=True)
             bar.write(f"training {cfg.model} on {cfg.dataset} | {event.device} | {event.parameters:,} parameters")
@@ -137,7 +157,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         elif isinstance(event, Samples):
             last_samples = event
         elif isinstance(event, Metrics):
-            bar.write(json.dumps(event.metrics))
+            bar.write(json.dumps({"step": event.step, "seconds": round(time.perf_counter() - started, 1)} | event.metrics))
         elif isinstance(event, CheckpointSaved):
             if last_samples is not None:
                 save_grid(last_samples.images, Path(event.path) / "samples.png", nrow=10 if last_samples.labels is not None else 8)
@@ -273,6 +293,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--log-every", type=int, default=50)
     t.add_argument("--sample-every", type=int, default=250)
     t.add_argument("--eval-n", type=int, default=0, help="evaluate N samples at the end (0 = skip)")
+    t.add_argument("--eval-every", type=int, default=0,
+                   help="also evaluate every N steps on --eval-n samples (default 2,000) and print one JSON line; "
+                        "the time it takes counts against --max-seconds")
     t.add_argument("--classifier", help="evaluator classifier checkpoint (default: the shipped one)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.set_defaults(func=cmd_train)

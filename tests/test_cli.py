@@ -129,6 +129,20 @@ def test_evaluate_save_stores_metrics(checkpoint_dirs, tmp_path, capsys):
     assert read_meta(clf)["metrics"]["test_accuracy"] == report["test_accuracy"]
 
 
+def test_train_eval_every_prints_one_metrics_line_per_interval(tmp_path, capsys):
+    argv = ["train", "--model", "dcgan", "--dataset", "mnist", "--device", "cpu", "--steps", "4", "--batch-size", "8",
+            "--eval-every", "2", "--eval-n", "100", "--quiet", "--out", str(tmp_path / "d"),
+            "--option", "g_channels=8", "--option", "d_channels=8", "--option", "latent_dim=8"]
+    assert cli.main(argv) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    periodic = [line for line in lines if "family" not in line]  # the last line is the final --eval-n report
+    assert [line["step"] for line in periodic] == [2, 4]
+    assert 0 <= periodic[0]["seconds"] <= periodic[1]["seconds"]
+    for line in periodic:
+        assert line["n"] == 100 and np.isfinite(line["frechet_distance"]) and 1 <= line["coverage"] <= 10
+    assert lines[-1]["family"] == "dcgan" and lines[-1]["n"] == 100
+
+
 # ----------------------------------------------------------------------------- errors: exit 2, one line
 
 
@@ -151,6 +165,7 @@ def test_unknown_model_subprocess():
         (["sample", "--checkpoint", "CKPT", "--label", "11", "--out", "x.png"], "11"),
         (["sample", "--checkpoint", "DCGAN", "--label", "3", "--out", "x.png"], "conditional"),
         (["sample", "--checkpoint", "CLF", "--out", "x.png"], "classifier"),
+        (["train", "--model", "classifier", "--device", "cpu", "--eval-every", "2", "--quiet"], "--eval-every"),
     ],
 )
 def test_user_errors_exit_2_with_one_line(argv, needle, cli_cgan, checkpoint_dirs, tmp_path, capsys, monkeypatch):
