@@ -117,4 +117,3 @@ class MinibatchStd(nn.Module):
         groups = h.view(g, b // g, f)  # sample k belongs to group k % (b // g)
         spread = (groups.var(dim=0, unbiased=False) + 1e-8).sqrt().mean(dim=1)  # (b // g,)
         return torch.cat([h, spread.repeat(g).view(b, 1)], dim=1)
-

@@ -3,9 +3,11 @@
 G: linear to (2c, 7, 7), two stride-2 transposed convolutions with BatchNorm and
 ReLU, ``Tanh`` out. D: two stride-2 convolutions with LeakyReLU 0.2 (spectral
 norm optional), a linear logit. With two stages each feature under the logit
-sees a 10 x 10 patch, so D can only add up local verdicts and misses a digit's
-overall shape; ``d_stages=3`` adds a third convolution (18 x 18 patches). This is also the document's Keras "seed
-generator" done right: one channel, and D trained on its own.
+sees a 10 x 10 patch, so D adds up local verdicts; ``d_stages=3`` adds a third
+convolution (18 x 18 patches): better early in MNIST training, worse at the end on
+Fashion-MNIST (docs/performance-notes.md). ``minibatch_std`` as in the MLP GAN. This is also
+the document's Keras "seed generator" done right: one channel, and D trained on
+its own.
 """
 
 

@@ -21,8 +21,8 @@ Fixed:
 * ``minibatch_std=True`` gives D one more input, how much a group of four
   samples differ (Karras et al. 2018). The documents name mode collapse and
   offer no way for D to see it; with it the Fashion-MNIST MLP GAN stopped
-  under-drawing pullovers (docs/performance-notes.md). The shipped MLP GANs and
-  DCGANs use it.
+  under-drawing pullovers (docs/performance-notes.md). The shipped MLP GANs use
+  it.
 """
 
 
