@@ -306,7 +306,7 @@ def markdown_report(report: dict[str, Any]) -> str:
               f"| the source documents' loop (DataLoader + PIL `ToTensor`, `Sigmoid` + `BCELoss`) | {m['source_loop_img_s']:,} |",
               f"| this trainer, same network | {m['trainer_img_s']:,} (**{m['ratio']}x**) |"]
     if "trainer_shipped_network_img_s" in m:
-        lines.append(f"| this trainer, the shipped MLP GAN (BatchNorm in G, dropout in D) "
+        lines.append(f"| this trainer, the MLP GAN with its defaults (BatchNorm in G, dropout in D) "
                      f"| {m['trainer_shipped_network_img_s']:,} |")
     lines.append("")
     sizes = sorted({int(b) for f in report["trainer"].values() for b in f["img_s_by_batch"]})
