@@ -76,6 +76,7 @@ _INT_RANGES: dict[str, tuple[int, int]] = {
     "feature_dim": (1, 4096),
     "num_classes": (1, 1000),
     "d_stages": (2, 3),
+    "d_kernel": (4, 6),
 }
 _LAYER_SIZES: dict[str, tuple[int, int, int]] = {  # field: (max layers, min size, max size)
     "g_hidden": (8, 1, 8192),

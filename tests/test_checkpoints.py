@@ -16,7 +16,7 @@ from aigc_models.sampling import discriminator_scores, sample
 
 ROUND_TRIP = {
     "mlp-gan": {**TINY_OPTIONS["mlp-gan"], "minibatch_std": True},
-    "dcgan": {**TINY_OPTIONS["dcgan"], "spectral_norm": True, "d_stages": 3, "minibatch_std": True},
+    "dcgan": {**TINY_OPTIONS["dcgan"], "spectral_norm": True, "d_stages": 3, "minibatch_std": True, "d_kernel": 5},
     "cgan": TINY_OPTIONS["cgan"],
     "cgan-mlp": {"arch": "mlp", "latent_dim": 8, "embed_dim": 8, "g_hidden": (32, 64), "d_hidden": (64, 32)},
     "vae": TINY_OPTIONS["vae"],

@@ -113,6 +113,16 @@ def test_dcgan_third_discriminator_stage_widens_what_d_sees():
         build_model("dcgan", d_stages=4)
 
 
+def test_dcgan_discriminator_kernel_sets_what_d_sees():
+    for kernel, seen in [(4, 10), (5, 13), (6, 16)]:
+        model = build_model("dcgan", **TINY_OPTIONS["dcgan"], d_kernel=kernel).eval()
+        with torch.no_grad():
+            assert model.discriminate(images()).shape == (B,)
+        assert receptive_field_rows(model, 3) == seen  # 3k - 2 pixels square under each feature
+    with pytest.raises(ValueError, match="d_kernel"):
+        build_model("dcgan", d_kernel=3)
+
+
 def test_minibatch_std_appends_the_spread_of_each_group():
     from aigc_models.models.base import MinibatchStd
 
