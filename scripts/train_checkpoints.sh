@@ -22,9 +22,9 @@ for ds in ${@:-mnist fashion-mnist}; do
   # so both see the same machine load and their Frechet distances compare fairly.
   # The DCGAN learns faster at lr 1e-3 (the MLP GAN does not: docs/performance-notes.md).
   # The MLP GAN's D also sees the minibatch standard deviation, against dropped classes (it did
-  # not help the DCGAN, which covers the classes evenly without it). On Fashion-MNIST the DCGAN's
-  # D uses 5 x 5 kernels (13 x 13 patches, not 10 x 10): FD 147.9 -> 134.9. On MNIST they lowered
-  # FD too (148.8 -> 117.8) but over-drew nines, KL to uniform 0.051 > the 0.05 bar, so MNIST keeps 4 x 4.
+  # not help the DCGAN: docs/performance-notes.md). On Fashion-MNIST the DCGAN's D uses 5 x 5
+  # kernels (13 x 13 patches, not 10 x 10): FD 147.9 -> 134.9. On MNIST they lowered FD too
+  # (148.8 -> 117.8) but left the classes less even (KL to uniform 0.051 > the 0.05 bar), so MNIST keeps 4 x 4.
   OMP_NUM_THREADS=1 run "$ds-mlp-gan" --model mlp-gan --dataset "$ds" --max-seconds 600 --batch-size 64 --ema 0.999 --option minibatch_std=true &
   OMP_NUM_THREADS=1 run "$ds-dcgan" --model dcgan --dataset "$ds" --max-seconds 600 --batch-size 64 --channels 32 --lr-g 1e-3 --lr-d 1e-3 --ema 0.999 $d_kernel &
   wait
