@@ -123,7 +123,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     cfg = TrainConfig(
         model=args.model, dataset=args.dataset, model_options=options, steps=steps, max_seconds=args.max_seconds,
         batch_size=args.batch_size, lr_g=args.lr_g, lr_d=args.lr_d, lr=args.lr,
-        betas=(args.beta1, args.beta2) if args.beta1 is not None else None, loss=args.loss, seed=args.seed,
+        betas=(args.beta1, args.beta2) if args.beta1 is not None else None, loss=args.loss, r1=args.r1, r1_every=args.r1_every, seed=args.seed,
         device=args.device, amp=not args.no_amp, ema=args.ema, diffaugment=args.diffaugment,
         real_augment=args.real_augment, init_from=args.init_from, out=args.out, log_every=args.log_every,
         sample_every=args.sample_every, save_every=args.save_every, eval_every=args.eval_every,
@@ -279,6 +279,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--beta1", type=float, help="Adam beta1 (default 0.5 for GANs, 0.9 otherwise)")
     t.add_argument("--beta2", type=float, default=0.999)
     t.add_argument("--loss", default="ns", choices=["ns", "hinge"], help="GAN loss: non-saturating or hinge")
+    t.add_argument("--r1", type=float, default=0.0,
+                   help="R1 penalty weight on D's gradient at real images (0 = off, e.g. 0.1)")
+    t.add_argument("--r1-every", type=int, default=16, help="apply R1 every N steps, scaled by N (lazy)")
     t.add_argument("--ema", type=float, default=0.0, help="EMA decay of G (0 = off, e.g. 0.999)")
     t.add_argument("--diffaugment", default="", help="DiffAugment policy, e.g. translation,cutout")
     t.add_argument("--real-augment", action="store_true", help="the documents' reals-only augmentation (to see it leak)")

@@ -5,6 +5,8 @@
   With logits: softplus(-l) = -log sigmoid(l), the numerically stable form of
   ``Sigmoid`` + ``BCELoss`` that the source documents used.
 * Hinge loss (Lim & Ye 2017, arXiv:1705.02894; Miyato et al. 2018).
+* R1 penalty (Mescheder et al. 2018, arXiv:1801.04406): gamma / 2 times the squared
+  norm of D's gradient at real images, which keeps D from growing steep around the data.
 * Negative ELBO with a Bernoulli decoder (Kingma & Welling 2014, arXiv:1312.6114,
   appendix B for the Gaussian KL), in nats per image.
 """
@@ -33,6 +35,14 @@ def generator_loss(fake_logits: torch.Tensor, kind: str = "ns") -> torch.Tensor:
     if kind == "hinge":
         return -fake_logits.mean()
     raise ValueError(f"Unknown GAN loss {kind!r}; choose from {GAN_LOSSES}.")
+
+
+def r1_penalty(real_logits: torch.Tensor, real_images: torch.Tensor, gamma: float) -> torch.Tensor:
+    """Scalar ``gamma / 2 * E ||d logit / d x||^2`` for logits ``(B,)`` computed from
+    ``real_images`` ``(B, 1, 28, 28)`` (which must require grad). The graph is kept, so
+    the penalty's gradient reaches D's weights."""
+    (grad,) = torch.autograd.grad(real_logits.float().sum(), real_images, create_graph=True)
+    return 0.5 * gamma * grad.pow(2).flatten(1).sum(1).mean()
 
 
 def vae_loss(

@@ -34,7 +34,7 @@ from torch import nn
 from . import data as data_mod
 from .augment import classic_augment, diff_augment, parse_policy
 from .checkpoints import check_model_options, finite_weights, load_checkpoint, save_checkpoint
-from .losses import GAN_LOSSES, discriminator_loss, generator_loss, vae_loss
+from .losses import GAN_LOSSES, discriminator_loss, generator_loss, r1_penalty, vae_loss
 from .models import build_model, check_family, make_config
 from .validation import check_choice, check_float, check_int, check_optional_float, check_seed
 
@@ -61,6 +61,8 @@ class TrainConfig:
     lr: float = 1e-3  # VAE / classifier
     betas: tuple[float, float] | None = None  # None: (0.5, 0.999) for GANs, (0.9, 0.999) otherwise
     loss: str = "ns"  # "ns" (non-saturating, logits) | "hinge"
+    r1: float = 0.0  # R1 penalty weight gamma on D's gradient at real images (0 = off; Mescheder et al. 2018)
+    r1_every: int = 16  # apply R1 every N D steps, scaled by N (StyleGAN2's lazy regularisation)
     seed: int = 0
     device: str = "auto"  # "auto" | "cpu" | "cuda"
     amp: bool = True  # bf16 autocast, CUDA only
@@ -102,6 +104,8 @@ class TrainConfig:
             self.betas = tuple(check_float(b, name, lo=0, hi=1, hi_open=True)
                                for b, name in zip(self.betas, ("beta1", "beta2")))
         self.loss = check_choice(self.loss, "loss", GAN_LOSSES)
+        self.r1 = check_float(self.r1, "r1 (0 = off)", lo=0, hi=1e4)
+        self.r1_every = check_int(self.r1_every, "r1_every", lo=1, hi=MAX_STEPS)
         self.seed = check_seed(self.seed)
         self.device = check_choice(self.device, "device", DEVICES)
         self.ema = check_float(self.ema, "ema", lo=0, hi=1, hi_open=True)
@@ -237,7 +241,7 @@ def recalibrate_batchnorm(model: nn.Module, *, batches: int = 16, batch_size: in
 
 
 class GANObjective:
-    """D step then G step (Goodfellow et al. 2014), optional DiffAugment and EMA."""
+    """D step then G step (Goodfellow et al. 2014), optional DiffAugment, R1 and EMA."""
 
     def __init__(self, model: nn.Module, cfg: TrainConfig) -> None:
         betas = cfg.betas or (0.5, 0.999)
@@ -245,6 +249,7 @@ class GANObjective:
         self.opt_g = adam(model.generator.parameters(), lr=cfg.lr_g, betas=betas)
         self.opt_d = adam(model.discriminator.parameters(), lr=cfg.lr_d, betas=betas)
         self.ema = EMA(model.generator, cfg.ema) if cfg.ema > 0 else None
+        self.steps_done = 0
         if cfg.loss not in GAN_LOSSES:
             raise ValueError(f"Unknown GAN loss {cfg.loss!r}; choose from {GAN_LOSSES}.")
 
@@ -260,6 +265,10 @@ class GANObjective:
         if cfg.real_augment:
             real = classic_augment(real)
         z = torch.randn(b, model.latent_dim, device=real.device)
+        penalise = cfg.r1 > 0 and self.steps_done % cfg.r1_every == 0
+        self.steps_done += 1
+        if penalise:
+            real = real.detach().requires_grad_(True)
 
         # -- D: maximise log D(x) + log(1 - D(G(z)))  [fake detached: no G gradients]
         with self.autocast():
@@ -267,8 +276,9 @@ class GANObjective:
             d_real = model.discriminate(self.augment(real), real_labels)
             d_fake = model.discriminate(self.augment(fake.detach()), fake_labels)
             loss_d = discriminator_loss(d_real.float(), d_fake.float(), cfg.loss)
+        loss_d_total = loss_d + cfg.r1_every * r1_penalty(d_real, real, cfg.r1) if penalise else loss_d
         self.opt_d.zero_grad(set_to_none=True)
-        loss_d.backward()
+        loss_d_total.backward()
         self.opt_d.step()
 
         # -- G: maximise log D(G(z))  (non-saturating) through the updated D.

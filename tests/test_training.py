@@ -108,6 +108,43 @@ def test_hinge_loss_is_used(monkeypatch):
     assert all(math.isfinite(v) for e in events if isinstance(e, Step) for v in e.losses.values())
 
 
+def test_r1_penalty_of_a_linear_discriminator():
+    """For logits w . x the gradient at every image is w, so the penalty is gamma / 2 |w|^2
+    and its gradient with respect to w is gamma w."""
+    torch.manual_seed(0)
+    w = torch.randn(28 * 28, requires_grad=True)
+    x = torch.rand(5, 1, 28, 28, requires_grad=True)
+    penalty = training.r1_penalty(x.flatten(1) @ w, x, 0.3)
+    assert penalty.item() == pytest.approx(0.15 * w.detach().pow(2).sum().item(), rel=1e-5)
+    (grad_w,) = torch.autograd.grad(penalty, w)
+    assert torch.allclose(grad_w, 0.3 * w.detach(), rtol=1e-5)
+
+
+def test_r1_is_applied_lazily_and_changes_d_only_then(monkeypatch):
+    calls = []
+    real_penalty = training.r1_penalty
+    monkeypatch.setattr(training, "r1_penalty", lambda *a: (calls.append(a[2]), real_penalty(*a))[1])
+    real = torch.rand(8, 1, 28, 28) * 2 - 1
+    labels = torch.zeros(8, dtype=torch.long)
+
+    def d_grads_after(steps: int, **cfg) -> list[torch.Tensor]:
+        torch.manual_seed(0)
+        model = build_model("dcgan", **TINY_OPTIONS["dcgan"])
+        objective = training.GANObjective(model, training.TrainConfig(model="dcgan", **cfg).validate())
+        for _ in range(steps):
+            torch.manual_seed(1)  # the same latents in both runs
+            objective.step(real, labels)
+        return [p.grad.clone() for p in model.discriminator.parameters()]
+
+    plain = d_grads_after(2)
+    penalised = d_grads_after(2, r1=10.0, r1_every=3)  # step 0 penalised, step 1 not
+    assert calls == [10.0]
+    assert not all(torch.equal(a, b) for a, b in zip(plain, penalised))
+    calls.clear()
+    d_grads_after(7, r1=1.0, r1_every=3)
+    assert calls == [1.0, 1.0, 1.0]  # steps 0, 3 and 6
+
+
 def test_unknown_loss_raises():
     with pytest.raises(ValueError, match="loss"):
         run_events(tiny_train_config("dcgan", loss="wasserstein"))
