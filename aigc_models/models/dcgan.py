@@ -4,11 +4,12 @@ G: linear to (2c, 7, 7), two stride-2 transposed convolutions with BatchNorm and
 ReLU, ``Tanh`` out. D: two stride-2 convolutions with LeakyReLU 0.2 (spectral
 norm optional), a linear logit. Each feature under the logit sees a patch of
 3k - 2 pixels square for kernel size k (``d_kernel``): 10 x 10 for 4 (the default),
-13 x 13 for 5 (better Frechet distance per step on both datasets for 1.12x the
-time per step; the shipped Fashion-MNIST DCGAN uses it, MNIST's missed the class
-balance bar with it), 16 x 16 for 6. ``d_stages=3`` adds a third
-convolution (18 x 18 patches): better early in MNIST training, worse at the end on
-Fashion-MNIST, 1.3x the time per step (docs/performance-notes.md).
+13 x 13 for 5, 16 x 16 for 6. ``d_stages=3`` adds a third convolution to (4c, 4, 4):
+18 x 18 patches with 4 x 4 kernels, 21 x 21 with 5 x 5. A D that sees more of the
+digit learns faster per step but, left unbounded, unbalanced the classes;
+with spectral norm (and the hinge loss) it kept them even and trained well at
+lr 2e-3: the shipped DCGANs use ``d_stages=3, d_kernel=5, spectral_norm=True``,
+about 1.7x the time per step of the default (docs/performance-notes.md).
 ``minibatch_std`` as in the MLP GAN. This is also the document's Keras "seed
 generator" done right: one channel, and D trained on its own.
 """
@@ -32,7 +33,7 @@ class DCGANConfig:
     spectral_norm: bool = False
     minibatch_std: bool = False  # D also sees how much a group of 4 samples differ (against mode dropping)
     d_kernel: int = 4  # D's kernel size, 4 to 6: each feature under the logit sees 3k - 2 pixels square (10, 13, 16)
-    d_stages: int = 2  # 3 adds a conv to (4c, 4, 4): each feature before the linear logit sees 18 x 18 pixels, not 10 x 10
+    d_stages: int = 2  # 3 adds a conv to (4c, 4, 4): features before the logit see 18 x 18 pixels (21 x 21 with d_kernel=5)
 
 
 class ConvGenerator(nn.Module):
