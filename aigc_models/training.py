@@ -33,7 +33,8 @@ from torch import nn
 
 from . import data as data_mod
 from .augment import classic_augment, diff_augment, parse_policy
-from .checkpoints import check_model_options, finite_weights, load_checkpoint, save_checkpoint
+from .checkpoints import (SHIPPED_DIR, CheckpointError, check_model_options, finite_weights, load_checkpoint, read_meta,
+                          save_checkpoint)
 from .losses import GAN_LOSSES, discriminator_loss, generator_loss, r1_penalty, vae_loss
 from .models import build_model, check_family, make_config
 from .validation import check_choice, check_float, check_int, check_optional_float, check_seed
@@ -116,6 +117,25 @@ class TrainConfig:
         self.save_every = check_int(self.save_every, "save_every (0 = only at the end)", lo=0, hi=MAX_STEPS)
         self.stop_if_d_wins_for = check_int(self.stop_if_d_wins_for, "stop_if_d_wins_for (0 = never)", lo=0, hi=MAX_STEPS)
         return self
+
+
+RECIPE_FIELDS = ("model_options", "batch_size", "lr_g", "lr_d", "lr", "betas", "loss", "r1", "r1_every", "ema",
+                 "diffaugment")
+
+
+def shipped_recipe(family: str, dataset: str) -> TrainConfig:
+    """The settings that trained the shipped checkpoint ``<dataset>-<family>``: a validated
+    ``TrainConfig`` with its ``RECIPE_FIELDS`` (model options, batch size, learning rates,
+    betas, loss, R1, EMA, DiffAugment) read from that checkpoint's config.json, and the
+    defaults for every other field (steps, time limit, seed, device, output) and wherever
+    nothing is shipped or the record does not validate. Raises ``ValueError`` for an
+    unknown family or dataset."""
+    cfg = TrainConfig(model=check_family(family), dataset=data_mod.check_dataset_name(dataset))
+    try:
+        recorded = read_meta(SHIPPED_DIR / f"{cfg.dataset}-{cfg.model}")["training"]["train_config"]
+        return dataclasses.replace(cfg, **{k: recorded[k] for k in RECIPE_FIELDS if k in recorded}).validate()
+    except (CheckpointError, KeyError, TypeError, ValueError):
+        return cfg.validate()
 
 
 def resolve_device(name: str) -> torch.device:

@@ -145,6 +145,19 @@ def test_r1_is_applied_lazily_and_changes_d_only_then(monkeypatch):
     assert calls == [1.0, 1.0, 1.0]  # steps 0, 3 and 6
 
 
+def test_shipped_recipe_is_what_trained_the_shipped_checkpoint(monkeypatch, tmp_path):
+    recorded = read_meta("mnist-dcgan")["training"]["train_config"]
+    recipe = training.shipped_recipe("dcgan", "MNIST")
+    assert recipe.model_options == recorded["model_options"] and recipe.model_options["spectral_norm"] is True
+    assert (recipe.lr_g, recipe.lr_d, recipe.loss, recipe.ema, recipe.batch_size) == (
+        recorded["lr_g"], recorded["lr_d"], recorded["loss"], recorded["ema"], recorded["batch_size"])
+    assert recipe.steps == training.TrainConfig().steps and recipe.out is None  # the caller's to choose
+    monkeypatch.setattr(training, "SHIPPED_DIR", tmp_path)  # nothing shipped: the defaults
+    assert training.shipped_recipe("dcgan", "mnist") == training.TrainConfig(model="dcgan", dataset="mnist").validate()
+    with pytest.raises(ValueError, match="Unknown model"):
+        training.shipped_recipe("stylegan", "mnist")
+
+
 def test_unknown_loss_raises():
     with pytest.raises(ValueError, match="loss"):
         run_events(tiny_train_config("dcgan", loss="wasserstein"))
