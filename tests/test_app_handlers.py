@@ -221,6 +221,22 @@ def test_training_streams_stops_saves_and_is_selectable(root):
     assert train.stop_training(None) == "Nothing to stop."
 
 
+def test_training_form_starts_from_the_shipped_recipe(root):
+    from aigc_models.checkpoints import read_meta
+    from ui import train
+
+    batch, lr_g, lr_d, lr, beta1, beta2, loss, ema, note = train.recipe_form("dcgan", "fashion-mnist")
+    assert (batch, lr_g, lr_d, loss, beta1) == (64, 2e-3, 2e-3, "hinge", 0.5)
+    assert "fashion-mnist-dcgan" in note and "`d_stages=3`" in note
+    assert ema == 0.0 and "EMA 0.999" in note  # off, so that the live grid moves from the first steps
+    assert train.recipe_form("vae", "mnist")[0::4] == (128, 0.9, "Settings of the shipped `mnist-vae`; the model: `latent_dim=16`.")
+    cfg = train.make_config("dcgan", "fashion-mnist", 10, batch, lr_g, lr_d, lr, beta1, beta2, loss, False, ema, 0, "x")
+    shipped = read_meta("fashion-mnist-dcgan")["config"]
+    assert cfg.model_options and all(shipped[k] == v for k, v in cfg.model_options.items())
+    with pytest.raises(gr.Error, match="Unknown model"):
+        train.recipe_form("stylegan", "mnist")
+
+
 def test_training_form_is_checked(root):
     from ui import train
 

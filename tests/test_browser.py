@@ -138,6 +138,14 @@ def test_every_tab_works_offline_in_a_browser(browser, server, outside_requests)
     shot(page, "augmentation")
 
     open_tab(page, "Train")
+    # picking a model loads the settings that trained its shipped checkpoint
+    page.get_by_role("radio", name="DCGAN", exact=True).check()
+    page.wait_for_function("() => document.querySelector('#train-recipe').innerText.includes('mnist-dcgan')",
+                           timeout=10_000)
+    assert "spectral_norm=True" in page.locator("#train-recipe").inner_text()
+    page.get_by_role("radio", name="MLP GAN", exact=True).check()
+    page.wait_for_function("() => document.querySelector('#train-recipe').innerText.includes('mnist-mlp-gan')",
+                           timeout=10_000)
     page.locator("#train-start").click()
     grid = wait_image(page, "train-grid")
     page.locator("#train-loss canvas, #train-loss svg").first.wait_for(state="visible")

@@ -26,10 +26,10 @@ from PIL import Image, ImageDraw, ImageFont
 
 from aigc_models import data as data_mod
 from aigc_models import metrics, sampling
-from aigc_models.checkpoints import CheckpointError
+from aigc_models.checkpoints import SHIPPED_DIR, CheckpointError
 from aigc_models.runs import prune_runs
 from aigc_models.training import (CheckpointSaved, Done, Metrics, Samples, Started, Step, TrainConfig, device_label,
-                                  resolve_device, train)
+                                  resolve_device, shipped_recipe, train)
 from ui import common
 from ui.i18n import t
 
@@ -203,18 +203,38 @@ def run_name(name: str | None, family: str, dataset: str) -> str:
     return name
 
 
+def recipe_form(family: str, dataset: str) -> tuple[Any, ...]:
+    """The form values that trained the shipped checkpoint of this model and dataset:
+    (batch size, lr G, lr D, lr VAE, beta1, beta2, loss, EMA, a Markdown note naming the
+    checkpoint and the model options a run will use). Defaults where nothing is shipped.
+    EMA stays 0 for a live view; the note says what the shipped run used."""
+    if family not in dict((v, k) for k, v in FAMILY_CHOICES):
+        raise gr.Error(f"Unknown model {family!r}; choose one of {', '.join(v for _, v in FAMILY_CHOICES)}.")
+    recipe = shipped_recipe(family, common.check_dataset(dataset))
+    beta1, beta2 = recipe.betas or ((0.9, 0.999) if family == "vae" else (0.5, 0.999))
+    name = f"{recipe.dataset}-{family}"
+    options = ", ".join(f"`{k}={v}`" for k, v in sorted(recipe.model_options.items())) or "the defaults"
+    note = (f"Settings of the shipped `{name}`; the model: {options}." if (SHIPPED_DIR / name).is_dir()
+            else f"No shipped `{name}`: default settings.")
+    if recipe.ema:  # an EMA of G moves too slowly to watch in a short run: the grid would show noise for ~1,000 steps
+        note += f" It also averaged G's weights (EMA {recipe.ema}), off here so that the samples move from the start."
+    return (recipe.batch_size, recipe.lr_g, recipe.lr_d, recipe.lr, beta1, beta2, recipe.loss, 0.0, note)
+
+
 def make_config(family: str, dataset: str, steps: float, batch_size: float, lr_g: float, lr_d: float,
                 lr: float, beta1: float, beta2: float, loss: str, diffaugment: bool, ema: float, seed: float,
                 out: str) -> TrainConfig:
-    """Validate the form and build the ``TrainConfig`` (log and sample often enough for a live view)."""
+    """Validate the form and build the ``TrainConfig`` (log and sample often enough for a live view),
+    with the model options of the shipped checkpoint of this model and dataset (``recipe_form``)."""
     if family not in dict((v, k) for k, v in FAMILY_CHOICES):
         raise gr.Error(f"Unknown model {family!r}; choose one of {', '.join(v for _, v in FAMILY_CHOICES)}.")
     if loss not in ("ns", "hinge"):
         raise gr.Error("Loss must be 'ns' (non-saturating) or 'hinge'.")
     device = resolve_device("auto")
     cpu = device.type == "cpu"
+    dataset = common.check_dataset(dataset)
     return TrainConfig(
-        model=family, dataset=common.check_dataset(dataset),
+        model=family, dataset=dataset, model_options=shipped_recipe(family, dataset).model_options,
         steps=common.check_int(steps, "Steps", 1, MAX_STEPS),
         max_seconds=MAX_SECONDS,
         batch_size=common.check_int(batch_size, "Batch size", 1, 1024),
@@ -332,19 +352,22 @@ def build_tab() -> list[common.Picker]:
         with gr.Column(scale=1):
             family = gr.Radio(FAMILY_CHOICES, value="mlp-gan", label=t("model"))
             dataset = gr.Radio(common.DATASET_CHOICES, value="mnist", label=t("dataset"))
+            # each model starts from the settings that trained its shipped checkpoint
+            b0, lr_g0, lr_d0, lr0, beta1_0, beta2_0, loss0, ema0, note0 = recipe_form("mlp-gan", "mnist")
+            recipe_note = gr.Markdown(note0, elem_id="train-recipe")
             with gr.Row():
                 steps = gr.Number(2000, precision=0, minimum=1, maximum=MAX_STEPS, label=t("steps"))
-                batch = gr.Number(64, precision=0, minimum=1, maximum=1024, label=t("batch_size"))
+                batch = gr.Number(b0, precision=0, minimum=1, maximum=1024, label=t("batch_size"))
             with gr.Accordion(t("optimiser"), open=False):
                 with gr.Row():
-                    lr_g = gr.Number(2e-4, label=t("lr_g"))
-                    lr_d = gr.Number(2e-4, label=t("lr_d"))
-                    lr = gr.Number(1e-3, label=t("lr_vae"))
+                    lr_g = gr.Number(lr_g0, label=t("lr_g"))
+                    lr_d = gr.Number(lr_d0, label=t("lr_d"))
+                    lr = gr.Number(lr0, label=t("lr_vae"))
                 with gr.Row():
-                    beta1 = gr.Number(0.5, label="Adam β1")
-                    beta2 = gr.Number(0.999, label="Adam β2")
-                loss = gr.Radio([("non-saturating", "ns"), ("hinge", "hinge")], value="ns", label=t("loss"))
-                ema = gr.Number(0.0, label=t("ema"))
+                    beta1 = gr.Number(beta1_0, label="Adam β1")
+                    beta2 = gr.Number(beta2_0, label="Adam β2")
+                loss = gr.Radio([("non-saturating", "ns"), ("hinge", "hinge")], value=loss0, label=t("loss"))
+                ema = gr.Number(ema0, label=t("ema"))
                 seed = gr.Number(0, precision=0, minimum=0, label=t("seed"))
             diffaug = gr.Checkbox(False, label=t("diffaugment"))
             name = gr.Textbox(label=t("run_name"), placeholder="mnist-mlp-gan-mine")
@@ -369,6 +392,9 @@ def build_tab() -> list[common.Picker]:
                 repo = gr.Textbox(label=t("hub_repo"), placeholder="your-name/mnist-mlp-gan")
                 push = gr.Button(t("push"))
                 pushed = gr.Markdown()
+    for choice in (family, dataset):
+        choice.change(recipe_form, [family, dataset], [batch, lr_g, lr_d, lr, beta1, beta2, loss, ema, recipe_note],
+                      api_visibility="private", queue=False)
     start.click(train_model, [family, dataset, steps, batch, lr_g, lr_d, lr, beta1, beta2, loss, diffaug, ema,
                               seed, name], [status, loss_plot, d_plot, grid, hist, warning, saved],
                 api_name="train", concurrency_limit=1, concurrency_id="train", time_limit=int(MAX_SECONDS) + 120)
