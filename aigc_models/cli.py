@@ -123,7 +123,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     cfg = TrainConfig(
         model=args.model, dataset=args.dataset, model_options=options, steps=steps, max_seconds=args.max_seconds,
         batch_size=args.batch_size, lr_g=args.lr_g, lr_d=args.lr_d, lr=args.lr,
-        betas=(args.beta1, args.beta2) if args.beta1 is not None else None, loss=args.loss, r1=args.r1, r1_every=args.r1_every, seed=args.seed,
+        betas=(args.beta1, args.beta2) if args.beta1 is not None else None, loss=args.loss, seed=args.seed,
+        r1=args.r1, r1_every=args.r1_every,
         device=args.device, amp=not args.no_amp, ema=args.ema, diffaugment=args.diffaugment,
         real_augment=args.real_augment, init_from=args.init_from, out=args.out, log_every=args.log_every,
         sample_every=args.sample_every, save_every=args.save_every, eval_every=args.eval_every,

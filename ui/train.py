@@ -203,13 +203,18 @@ def run_name(name: str | None, family: str, dataset: str) -> str:
     return name
 
 
+def check_family_choice(family: str) -> None:
+    """``gr.Error`` unless ``family`` is one the form offers."""
+    if family not in dict((v, k) for k, v in FAMILY_CHOICES):
+        raise gr.Error(f"Unknown model {family!r}; choose one of {', '.join(v for _, v in FAMILY_CHOICES)}.")
+
+
 def recipe_form(family: str, dataset: str) -> tuple[Any, ...]:
     """The form values that trained the shipped checkpoint of this model and dataset:
     (batch size, lr G, lr D, lr VAE, beta1, beta2, loss, EMA, a Markdown note naming the
     checkpoint and the model options a run will use). Defaults where nothing is shipped.
     EMA stays 0 for a live view; the note says what the shipped run used."""
-    if family not in dict((v, k) for k, v in FAMILY_CHOICES):
-        raise gr.Error(f"Unknown model {family!r}; choose one of {', '.join(v for _, v in FAMILY_CHOICES)}.")
+    check_family_choice(family)
     recipe = shipped_recipe(family, common.check_dataset(dataset))
     beta1, beta2 = recipe.betas or ((0.9, 0.999) if family == "vae" else (0.5, 0.999))
     name = f"{recipe.dataset}-{family}"
@@ -226,8 +231,7 @@ def make_config(family: str, dataset: str, steps: float, batch_size: float, lr_g
                 out: str) -> TrainConfig:
     """Validate the form and build the ``TrainConfig`` (log and sample often enough for a live view),
     with the model options of the shipped checkpoint of this model and dataset (``recipe_form``)."""
-    if family not in dict((v, k) for k, v in FAMILY_CHOICES):
-        raise gr.Error(f"Unknown model {family!r}; choose one of {', '.join(v for _, v in FAMILY_CHOICES)}.")
+    check_family_choice(family)
     if loss not in ("ns", "hinge"):
         raise gr.Error("Loss must be 'ns' (non-saturating) or 'hinge'.")
     device = resolve_device("auto")
