@@ -18,6 +18,7 @@ ROUND_TRIP = {
     "mlp-gan": {**TINY_OPTIONS["mlp-gan"], "minibatch_std": True},
     "dcgan": {**TINY_OPTIONS["dcgan"], "spectral_norm": True, "d_stages": 3, "minibatch_std": True, "d_kernel": 5},
     "cgan": TINY_OPTIONS["cgan"],
+    "cgan-wide-d": {**TINY_OPTIONS["cgan"], "spectral_norm": True, "d_stages": 3, "d_kernel": 5},
     "cgan-mlp": {"arch": "mlp", "latent_dim": 8, "embed_dim": 8, "g_hidden": (32, 64), "d_hidden": (64, 32)},
     "vae": TINY_OPTIONS["vae"],
     "classifier": TINY_OPTIONS["classifier"],

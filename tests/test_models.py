@@ -121,6 +121,20 @@ def test_dcgan_discriminator_kernel_sets_what_d_sees():
         assert receptive_field_rows(model, 3) == seen  # 3k - 2 pixels square under each feature
     with pytest.raises(ValueError, match="d_kernel"):
         build_model("dcgan", d_kernel=3)
+    shipped = build_model("dcgan", **TINY_OPTIONS["dcgan"], d_stages=3, d_kernel=5)  # the shipped DCGANs' D
+    assert receptive_field_rows(shipped, 2) == 21
+
+
+def test_conv_cgan_takes_the_dcgan_discriminator_options():
+    model = build_model("cgan", **TINY_OPTIONS["cgan"], d_stages=3, d_kernel=5).eval()
+    c = model.config.d_channels
+    labels = torch.arange(B) % 10
+    with torch.no_grad():
+        assert model.discriminator.features(images()).shape == (B, 4 * c * 4 * 4)
+        assert model.discriminate(images(), labels).shape == (B,)
+    assert receptive_field_rows(model, 2) == 21
+    with pytest.raises(ValueError, match="d_stages"):
+        build_model("cgan", d_stages=1)
 
 
 def test_minibatch_std_appends_the_spread_of_each_group():

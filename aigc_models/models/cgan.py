@@ -7,7 +7,8 @@ discriminator (Miyato & Koyama 2018, arXiv:1802.05637):
 concatenating the label to the pixels as the document did.
 
 ``arch="mlp"`` keeps the document's MLP sizes; ``arch="conv"`` uses the DCGAN
-stages. Class morphs interpolate the class embedding at fixed noise.
+stages, with the DCGAN's ``d_stages`` and ``d_kernel`` options for D. Class morphs
+interpolate the class embedding at fixed noise.
 """
 
 
@@ -34,6 +35,8 @@ class CGANConfig:
     g_hidden: tuple[int, ...] = (256, 512, 1024)
     d_hidden: tuple[int, ...] = (512, 256)
     spectral_norm: bool = False
+    d_kernel: int = 4  # conv D only, as in the DCGAN: each feature under the logit sees 3k - 2 pixels square
+    d_stages: int = 2  # conv D only, as in the DCGAN: 3 adds a convolution to (4c, 4, 4)
 
 
 class ConditionalGenerator(nn.Module):
@@ -59,7 +62,7 @@ class ProjectionDiscriminator(nn.Module):
         super().__init__()
         sn = config.spectral_norm
         if config.arch == "conv":
-            self.features: nn.Module = ConvFeatures(config.d_channels, sn)
+            self.features: nn.Module = ConvFeatures(config.d_channels, sn, config.d_stages, config.d_kernel)
             dim = self.features.dim
         else:
             self.features = nn.Sequential(
