@@ -27,7 +27,9 @@ for ds in ${@:-mnist fashion-mnist}; do
   OMP_NUM_THREADS=1 run "$ds-dcgan" --model dcgan --dataset "$ds" --max-seconds 600 --batch-size 64 --channels 32 --lr-g 2e-3 --lr-d 2e-3 --ema 0.999 \
     --loss hinge --spectral-norm --option d_stages=3 --option d_kernel=5 &
   wait
-  run "$ds-cgan" --model cgan --dataset "$ds" --steps 10000 --max-seconds 3600 --batch-size 64 --ema 0.999
+  # the conv cGAN's projection D gets the DCGAN's recipe too (Fashion-MNIST, 6,000 steps: FD 42 against 246 at 4,000 before)
+  run "$ds-cgan" --model cgan --dataset "$ds" --steps 10000 --max-seconds 3600 --batch-size 64 --ema 0.999 --channels 32 \
+    --lr-g 2e-3 --lr-d 2e-3 --loss hinge --spectral-norm --option d_stages=3 --option d_kernel=5
   run "$ds-vae" --model vae --dataset "$ds" --steps 6000 --batch-size 128 --latent-dim 16
 done
 # a 2-D latent for the drawable latent map in the app
