@@ -36,7 +36,7 @@ from .augment import classic_augment, diff_augment, parse_policy
 from .checkpoints import (SHIPPED_DIR, CheckpointError, check_model_options, finite_weights, load_checkpoint, read_meta,
                           save_checkpoint)
 from .losses import GAN_LOSSES, discriminator_loss, generator_loss, r1_penalty, vae_loss
-from .models import build_model, check_family, make_config
+from .models import REGISTRY, build_model, check_family, make_config
 from .validation import check_choice, check_float, check_int, check_optional_float, check_seed
 
 # ----------------------------------------------------------------------------- config
@@ -117,6 +117,12 @@ class TrainConfig:
         self.save_every = check_int(self.save_every, "save_every (0 = only at the end)", lo=0, hi=MAX_STEPS)
         self.stop_if_d_wins_for = check_int(self.stop_if_d_wins_for, "stop_if_d_wins_for (0 = never)", lo=0, hi=MAX_STEPS)
         return self
+
+    def adam_betas(self) -> tuple[float, float]:
+        """``betas``, or the family's default: (0.5, 0.999) for GANs (the DCGAN paper's), (0.9, 0.999) otherwise."""
+        if self.betas is not None:
+            return tuple(self.betas)
+        return (0.5, 0.999) if REGISTRY[self.model][1].objective == "gan" else (0.9, 0.999)
 
 
 RECIPE_FIELDS = ("model_options", "batch_size", "lr_g", "lr_d", "lr", "betas", "loss", "r1", "r1_every", "ema",
@@ -264,7 +270,7 @@ class GANObjective:
     """D step then G step (Goodfellow et al. 2014), optional DiffAugment, R1 and EMA."""
 
     def __init__(self, model: nn.Module, cfg: TrainConfig) -> None:
-        betas = cfg.betas or (0.5, 0.999)
+        betas = cfg.adam_betas()
         self.model, self.cfg = model, cfg
         self.opt_g = adam(model.generator.parameters(), lr=cfg.lr_g, betas=betas)
         self.opt_d = adam(model.discriminator.parameters(), lr=cfg.lr_d, betas=betas)
@@ -347,7 +353,7 @@ class VAEObjective:
 
     def __init__(self, model: nn.Module, cfg: TrainConfig) -> None:
         self.model = model
-        self.opt = adam(model.parameters(), lr=cfg.lr, betas=cfg.betas or (0.9, 0.999))
+        self.opt = adam(model.parameters(), lr=cfg.lr, betas=cfg.adam_betas())
 
     def step(self, real: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
         logits, mu, logvar = self.model(real)
@@ -366,7 +372,7 @@ class ClassifierObjective:
 
     def __init__(self, model: nn.Module, cfg: TrainConfig) -> None:
         self.model, self.cfg = model, cfg
-        self.opt = adam(model.parameters(), lr=cfg.lr, betas=cfg.betas or (0.9, 0.999))
+        self.opt = adam(model.parameters(), lr=cfg.lr, betas=cfg.adam_betas())
         self.schedule = torch.optim.lr_scheduler.OneCycleLR(self.opt, max_lr=cfg.lr, total_steps=max(cfg.steps, 1))
 
     def step(self, real: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:

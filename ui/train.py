@@ -216,7 +216,7 @@ def recipe_form(family: str, dataset: str) -> tuple[Any, ...]:
     EMA stays 0 for a live view; the note says what the shipped run used."""
     check_family_choice(family)
     recipe = shipped_recipe(family, common.check_dataset(dataset))
-    beta1, beta2 = recipe.betas or ((0.9, 0.999) if family == "vae" else (0.5, 0.999))
+    beta1, beta2 = recipe.adam_betas()
     name = f"{recipe.dataset}-{family}"
     options = ", ".join(f"`{k}={v}`" for k, v in sorted(recipe.model_options.items())) or "the defaults"
     note = (f"Settings of the shipped `{name}`; the model: {options}." if (SHIPPED_DIR / name).is_dir()
