@@ -48,6 +48,7 @@ from torch import nn
 
 from .data import DATASETS
 from .models import REGISTRY, build_model, make_config
+from .validation import show
 
 FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
@@ -57,6 +58,7 @@ HUB_FILES = [CONFIG_FILE, WEIGHTS_FILE, CARD_FILE]  # the only files ever fetche
 DEFAULT_REVISION = "main"
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
 MAX_CONFIG_BYTES = 1_000_000
+MAX_HUB_ID_CHARS = 300  # owner/name is at most 96 + 1 + 96 characters; the rest is a revision (a 40-character commit, a branch)
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt")
 STALE_TEMP_SECONDS = 3600  # where process ids cannot be checked (Windows), temp folders older than this are leftovers
 
@@ -91,6 +93,18 @@ def _is_int(value: Any) -> bool:
     return type(value) is int  # not bool, not 3.0
 
 
+def _quote(value: Any) -> str:
+    """``repr(value)`` for an error message, at most about 80 characters: a hostile config.json or
+    argument can hold megabytes, and a message quotes only the start of it."""
+    if isinstance(value, str):
+        return show(value)
+    try:
+        text = repr(value)
+    except ValueError:  # an int with more than 4,300 digits
+        return show(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def _annotated_bool(family: str, name: str) -> bool:
     config_cls, _ = REGISTRY[family]
     return any(f.name == name and f.type in (bool, "bool") for f in dataclasses.fields(config_cls))
@@ -99,30 +113,30 @@ def _annotated_bool(family: str, name: str) -> bool:
 def check_model_option(family: str, name: str, value: Any) -> Any:
     """``value`` for config field ``name`` of ``family`` (lists become tuples); ``ValueError`` naming
     the field and its allowed range when the type or range is wrong."""
-    where = f"{family} option {name!r}"
+    where = f"{family} option {_quote(name)}"
     if name in _INT_RANGES:
         lo, hi = _INT_RANGES[name]
         if not _is_int(value) or not lo <= value <= hi:
-            raise ValueError(f"{where} must be an integer from {lo} to {hi}, got {value!r}.")
+            raise ValueError(f"{where} must be an integer from {lo} to {hi}, got {_quote(value)}.")
         return value
     if name in _LAYER_SIZES:
         most, lo, hi = _LAYER_SIZES[name]
         if (not isinstance(value, (list, tuple)) or not 1 <= len(value) <= most
                 or not all(_is_int(v) and lo <= v <= hi for v in value)):
             raise ValueError(f"{where} must be a list of 1 to {most} layer sizes, each an integer from {lo} to {hi}, "
-                             f"got {value!r}.")
+                             f"got {_quote(value)}.")
         return tuple(value)
     if name in _FRACTIONS:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
-            raise ValueError(f"{where} must be a number in [0, 1), got {value!r}.")
+            raise ValueError(f"{where} must be a number in [0, 1), got {_quote(value)}.")
         return float(value)
     if name in _BOOLS or _annotated_bool(family, name):
         if type(value) is not bool:
-            raise ValueError(f"{where} must be true or false, got {value!r}.")
+            raise ValueError(f"{where} must be true or false, got {_quote(value)}.")
         return value
     if name in _CHOICES:
         if not isinstance(value, str) or value not in _CHOICES[name]:
-            raise ValueError(f"{where} must be one of {', '.join(_CHOICES[name])}, got {value!r}.")
+            raise ValueError(f"{where} must be one of {', '.join(_CHOICES[name])}, got {_quote(value)}.")
         return value
     raise ValueError(f"{where} has no validation rule; add one to aigc_models.checkpoints.")
 
@@ -132,14 +146,14 @@ def check_model_options(family: str, options: dict[str, Any]) -> dict[str, Any]:
     right type (integers are not booleans, layer sizes are lists of integers) and within bounds.
     Missing fields keep their defaults. Raises ``ValueError`` naming the first bad field."""
     if family not in REGISTRY:
-        raise ValueError(f"Unknown model family {family!r}; known: {', '.join(REGISTRY)}.")
+        raise ValueError(f"Unknown model family {_quote(family)}; known: {', '.join(REGISTRY)}.")
     if not isinstance(options, dict):
         raise ValueError(f"{family} options must be a JSON object of field: value, got {type(options).__name__}.")
     config_cls, _ = REGISTRY[family]
     fields = [f.name for f in dataclasses.fields(config_cls)]
     unknown = sorted(set(options) - set(fields), key=str)
     if unknown:
-        raise ValueError(f"{family} has no option {unknown[0]!r}; its options are {', '.join(fields)}.")
+        raise ValueError(f"{family} has no option {_quote(unknown[0])}; its options are {', '.join(fields)}.")
     return {name: check_model_option(family, name, value) for name, value in options.items()}
 
 
@@ -150,20 +164,20 @@ def check_meta(meta: Any, source: str) -> dict[str, Any]:
     allowed = ("format_version", "family", "dataset", "config", "training", "metrics")
     extra = sorted(set(meta) - set(allowed), key=str)
     if extra:
-        raise CheckpointError(f"{source} has an unknown field {extra[0]!r}: not an aigc_models checkpoint config.")
+        raise CheckpointError(f"{source} has an unknown field {_quote(extra[0])}: not an aigc_models checkpoint config.")
     version = meta.get("format_version")
     if not _is_int(version) or version != FORMAT_VERSION:
-        raise CheckpointError(f"{source} has format_version {version!r}; this code reads {FORMAT_VERSION}.")
+        raise CheckpointError(f"{source} has format_version {_quote(version)}; this code reads {FORMAT_VERSION}.")
     family = meta.get("family")
     if not isinstance(family, str) or family not in REGISTRY:
-        raise CheckpointError(f"{source} names an unknown family {family!r}; known: {', '.join(REGISTRY)}.")
+        raise CheckpointError(f"{source} names an unknown family {_quote(family)}; known: {', '.join(REGISTRY)}.")
     try:
         config = check_model_options(family, meta.get("config"))
     except ValueError as err:
         raise CheckpointError(f"{source}: {err}") from err
     dataset = meta.get("dataset")
     if dataset not in DATASETS or config.get("dataset", "mnist") != dataset:
-        raise CheckpointError(f"{source} has dataset {dataset!r} (config: {config.get('dataset')!r}); "
+        raise CheckpointError(f"{source} has dataset {_quote(dataset)} (config: {_quote(config.get('dataset'))}); "
                               f"it must be one of {', '.join(DATASETS)} and the same in both places.")
     for key in ("training", "metrics"):
         if not isinstance(meta.get(key, {}), dict):
@@ -188,8 +202,8 @@ def check_weights(weights: Path, expected: dict[str, tuple[int, ...]]) -> None:
     missing = sorted(set(expected) - set(found))
     unexpected = sorted(set(found) - set(expected))
     if missing or unexpected:
-        raise CheckpointError(f"{weights} does not match its config.json: missing {missing[:3]}, "
-                              f"unexpected {unexpected[:3]} ({len(missing)} missing, {len(unexpected)} unexpected).")
+        raise CheckpointError(f"{weights} does not match its config.json: missing {_quote(missing[:3])}, "
+                              f"unexpected {_quote(unexpected[:3])} ({len(missing)} missing, {len(unexpected)} unexpected).")
     for name, shape in expected.items():
         if found[name] != shape:
             raise CheckpointError(f"{weights} holds {name} with shape {list(found[name])}; "
@@ -354,11 +368,11 @@ def _replace_file(path: Path, text: str) -> None:
 
 def update_metrics(ckpt_dir: str | os.PathLike, metrics: dict[str, Any]) -> None:
     """Merge ``metrics`` into a local checkpoint's config.json and rewrite its model card (each file atomically)."""
-    path = Path(ckpt_dir).expanduser()
-    if not path.is_dir() and _SHIPPED_NAME.fullmatch(str(ckpt_dir)) and (SHIPPED_DIR / str(ckpt_dir)).is_dir():
+    path = expand_user(ckpt_dir)
+    if not _is_dir(path) and _SHIPPED_NAME.fullmatch(str(ckpt_dir)) and (SHIPPED_DIR / str(ckpt_dir)).is_dir():
         path = SHIPPED_DIR / str(ckpt_dir)
-    if not path.is_dir():
-        raise CheckpointError(f"{ckpt_dir} is not a local checkpoint folder; metrics are stored only in local "
+    if not _is_dir(path):
+        raise CheckpointError(f"{show(str(ckpt_dir))} is not a local checkpoint folder; metrics are stored only in local "
                               "folders (download a Hub checkpoint and pass its folder).")
     meta = read_meta(path)
     meta["metrics"] = {**meta.get("metrics", {}), **metrics}
@@ -419,7 +433,10 @@ _SHIPPED_NAME = re.compile(r"[A-Za-z0-9][\w.-]{0,95}")
 
 
 def parse_hub_id(text: str) -> tuple[str, str] | None:
-    """``owner/name[@revision]`` -> (repo id, revision, ``main`` by default); None for anything else."""
+    """``owner/name[@revision]`` -> (repo id, revision, ``main`` by default); None for anything else
+    (including ids longer than ``MAX_HUB_ID_CHARS``)."""
+    if len(text) > MAX_HUB_ID_CHARS:
+        return None
     match = _HUB_ID.fullmatch(text)
     if match is None or ".." in text:
         return None
@@ -438,36 +455,60 @@ def download(repo: str, revision: str) -> Path:
     from huggingface_hub import snapshot_download
 
     offline = hub_offline()
+    shown = show(f"{repo}@{revision}")
     try:
         return Path(snapshot_download(repo, revision=revision, allow_patterns=HUB_FILES, local_files_only=offline))
     except Exception as err:  # noqa: BLE001 - network, auth, missing repo: one clear sentence
         if offline:
             raise CheckpointError(
-                f"Cannot fetch {repo}@{revision} from the Hugging Face Hub: offline (HF_HUB_OFFLINE=1) and not in "
+                f"Cannot fetch {shown} from the Hugging Face Hub: offline (HF_HUB_OFFLINE=1) and not in "
                 f"the local cache; unset HF_HUB_OFFLINE and run once with network access, or download the folder "
                 f"and pass its path."
             ) from err
         raise CheckpointError(
-            f"{repo}@{revision} is not a local folder and could not be fetched from the Hugging Face Hub "
+            f"{shown} is not a local folder and could not be fetched from the Hugging Face Hub "
             f"({type(err).__name__}: {err})."
         ) from err
 
 
+def expand_user(text: str | os.PathLike) -> Path:
+    """``Path(text).expanduser()``, but ``~name`` stays as it is when there is no such user or the
+    name is longer than any user name: looking up a megabyte-long one aborts the process on some
+    systems (glibc with systemd's userdb)."""
+    text = str(text)
+    if re.match(r"~[^/\\]{256}", text):
+        return Path(text)
+    try:
+        return Path(text).expanduser()
+    except RuntimeError:  # no such user, or no home folder
+        return Path(text)
+
+
+def _is_dir(path: Path) -> bool:
+    """``path.is_dir()``, False where the OS refuses the name (too long, a NUL byte) instead of raising."""
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):
+        return False
+
+
 def resolve(path_or_repo: str | os.PathLike) -> Path:
-    """The local folder for a path, a shipped name (``mnist-dcgan``) or a Hub repo id ``owner/name[@rev]``."""
+    """The local folder for a path, a shipped name (``mnist-dcgan``) or a Hub repo id ``owner/name[@rev]``.
+
+    Error messages quote at most 80 characters of ``path_or_repo``."""
     text = str(path_or_repo)
-    path = Path(text).expanduser()
-    if path.is_dir():
+    path = expand_user(text)
+    if _is_dir(path):
         return path
     old = _old_path(path)
-    if old.is_dir() and (old / CONFIG_FILE).is_file():
+    if _is_dir(old) and (old / CONFIG_FILE).is_file():
         return old  # a save was killed between its two renames: the previous checkpoint waits here
     if _SHIPPED_NAME.fullmatch(text) and (SHIPPED_DIR / text).is_dir():
         return SHIPPED_DIR / text
     hub = parse_hub_id(text) if not text.startswith((".", "/", "~")) else None
     if hub is not None:
         return download(*hub)
-    raise CheckpointError(f"No checkpoint folder at {path} (and {text!r} is not a Hub repo id owner/name[@revision]).")
+    raise CheckpointError(f"No checkpoint folder at {show(text)}, and it is not a Hub repo id owner/name[@revision].")
 
 
 def read_meta(path_or_repo: str | os.PathLike) -> dict[str, Any]:
@@ -480,7 +521,7 @@ def read_meta(path_or_repo: str | os.PathLike) -> dict[str, Any]:
         raise CheckpointError(f"{file} is larger than {MAX_CONFIG_BYTES:,} bytes: not a checkpoint config.")
     try:
         meta = json.loads(file.read_bytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+    except (UnicodeDecodeError, ValueError, RecursionError) as err:  # ValueError: JSONDecodeError, a 5,000-digit int
         raise CheckpointError(f"{file} is not valid JSON ({type(err).__name__}).") from err
     return check_meta(meta, str(file))
 
@@ -496,8 +537,10 @@ def _missing_weights_message(folder: Path) -> str:
 def load_checkpoint(path_or_repo: str | os.PathLike, *, device: str | torch.device = "cpu") -> nn.Module:
     """Rebuild a model from its folder (or Hub repo), in eval mode on ``device``.
 
-    Raises ``CheckpointError`` for a missing or invalid config, missing weights, or weights whose
-    names and shapes do not match the config (checked before the model is allocated).
+    Raises ``CheckpointError`` for a missing or invalid config, missing weights, weights whose
+    names and shapes do not match the config (checked before the model is allocated), or weights
+    holding NaN or infinity (checked in one pass once loaded: such a model only draws blank images).
+    Messages quote at most 80 characters of ``path_or_repo``.
     """
     folder = resolve(path_or_repo)
     meta = read_meta(folder)
@@ -512,6 +555,11 @@ def load_checkpoint(path_or_repo: str | os.PathLike, *, device: str | torch.devi
         load_model(model, str(weights), strict=True, device=str(device))
     except (SafetensorError, RuntimeError, OSError) as err:
         raise CheckpointError(f"{weights} could not be loaded ({type(err).__name__}: {err}).") from err
+    bad, total = nonfinite_tensors(model)
+    if bad:
+        name = Path(str(path_or_repo)).name or folder.resolve().name
+        raise CheckpointError(f"{show(name)} has NaN or infinite weights ({bad} of {total} tensors), so it cannot be "
+                              f"used; retrain it or load an earlier save.")
     return model.to(device).eval()
 
 
@@ -533,7 +581,8 @@ def list_checkpoints(root: str | os.PathLike = SHIPPED_DIR) -> list[dict[str, An
     """Every valid checkpoint folder directly under ``root``: name, path, family, dataset, metrics.
 
     Temporary folders of unfinished saves, folders without model.safetensors and folders with an
-    invalid config.json are skipped.
+    invalid config.json are skipped. The weights are not read, so a checkpoint whose weights hold
+    NaN or infinity is still listed: ``load_checkpoint`` is what refuses it.
     """
     found = []
     base = Path(root)
@@ -552,14 +601,22 @@ def list_checkpoints(root: str | os.PathLike = SHIPPED_DIR) -> list[dict[str, An
     return found
 
 
-def finite_weights(model: nn.Module) -> bool:
-    """True when every parameter and buffer of ``model`` is finite (one device sync)."""
+def nonfinite_tensors(model: nn.Module) -> tuple[int, int]:
+    """(how many, of how many) floating parameters and buffers of ``model`` hold NaN or infinity
+    (one pass over the weights, one device sync)."""
     tensors = [t for t in model.state_dict().values() if t.is_floating_point()]
     if not tensors:
-        return True
-    return bool(torch.stack([torch.isfinite(t).all() for t in tensors]).all())
+        return 0, 0
+    finite = torch.stack([torch.isfinite(t).all() for t in tensors])
+    return int((~finite).sum()), len(tensors)
+
+
+def finite_weights(model: nn.Module) -> bool:
+    """True when every parameter and buffer of ``model`` is finite (one device sync)."""
+    return nonfinite_tensors(model)[0] == 0
 
 
 __all__ = ["CheckpointError", "save_checkpoint", "load_checkpoint", "list_checkpoints", "read_meta", "resolve",
-           "update_metrics", "model_card", "check_model_options", "parse_hub_id", "finite_weights",
+           "update_metrics", "model_card", "check_model_options", "parse_hub_id", "finite_weights", "expand_user",
+           "nonfinite_tensors",
            "FORMAT_VERSION", "SHIPPED_DIR"]

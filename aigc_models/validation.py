@@ -20,7 +20,8 @@ MAX_SEED = 2**63 - 1  # torch.Generator.manual_seed takes 64-bit seeds; seed + 1
 
 
 def show(value: object) -> str:
-    """``value`` as a short string for an error message (huge numbers abbreviated)."""
+    """``value`` as a short string for an error message: at most 80 characters (a longer repr is
+    cut, so a megabyte-long argument cannot flood a message), huge numbers abbreviated."""
     if value is None:
         return "nothing"
     if isinstance(value, bool):
@@ -30,7 +31,7 @@ def show(value: object) -> str:
     if isinstance(value, numbers.Real):
         return number(value)
     text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def number(x: float) -> str:
