@@ -1,25 +1,41 @@
 """``python -m aigc_models train | sample | evaluate | list``.
 
 Every failure a user can cause (unknown model or dataset, missing data or
-checkpoint, bad label) ends with one clear line on stderr and exit code 2.
-A training run that diverges (NaN losses, D winning outright) explains why on
-stderr and exits 1.
+checkpoint, a bad label, a number out of range, an output too large or a path
+that cannot be written) ends with one clear line on stderr, ``error: ...``, and
+exit code 2, argparse's own refusals included; every number and path is checked
+before a model is built or an image drawn. A training run that diverges (NaN
+losses, D winning outright) explains why on stderr and exits 1.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
+import re
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import torch
 
 from . import data as data_mod
-from .checkpoints import SHIPPED_DIR, CheckpointError, list_checkpoints, load_checkpoint, read_meta, update_metrics
-from .models import REGISTRY
+from .checkpoints import (SHIPPED_DIR, CheckpointError, expand_user, list_checkpoints, load_checkpoint, read_meta,
+                          update_metrics)
+from .models import REGISTRY, build_model, make_config
+from .sampling import MAX_SAMPLES, MAX_TRUNCATION
+from .validation import check_int, check_optional_float, check_seed, show
+
+# ----------------------------------------------------------------------------- limits
+
+MAX_SCALE = 64  # a 28-pixel sample becomes 1,792 pixels tall: more than a projector shows
+MAX_GRID_PIXELS = 64_000_000  # an 8,000 x 8,000 PNG; at --scale 1 building it takes ~12 bytes a pixel (a float RGB grid)
+MAX_NPZ_PIXELS = 100_000_000  # 100 MB of uint8 pixels before compression (above --n's own limit today)
+TILE, PADDING = 28, 2  # a sample's side and the gap save_grid puts around each one
+MAX_ERROR_CHARS = 500  # a refusal longer than this (a library echoing a huge argument) is cut in the middle
 
 # ----------------------------------------------------------------------------- helpers
 
@@ -34,7 +50,7 @@ def classifier_for(dataset: str, explicit: str | None, device: str = "cpu") -> t
         )
     model = load_checkpoint(path, device=device)
     if model.family != "classifier":
-        raise CheckpointError(f"{path} holds a {model.family}, not a classifier.")
+        raise CheckpointError(f"{show(path)} holds a {model.family}, not a classifier.")
     return model
 
 
@@ -43,12 +59,12 @@ def parse_label(text: str | None, dataset: str) -> int | None:
     if text is None:
         return None
     names = data_mod.class_names(dataset)
-    if text.isdigit() and int(text) < len(names):
+    if text.isascii() and text.isdigit() and len(text) <= 6 and int(text) < len(names):
         return int(text)
     lowered = [n.lower() for n in names]
     if text.lower() in lowered:
         return lowered.index(text.lower())
-    raise ValueError(f"Unknown label {text!r} for {dataset}; use 0..{len(names) - 1} or one of {', '.join(names)}.")
+    raise ValueError(f"Unknown label {show(text)} for {dataset}; use 0..{len(names) - 1} or one of {', '.join(names)}.")
 
 
 def parse_options(pairs: list[str]) -> dict[str, Any]:
@@ -56,11 +72,11 @@ def parse_options(pairs: list[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for pair in pairs:
         if "=" not in pair:
-            raise ValueError(f"--option takes key=value, got {pair!r}.")
+            raise ValueError(f"--option takes key=value, got {show(pair)}.")
         key, value = pair.split("=", 1)
         try:
             out[key.replace("-", "_")] = json.loads(value)
-        except json.JSONDecodeError:
+        except ValueError:  # not JSON (or a number of over 4,300 digits): kept as text, for the config check to refuse
             out[key.replace("-", "_")] = value
     return out
 
@@ -96,6 +112,62 @@ def progress_evaluator(family: str, dataset: str, *, n: int, classifier: str | N
     return lambda m: evaluator.evaluate_generator(m, n=n, seed=0)
 
 
+def grid_size(n: int, *, nrow: int, scale: int) -> tuple[int, int]:
+    """(width, height) in pixels of the PNG ``save_grid`` writes for ``n`` samples, ``nrow`` to a row
+    (torchvision's make_grid: ``PADDING`` around every tile, none around a lone image), enlarged ``scale`` times."""
+    if n == 1:
+        return TILE * scale, TILE * scale
+    cols = min(nrow, n)
+    rows = math.ceil(n / cols)
+    return (cols * (TILE + PADDING) + PADDING) * scale, (rows * (TILE + PADDING) + PADDING) * scale
+
+
+def check_out_file(text: str, flag: str = "--out") -> Path:
+    """``text`` as a file to write: not an existing folder, inside a folder that exists or can be
+    created. ``ValueError`` naming ``flag`` otherwise; nothing is created here."""
+    if "\x00" in text:
+        raise ValueError(f"{flag} {show(text)} contains a NUL byte; no file can have that name.")
+    out = expand_user(text)
+    try:
+        if out.is_dir():
+            raise ValueError(f"{flag} {show(text)} is an existing folder; give the path of a file to write.")
+        folder = out.parent
+        while not folder.exists():  # the nearest ancestor that exists; its subfolders will be created
+            folder = folder.parent
+        if not folder.is_dir():
+            raise ValueError(f"{flag} {show(text)} cannot be created: {show(str(folder))} is a file, not a folder.")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise ValueError(f"{flag} {show(text)} cannot be created: no permission to write in {show(str(folder))}.")
+    except OSError as err:  # a name the OS refuses: too long, a loop of links
+        raise ValueError(f"{flag} {show(text)} cannot be written ({err.strerror or type(err).__name__}).") from None
+    return out
+
+
+def check_device(text: str) -> str:
+    """``cpu``, ``cuda``, ``cuda:N``, ``mps`` (when there) or ``auto`` (cuda when there, else cpu), as a device string."""
+    if text == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        device = torch.device(text)
+    except (RuntimeError, ValueError):
+        device = None
+    if device is None or device.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(f"Unknown --device {show(text)}; use auto, cpu, cuda or cuda:N.")
+    if device.type == "cuda" and (not torch.cuda.is_available() or (device.index or 0) >= torch.cuda.device_count()):
+        raise ValueError(f"--device {show(text)}: no such CUDA GPU here ({torch.cuda.device_count()} found); "
+                         f"use --device cpu.")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError("--device mps: Apple's Metal is not available here; use --device cpu.")
+    return text
+
+
+def outline(meta: dict[str, Any]) -> torch.nn.Module:
+    """The model a validated config.json describes, built on the meta device: its attributes
+    (``objective``, ``num_classes``) without a byte of weights allocated or read."""
+    with torch.device("meta"):
+        return build_model(meta["family"], make_config(meta["family"], **meta["config"]))
+
+
 # ----------------------------------------------------------------------------- commands
 
 
@@ -110,6 +182,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     check_family(args.model)
     data_mod.check_dataset_name(args.dataset)
+    # TrainConfig.validate() checks the other numbers before anything is built; --eval-n is the CLI's own
+    check_int(args.eval_n, "--eval-n (0 = skip)", lo=0, hi=MAX_SAMPLES)
     options = parse_options(args.option)
     for key in ("latent_dim", "arch", "embed_dim"):
         if getattr(args, key) is not None:
@@ -177,31 +251,58 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
     from .sampling import even_labels, sample, save_grid
 
-    model = load_checkpoint(args.checkpoint, device=args.device)
-    if model.objective == "classifier":
+    # the numbers, the output's size and its path are checked before a model is built or an image drawn
+    n = check_int(args.n, "--n", lo=1, hi=MAX_SAMPLES)
+    seed = check_seed(args.seed, "--seed")
+    truncation = check_optional_float(args.truncation, "--truncation", lo=0.0, hi=MAX_TRUNCATION, lo_open=True,
+                                      none_means="no truncation")
+    scale = check_int(args.scale, "--scale", lo=1, hi=MAX_SCALE)
+    nrow = None if args.nrow is None else check_int(args.nrow, "--nrow", lo=1, hi=n)
+    device = check_device(args.device)
+    out = check_out_file(args.out)
+    meta = read_meta(args.checkpoint)  # config.json only
+    described = outline(meta)
+    if described.objective == "classifier":
         raise ValueError("A classifier cannot be sampled; pick a GAN or VAE checkpoint.")
-    k = getattr(model, "num_classes", 0)
-    label = parse_label(args.label, model.config.dataset)
+    k = getattr(described, "num_classes", 0)
+    label = parse_label(args.label, meta["dataset"])
     if label is not None and not k:
-        raise ValueError(f"--label needs a conditional model; {args.checkpoint} is a {model.family}.")
-    labels = (torch.full((args.n,), label, dtype=torch.int64) if label is not None else even_labels(args.n, k)) if k else None
-    images = sample(model, args.n, seed=args.seed, labels=labels, truncation=args.truncation)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+        raise ValueError(f"--label needs a conditional model; {show(args.checkpoint)} is a {meta['family']}.")
     if args.format == "npz":
-        arrays = {"images": data_mod.to_uint8(images)[:, 0].numpy()}
-        if labels is not None:
-            arrays["labels"] = labels.numpy()
-        np.savez_compressed(out, **arrays)
+        if n * TILE * TILE > MAX_NPZ_PIXELS:
+            raise ValueError(f"--n {n:,} makes {n * TILE * TILE:,} pixels of npz; the limit is {MAX_NPZ_PIXELS:,}.")
     else:
-        save_grid(images, out, nrow=args.nrow or (10 if k else None), scale=args.scale)
-    print(f"wrote {args.n} samples to {out}", file=sys.stderr)
+        nrow = nrow or (10 if k else math.ceil(math.sqrt(n)))  # a row per class, else a square
+        width, height = grid_size(n, nrow=nrow, scale=scale)
+        if width * height > MAX_GRID_PIXELS:
+            raise ValueError(f"--n {n:,} at --scale {scale} makes a {width:,} x {height:,} PNG "
+                             f"({width * height / 1e6:,.0f} megapixels); the limit is {MAX_GRID_PIXELS / 1e6:.0f} "
+                             f"megapixels: lower --n or --scale, or write --format npz.")
+
+    model = load_checkpoint(args.checkpoint, device=device)
+    labels = (torch.full((n,), label, dtype=torch.int64) if label is not None else even_labels(n, k)) if k else None
+    images = sample(model, n, seed=seed, labels=labels, truncation=truncation)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if args.format == "npz":
+            arrays = {"images": data_mod.to_uint8(images)[:, 0].numpy()}
+            if labels is not None:
+                arrays["labels"] = labels.numpy()
+            np.savez_compressed(out, **arrays)
+        else:
+            save_grid(images, out, nrow=nrow, scale=scale)
+    except OSError as err:  # disk full, permissions changed since the check
+        raise ValueError(f"Could not write {show(str(out))} ({err.strerror or type(err).__name__}).") from None
+    print(f"wrote {n} samples to {out}", file=sys.stderr)
     return 0
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    model = load_checkpoint(args.checkpoint, device=args.device)
-    report = full_report(model, n=args.n, seed=args.seed, classifier=args.classifier, floor=not args.no_floor)
+    n = check_int(args.n, "--n", lo=2, hi=MAX_SAMPLES)  # a covariance needs two samples
+    seed = check_seed(args.seed, "--seed")
+    device = check_device(args.device)
+    model = load_checkpoint(args.checkpoint, device=device)
+    report = full_report(model, n=n, seed=seed, classifier=args.classifier, floor=not args.no_floor)
     if args.save:
         update_metrics(args.checkpoint, {k: v for k, v in report.items() if k not in ("family", "dataset")})
     print(json.dumps(report, indent=2))
@@ -211,6 +312,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from .bench import BenchOptions, markdown_report, run_bench
 
+    check_out_file(args.out).parent.mkdir(parents=True, exist_ok=True)  # before minutes of measuring, not after
     report = run_bench(BenchOptions(device=args.device, quick=args.quick, app=args.app, out=args.out),
                        log=lambda m: print(m, file=sys.stderr))
     print(markdown_report(report) if args.markdown else json.dumps(report, indent=2))
@@ -258,8 +360,25 @@ def cmd_list(args: argparse.Namespace) -> int:
 # ----------------------------------------------------------------------------- parser
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse refusing in the CLI's own format: one line on stderr, ``error: ...``, exit code 2
+    (argparse prints the usage first, over several lines). Its subcommands' parsers are this class too."""
+
+    def error(self, message: str) -> NoReturn:
+        message = re.sub(r"""(['"])([^'"]{77})[^'"]+\1""", r"\1\2...\1", message)  # a long value, cut as show() cuts
+        self.exit(2, f"error: {one_line(message)} (see {self.prog} --help)\n")
+
+
+def one_line(message: object) -> str:
+    """``message`` on one line, cut in the middle beyond ``MAX_ERROR_CHARS`` (the end usually says what to do)."""
+    text = " ".join(str(message).split())
+    if len(text) <= MAX_ERROR_CHARS:
+        return text
+    return f"{text[:MAX_ERROR_CHARS * 3 // 5]} ... {text[-MAX_ERROR_CHARS // 3:]}"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m aigc_models", description="Train, sample and evaluate the AIGC lab's models.")
+    p = Parser(prog="python -m aigc_models", description="Train, sample and evaluate the AIGC lab's models.")
     sub = p.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("train", help="train a model and save a checkpoint folder",
@@ -306,25 +425,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("sample", help="draw images from a checkpoint")
     s.add_argument("--checkpoint", required=True, help="folder, shipped name (mnist-dcgan) or Hub repo id")
-    s.add_argument("--n", type=int, default=64)
+    s.add_argument("--n", type=int, default=64, help=f"how many samples, 1 to {MAX_SAMPLES:,}")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--label", help="class index or name (conditional models); default: split evenly")
-    s.add_argument("--truncation", type=float)
+    s.add_argument("--truncation", type=float, help=f"redraw latents beyond this, in (0, {MAX_TRUNCATION:g}]")
     s.add_argument("--format", choices=["npz", "png"], default="png")
-    s.add_argument("--out", required=True)
-    s.add_argument("--nrow", type=int)
-    s.add_argument("--scale", type=int, default=1)
-    s.add_argument("--device", default="cpu")
+    s.add_argument("--out", required=True, help="file to write (its folder is created)")
+    s.add_argument("--nrow", type=int, help="samples per row of the PNG, 1 to --n (default: a row per class, else a square)")
+    s.add_argument("--scale", type=int, default=1,
+                   help=f"enlarge the PNG, 1 to {MAX_SCALE}; the PNG may hold at most {MAX_GRID_PIXELS / 1e6:.0f} megapixels")
+    s.add_argument("--device", default="cpu", help="auto, cpu, cuda or cuda:N")
     s.set_defaults(func=cmd_sample)
 
     e = sub.add_parser("evaluate", help="score a checkpoint's samples; prints JSON")
     e.add_argument("--checkpoint", required=True)
-    e.add_argument("--n", type=int, default=10_000)
+    e.add_argument("--n", type=int, default=10_000, help=f"how many samples to score, 2 to {MAX_SAMPLES:,}")
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--classifier", help="evaluator classifier checkpoint (default: the shipped one)")
     e.add_argument("--no-floor", action="store_true", help="skip the real-data floor")
     e.add_argument("--save", action="store_true", help="store the numbers in the checkpoint's config and card")
-    e.add_argument("--device", default="cpu")
+    e.add_argument("--device", default="cpu", help="auto, cpu, cuda or cuda:N")
     e.set_defaults(func=cmd_evaluate)
 
     b = sub.add_parser("bench", help="training and sampling speed against the source documents' loop")
@@ -343,14 +463,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if getattr(args, "n", 1) is not None and getattr(args, "n", 1) < 1:
-        print("error: --n must be at least 1", file=sys.stderr)
-        return 2
+    args = build_parser().parse_args(argv)  # argparse's own refusals: one line, SystemExit(2)
     try:
         return args.func(args)
     except (ValueError, CheckpointError, data_mod.DatasetUnavailableError) as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {one_line(err)}", file=sys.stderr)
+        return 2
+    except OSError as err:  # a path the OS refuses (a name too long, not a folder, no permission)
+        where = f": {show(str(err.filename))}" if err.filename else ""
+        print(f"error: {one_line(err.strerror or err)}{where}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted; nothing was saved for this run", file=sys.stderr)
