@@ -31,7 +31,7 @@ def app_env(root: Path) -> dict[str, str]:
         "AIGC_DATA_DIR": os.environ.get("AIGC_DATA_DIR", str(Path.home() / ".cache" / "aigc_data")),
         "HF_HUB_OFFLINE": "1",
         "GRADIO_ANALYTICS_ENABLED": "False",
-        "AIGC_TRAIN_MAX_SECONDS": "120",
+        "AIGC_TRAIN_MAX_SECONDS": "600",  # the tests stop their runs; a time limit must not end one first
     }
 
 

@@ -8,7 +8,6 @@ import http.client
 import json
 import os
 import re
-import time
 import uuid
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -43,7 +42,7 @@ def server(root: Path):
 def raw(server: AppServer, path: str, method: str = "GET") -> tuple[int, bytes]:
     """One request with ``path`` sent exactly as written (no client-side normalising of ``..``
     or re-encoding), as an attacker would send it."""
-    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=120)
     try:
         conn.request(method, path)
         response = conn.getresponse()
@@ -55,7 +54,7 @@ def raw(server: AppServer, path: str, method: str = "GET") -> tuple[int, bytes]:
 def call(server: AppServer, api_name: str, data: list) -> tuple[str, object]:
     """Run an endpoint through gradio's two-step HTTP API; return (final event, its data)."""
     base = server.url + f"gradio_api/call/{api_name}"
-    response = httpx.post(base, json={"data": data}, timeout=30)
+    response = httpx.post(base, json={"data": data}, timeout=120)
     response.raise_for_status()
     event = None
     with httpx.stream("GET", f"{base}/{response.json()['event_id']}", timeout=120) as stream:
@@ -143,7 +142,7 @@ def leaks(server: AppServer, url: str, secret: bytes, methods=("GET", "HEAD")) -
 
 
 def test_the_probes_cover_every_file_route_gradio_exposes(server):
-    spec = httpx.get(server.url + "openapi.json", timeout=30).json()
+    spec = httpx.get(server.url + "openapi.json", timeout=120).json()
     file_routes = {path for path, ops in spec["paths"].items() if "get" in ops and FILE_PARAM.search(path)}
     assert "/gradio_api/file={path_or_url}" in file_routes
     assert file_routes <= PROBED_ROUTES, f"new file routes to probe: {sorted(file_routes - PROBED_ROUTES)}"
@@ -207,7 +206,7 @@ def test_a_handler_gets_no_file_from_outside_the_cache(server, root, cache_dir, 
 
 
 def test_uploads_above_max_file_size_are_refused(server, cache_dir):
-    limit = httpx.get(server.url + "config", timeout=30).json()["max_file_size"]
+    limit = httpx.get(server.url + "config", timeout=120).json()["max_file_size"]
     assert limit == 5 * MB
     headers, body = multipart("files", "big.bin", b"x" * (limit + 1))
     response = httpx.post(server.url + "gradio_api/upload", content=body, headers=headers, timeout=60)
@@ -246,6 +245,7 @@ def test_oversized_bodies_are_refused_before_they_fill_memory(server):
 # ----------------------------------------------------------------------------- a full queue
 
 
+@pytest.mark.slow  # its own app: about 20 s
 def test_a_full_queue_refuses_at_once(root, tmp_path):
     app = AppServer(root, extra_env={"AIGC_QUEUE_SIZE": "2", "AIGC_RUNS_DIR": str(tmp_path)})
     try:
@@ -254,22 +254,22 @@ def test_a_full_queue_refuses_at_once(root, tmp_path):
         wait_for(lambda: len(running.outputs()) >= 1, 120, "the run to stream")
         waiting = [Client(app.url, verbose=False).submit(**TRAIN_ARGS, name=f"waits-{i}", api_name="/train")
                    for i in range(2)]
-        wait_for(lambda: all(j.status().code == Status.IN_QUEUE for j in waiting), 30, "two queued runs")
+        wait_for(lambda: all(j.status().code == Status.IN_QUEUE for j in waiting), 120, "two queued runs")
 
-        config = httpx.get(app.url + "config", timeout=30).json()
+        config = httpx.get(app.url + "config", timeout=120).json()
         fn_index = next(d["id"] for d in config["dependencies"] if d.get("api_name") == "sample_gan")
         args = [str(root / "checkpoints" / "mnist-dcgan"), 4, 0, 0, False]
-        t0 = time.time()
-        response = httpx.post(app.url + "gradio_api/queue/join", timeout=10,
+        # "at once" is the answer, not a clock: a queued request would get 200 and an event id,
+        # and the client's predict would wait for the run instead of raising
+        response = httpx.post(app.url + "gradio_api/queue/join", timeout=120,
                               json={"data": args, "fn_index": fn_index, "session_hash": "late"})
         assert response.status_code == 503 and "Queue is full" in response.json()["detail"]
         with pytest.raises(QueueError, match="Queue is full"):
             Client(app.url, verbose=False).predict(*args, api_name="/sample_gan")
-        assert time.time() - t0 < 10
 
         for job in waiting:
             job.cancel()
         holder.predict(api_name="/stop")
-        wait_for(running.done, 30, "the run to stop")
+        wait_for(running.done, 120, "the run to stop")
     finally:
         app.stop()
