@@ -79,14 +79,29 @@ _INT_RANGES: dict[str, tuple[int, int]] = {
     "num_classes": (1, 1000),
     "d_stages": (2, 3),
     "d_kernel": (4, 6),
+    "num_train_timesteps": (100, 1000),
+    "patch_size": (2, 7),  # DiffusionConfig also checks that it divides 28 (2, 4 or 7)
+    "dit_width": (4, 1024),
+    "dit_depth": (1, 24),
+    "dit_heads": (1, 16),
+    "default_steps": (1, 1000),
 }
 _LAYER_SIZES: dict[str, tuple[int, int, int]] = {  # field: (max layers, min size, max size)
     "g_hidden": (8, 1, 8192),
     "d_hidden": (8, 1, 8192),
+    "channel_mults": (3, 1, 8),  # DiffusionConfig also checks there are exactly 3
 }
-_FRACTIONS = ("d_dropout", "dropout")  # in [0, 1)
+_FRACTIONS = ("d_dropout", "dropout", "label_dropout")  # in [0, 1)
+_FLOAT_RANGES: dict[str, tuple[float, float]] = {"default_guidance": (0.0, 20.0)}
 _BOOLS = ("spectral_norm", "g_batchnorm")  # and any field annotated ``bool``
-_CHOICES: dict[str, tuple[str, ...]] = {"dataset": tuple(DATASETS), "arch": ("conv", "mlp")}
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "dataset": tuple(DATASETS),
+    "arch": ("conv", "mlp"),
+    "backbone": ("unet", "dit"),
+    "objective": ("flow", "ddpm"),
+    "schedule": ("linear", "cosine"),
+    "default_sampler": ("auto", "euler", "heun", "ddpm", "ddim", "dpm-solver++"),
+}
 
 
 def _is_int(value: Any) -> bool:
@@ -129,6 +144,11 @@ def check_model_option(family: str, name: str, value: Any) -> Any:
     if name in _FRACTIONS:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
             raise ValueError(f"{where} must be a number in [0, 1), got {_quote(value)}.")
+        return float(value)
+    if name in _FLOAT_RANGES:
+        lo, hi = _FLOAT_RANGES[name]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
+            raise ValueError(f"{where} must be a number from {lo:g} to {hi:g}, got {_quote(value)}.")
         return float(value)
     if name in _BOOLS or _annotated_bool(family, name):
         if type(value) is not bool:

@@ -11,6 +11,7 @@ from .base import GAN
 from .cgan import CGAN, CGANConfig
 from .classifier import Classifier, ClassifierConfig
 from .dcgan import DCGAN, DCGANConfig
+from .diffusion import Diffusion, DiffusionConfig
 from .mlp_gan import MLPGAN, MLPGANConfig
 from .vae import VAE, VAEConfig
 
@@ -19,6 +20,7 @@ REGISTRY: dict[str, tuple[type, type[nn.Module]]] = {
     "dcgan": (DCGANConfig, DCGAN),
     "cgan": (CGANConfig, CGAN),
     "vae": (VAEConfig, VAE),
+    "diffusion": (DiffusionConfig, Diffusion),
     "classifier": (ClassifierConfig, Classifier),
 }
 
@@ -49,6 +51,6 @@ def build_model(family: str, config: Any = None, **overrides: Any) -> nn.Module:
 
 __all__ = [
     "REGISTRY", "GAN", "build_model", "make_config", "check_family",
-    "MLPGAN", "DCGAN", "CGAN", "VAE", "Classifier",
-    "MLPGANConfig", "DCGANConfig", "CGANConfig", "VAEConfig", "ClassifierConfig",
+    "MLPGAN", "DCGAN", "CGAN", "VAE", "Diffusion", "Classifier",
+    "MLPGANConfig", "DCGANConfig", "CGANConfig", "VAEConfig", "DiffusionConfig", "ClassifierConfig",
 ]

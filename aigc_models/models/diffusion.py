@@ -1,0 +1,195 @@
+"""Class-conditional diffusion with classifier-free guidance, on 28 x 28 greyscale.
+
+The network predicts; a scheduler (``aigc_models.samplers``, diffusers' schedulers)
+steps. Two objectives, the same network shape for both:
+
+* ``objective="ddpm"`` (Ho et al. 2020, arXiv:2006.11239): for an integer time
+  t in 0..T-1, ``x_t = sqrt(abar_t) x0 + sqrt(1 - abar_t) eps`` and the network
+  predicts the noise ``eps``. ``schedule`` "linear" (Ho et al.) or "cosine"
+  (Nichol & Dhariwal 2021, arXiv:2102.09672) sets ``abar_t``.
+* ``objective="flow"`` (flow matching / rectified flow: Lipman et al. 2023,
+  arXiv:2210.02747; Liu et al. 2023, arXiv:2209.03003), in diffusers' convention:
+  a noise level sigma in [0, 1] (1 = pure noise, 0 = data),
+  ``x_sigma = (1 - sigma) x0 + sigma noise``, and the network predicts the
+  velocity along that straight path, ``u = dx/dsigma = noise - x0``. The
+  network's time input is ``sigma * T`` (T = ``num_train_timesteps``), as
+  diffusers' ``FlowMatchEulerDiscreteScheduler`` passes it. In the rectified-flow
+  papers' notation (t = 1 - sigma runs from noise x0 to data x1), u = -(x1 - x0):
+  the same line, walked the other way, which is the way the scheduler walks it.
+
+Both backbones (``backbone="unet"``: ``unet.UNet``; ``"dit"``: ``dit.DiT``) take
+the image and one conditioning vector ``c = embed(time) + embed(label)``. The
+label embedding has one extra row, index ``num_classes``: the "null" label that
+training substitutes with probability ``label_dropout`` (Ho & Salimans 2022,
+arXiv:2207.12598), so one network gives both the conditional and the
+unconditional prediction that classifier-free guidance mixes.
+
+For the library's sampler, evaluator, interpolation and Train tab, the model
+looks like a generator: ``latent_dim`` is 784 and ``generate(z, labels)`` turns
+the initial noise ``z`` ``(B, 784)`` into images with the default sampler.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import ClassVar
+
+import torch
+from huggingface_hub import PyTorchModelHubMixin
+from torch import nn
+
+from ..validation import check_choice, check_float, check_int
+from .base import HUB_KWARGS, CheckedHubMixin
+from .dit import DiT
+from .unet import UNet
+
+BACKBONES = ("unet", "dit")
+OBJECTIVES = ("flow", "ddpm")
+SCHEDULES = ("linear", "cosine")
+SAMPLERS = {"flow": ("euler", "heun"), "ddpm": ("ddpm", "ddim", "dpm-solver++")}
+DEFAULT_SAMPLER = {"flow": "euler", "ddpm": "dpm-solver++"}  # what default_sampler="auto" means
+PATCH_SIZES = (2, 4, 7)
+MAX_SAMPLE_STEPS = 1000
+MAX_GUIDANCE = 20.0
+
+
+@dataclass
+class DiffusionConfig:
+    dataset: str = "mnist"
+    backbone: str = "unet"  # "unet" | "dit"
+    objective: str = "flow"  # "flow" (predicts noise - x0) | "ddpm" (predicts the noise)
+    schedule: str = "linear"  # ddpm only: "linear" (Ho et al. 2020) | "cosine" (Nichol & Dhariwal 2021)
+    num_train_timesteps: int = 1000  # T: ddpm's discrete times; flow feeds the network sigma * T
+    num_classes: int = 10  # label index num_classes is the null (unconditional) label
+    label_dropout: float = 0.1  # probability of training on the null label (classifier-free guidance)
+    channels: int = 32  # U-Net width at 28 x 28; its conditioning vector has 4 x this
+    channel_mults: tuple[int, ...] = (1, 2, 2)  # U-Net widths at 28, 14 and 7 pixels, in multiples of channels
+    attention: bool = True  # U-Net self-attention at 7 x 7
+    patch_size: int = 4  # DiT: 2, 4 or 7 (28 / p tokens a side); 4 gives a 7 x 7 grid, see dit.py
+    dit_width: int = 128
+    dit_depth: int = 4
+    dit_heads: int = 4
+    default_sampler: str = "auto"  # "auto" (euler for flow, dpm-solver++ for ddpm) or one of SAMPLERS[objective]
+    default_steps: int = 20
+    default_guidance: float = 2.0  # 1 = plain conditional; 0 = unconditional
+
+    def __post_init__(self) -> None:
+        """Check the combinations the per-field rules cannot see; ``ValueError`` in one sentence."""
+        check_choice(self.backbone, "diffusion backbone", BACKBONES)
+        check_choice(self.objective, "diffusion objective", OBJECTIVES)
+        check_choice(self.schedule, "noise schedule", SCHEDULES)
+        check_choice(self.default_sampler, f"default_sampler for the {self.objective} objective",
+                     ("auto", *SAMPLERS[self.objective]))
+        self.num_train_timesteps = check_int(self.num_train_timesteps, "num_train_timesteps", lo=100, hi=1000)
+        self.default_steps = check_int(self.default_steps, "default_steps", lo=1, hi=self.num_train_timesteps)
+        self.default_guidance = check_float(self.default_guidance, "default_guidance", lo=0, hi=MAX_GUIDANCE)
+        self.label_dropout = check_float(self.label_dropout, "label_dropout", lo=0, hi=1, hi_open=True)
+        mults = tuple(self.channel_mults) if isinstance(self.channel_mults, (tuple, list)) else ()
+        if len(mults) != 3 or not all(isinstance(m, int) and not isinstance(m, bool) and 1 <= m <= 8 for m in mults):
+            raise ValueError(f"channel_mults must be 3 whole numbers from 1 to 8 (widths at 28, 14 and 7 pixels, "
+                             f"in multiples of channels), got {self.channel_mults!r}.")
+        self.channel_mults = mults
+        if self.patch_size not in PATCH_SIZES:
+            raise ValueError(f"patch_size must be one of {', '.join(map(str, PATCH_SIZES))} (it must divide 28), "
+                             f"got {self.patch_size!r}.")
+        self.dit_heads = check_int(self.dit_heads, "dit_heads", lo=1, hi=16)
+        if self.dit_width % 4 or self.dit_width % self.dit_heads:
+            raise ValueError(f"dit_width must be divisible by 4 and by dit_heads ({self.dit_heads}), got {self.dit_width}.")
+
+    @property
+    def sampler(self) -> str:
+        """The default sampler, with "auto" resolved for this objective."""
+        return DEFAULT_SAMPLER[self.objective] if self.default_sampler == "auto" else self.default_sampler
+
+
+def timestep_embedding(t: torch.Tensor, dim: int, max_period: float = 10_000.0) -> torch.Tensor:
+    """Sinusoidal features ``(B, dim)`` of times ``(B,)`` (any real values; here 0..T), as in
+    Vaswani et al. 2017 and DiT's ``TimestepEmbedder``: cos then sin of t * 10000^(-i / (dim / 2))."""
+    half = dim // 2
+    freqs = torch.exp(-math.log(max_period) * torch.arange(half, dtype=torch.float32, device=t.device) / half)
+    args = t.float()[:, None] * freqs[None]
+    return torch.cat([torch.cos(args), torch.sin(args)], dim=1)
+
+
+class TimestepEmbedder(nn.Module):
+    """Times ``(B,)`` -> ``(B, dim)``: sinusoidal features through a two-layer MLP (DiT)."""
+
+    def __init__(self, dim: int, frequency_dim: int = 256) -> None:
+        super().__init__()
+        self.frequency_dim = frequency_dim
+        self.mlp = nn.Sequential(nn.Linear(frequency_dim, dim), nn.SiLU(), nn.Linear(dim, dim))
+
+    def forward(self, t: torch.Tensor) -> torch.Tensor:
+        return self.mlp(timestep_embedding(t, self.frequency_dim))
+
+
+class Diffusion(CheckedHubMixin, nn.Module, PyTorchModelHubMixin, **HUB_KWARGS,
+                tags=["diffusion", "classifier-free-guidance", "aigc-lab"]):
+    """A class-conditional denoiser. ``forward(x_t, t, labels)`` is the network's prediction;
+    ``generate`` runs a sampler from ``aigc_models.samplers``."""
+
+    objective: ClassVar[str] = "diffusion"  # the trainer's objective; config.objective says which one
+    family: ClassVar[str] = "diffusion"
+
+    def __init__(self, config: DiffusionConfig) -> None:
+        super().__init__()
+        self.config = config
+        if config.backbone == "unet":
+            self.net: nn.Module = UNet(config.channels, tuple(config.channel_mults), config.attention)
+        else:
+            self.net = DiT(config.patch_size, config.dit_width, config.dit_depth, config.dit_heads)
+        d = self.net.cond_dim
+        self.time_embed = TimestepEmbedder(d)
+        self.label_embed = nn.Embedding(config.num_classes + 1, d)  # row num_classes: the null label
+        for module in (*self.time_embed.mlp[::2], self.label_embed):
+            nn.init.normal_(module.weight, std=0.02)  # DiT's initialisation of both embedders
+
+    @property
+    def latent_dim(self) -> int:
+        """The initial noise has one value per pixel: 28 * 28."""
+        return 28 * 28
+
+    @property
+    def num_classes(self) -> int:
+        return int(self.config.num_classes)
+
+    @property
+    def null_label(self) -> int:
+        """The label index that means "no class" (classifier-free guidance's unconditional input)."""
+        return int(self.config.num_classes)
+
+    def forward(self, x_t: torch.Tensor, t: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """The prediction ``(B, 1, 28, 28)``: the noise (ddpm) or the velocity noise - x0 (flow).
+
+        Args:
+            x_t: noisy images ``(B, 1, 28, 28)``.
+            t: times ``(B,)`` float: the ddpm step 0..T-1, or sigma * T for flow (0 = data, T = noise).
+            labels: ``(B,)`` int64 in 0..num_classes (num_classes = null); None = all null.
+        """
+        if labels is None:
+            labels = torch.full((x_t.shape[0],), self.null_label, dtype=torch.long, device=x_t.device)
+        c = self.time_embed(t) + self.label_embed(labels)  # (B, cond_dim)
+        return self.net(x_t, c)
+
+    def generate(
+        self,
+        z: torch.Tensor,
+        labels: torch.Tensor | None = None,
+        *,
+        steps: int | None = None,
+        sampler: str | None = None,
+        guidance: float | None = None,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
+        """Initial noise z ``(B, 784)`` (+ labels ``(B,)`` int64; None = unconditional) -> images
+        ``(B, 1, 28, 28)`` in [-1, 1], by ``sampler`` in ``steps`` steps at ``guidance`` (each None =
+        the config's default). ODE samplers are deterministic given z; the ancestral "ddpm" sampler
+        draws its extra noise from ``generator``, or from a generator seeded by z's values."""
+        from ..samplers import denoise
+
+        return denoise(self, z, labels, sampler=sampler, steps=steps, guidance=guidance, generator=generator)
+
+
+__all__ = ["Diffusion", "DiffusionConfig", "TimestepEmbedder", "timestep_embedding", "SAMPLERS", "BACKBONES",
+           "OBJECTIVES", "SCHEDULES"]
