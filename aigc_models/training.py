@@ -1,6 +1,6 @@
 """``train(config) -> Iterator[Event]``: one loop for every model family.
 
-The trainer knows objectives ("gan", "vae", "classifier"), never families: a
+The trainer knows objectives ("gan", "vae", "diffusion", "classifier"), never families: a
 GAN is anything with ``generate``/``discriminate``, and the rest is the model's
 business (compare minGPT's trainer).
 
@@ -35,7 +35,7 @@ from . import data as data_mod
 from .augment import classic_augment, diff_augment, parse_policy
 from .checkpoints import (SHIPPED_DIR, CheckpointError, check_model_options, finite_weights, load_checkpoint, read_meta,
                           save_checkpoint)
-from .losses import GAN_LOSSES, discriminator_loss, generator_loss, r1_penalty, vae_loss
+from .losses import GAN_LOSSES, ddpm_loss, discriminator_loss, flow_matching_loss, generator_loss, r1_penalty, vae_loss
 from .models import REGISTRY, build_model, check_family, make_config
 from .validation import check_choice, check_float, check_int, check_optional_float, check_seed
 
@@ -389,7 +389,43 @@ class ClassifierObjective:
         return self.model
 
 
-OBJECTIVES = {"gan": GANObjective, "vae": VAEObjective, "classifier": ClassifierObjective}
+class DiffusionObjective:
+    """Denoising (Ho et al. 2020) or flow matching (Lipman et al. 2023), as the model's config says,
+    with label dropout for classifier-free guidance; optional EMA of the whole network."""
+
+    def __init__(self, model: nn.Module, cfg: TrainConfig) -> None:
+        self.model, self.cfg = model, cfg
+        self.opt = adam(model.parameters(), lr=cfg.lr, betas=cfg.adam_betas())
+        self.ema = EMA(model, cfg.ema) if cfg.ema > 0 else None
+        self.loss = flow_matching_loss if model.config.objective == "flow" else ddpm_loss
+        self.steps_done = 0
+
+    def step(self, real: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
+        device = real.device
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=self.cfg.amp and device.type == "cuda"):
+            loss = self.loss(self.model, real, labels, label_dropout=self.model.config.label_dropout)
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt.step()
+        self.steps_done += 1
+        if self.ema is not None:
+            # warm-up (as TensorFlow's ExponentialMovingAverage with num_updates): early on the average
+            # forgets the random initial weights faster; after about 9 / (1 - ema) steps (9,000 for 0.999) it is cfg.ema
+            self.ema.decay = min(self.cfg.ema, (1 + self.steps_done) / (10 + self.steps_done))
+            self.ema.update(self.model)
+        return {"loss": loss.detach()}
+
+    def export(self, *, final: bool = False) -> nn.Module:
+        """The model to sample from and save: the EMA network when EMA is on (a copy when ``final``)."""
+        if self.ema is None:
+            return self.model
+        return copy.deepcopy(self.ema.module) if final else self.ema.module
+
+
+OBJECTIVES = {"gan": GANObjective, "vae": VAEObjective, "diffusion": DiffusionObjective,
+              "classifier": ClassifierObjective}
+
+LIVE_SAMPLE_STEPS = 10  # a diffusion model's sample grids during training: few sampler steps, to stay live
 
 
 # ----------------------------------------------------------------------------- divergence
@@ -473,7 +509,12 @@ def draw_samples(model: nn.Module, z: torch.Tensor, labels: torch.Tensor | None)
     """Images ``(N, 1, 28, 28)`` in [-1, 1] on the CPU, with the model in eval mode."""
     was_training = model.training
     model.eval()
-    images = model.decode(z) if model.objective == "vae" else model.generate(z, labels)
+    if model.objective == "vae":
+        images = model.decode(z)
+    elif model.objective == "diffusion":
+        images = model.generate(z, labels, steps=LIVE_SAMPLE_STEPS)
+    else:
+        images = model.generate(z, labels)
     model.train(was_training)
     return images.float().cpu()
 
@@ -518,7 +559,7 @@ def train(
     n_params = sum(p.numel() for p in model.parameters())
     yield Started(cfg, device_label(device), n_params)
 
-    has_samples = model.objective in ("gan", "vae")
+    has_samples = model.objective in ("gan", "vae", "diffusion")
     fixed_z, fixed_labels = fixed_inputs(model, 100 if getattr(model, "num_classes", 0) else 64, cfg.seed, device) if has_samples else (None, None)
 
     start = time.perf_counter()
