@@ -14,7 +14,9 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is i
 
 import gradio as gr  # noqa: E402
 
-from ui import about, augment, cgan, common, components, gan, interpolate, train, vae  # noqa: E402
+from starlette.middleware import Middleware  # noqa: E402
+
+from ui import about, augment, cgan, common, components, gan, guard, interpolate, train, vae  # noqa: E402
 from ui.i18n import I18N, t  # noqa: E402
 
 TABS = [("tab_gan", gan), ("tab_cgan", cgan), ("tab_interp", interpolate), ("tab_vae", vae),
@@ -37,10 +39,15 @@ def refresh_pickers(pickers: list[common.Picker]):
     return refresh
 
 
+SESSION_CAPACITY = 200  # sessions whose state the server keeps (gradio's default, 10,000, let memory grow)
+CACHE_SWEEP = (120, 600)  # every 2 minutes, delete uploads and outputs older than 10 minutes
+
+
 def build_app() -> gr.Blocks:
-    """All tabs in one Blocks; each tab refreshes its checkpoint lists when opened
-    (so runs trained in the Train tab appear at once)."""
-    with gr.Blocks(title="AIGC lab", delete_cache=(3600, 3600)) as demo:
+    """All tabs in one ``guard.LabBlocks`` (every input value checked, every handler guarded);
+    each tab refreshes its checkpoint lists when opened (so runs trained in the Train tab
+    appear at once); a closed page's session state is dropped at once."""
+    with guard.LabBlocks(title="AIGC lab", delete_cache=CACHE_SWEEP) as demo:
         gr.Markdown(t("header"))
         for key, module in TABS:
             with gr.Tab(t(key), id=key, elem_id=key) as tab:
@@ -50,7 +57,13 @@ def build_app() -> gr.Blocks:
                 inputs = [c for p in pickers for c in (p.dataset, p.checkpoint)]
                 tab.select(refresh_pickers(pickers), inputs, [p.checkpoint for p in pickers],
                            api_visibility="private", queue=False)
+
+        def forget(request: gr.Request) -> None:
+            guard.forget_session(demo, request)
+
+        demo.unload(forget)
     demo.queue(max_size=int(os.environ.get("AIGC_QUEUE_SIZE", "32")), default_concurrency_limit=4)
+    guard.guard_handlers(demo)
     return demo
 
 
@@ -67,11 +80,13 @@ def launch(demo: gr.Blocks, **kwargs) -> None:
     Files are served only from gradio's cache (no ``allowed_paths``): the checkpoints, the
     data and the code stay private; ``tests/test_app_http.py`` checks it over HTTP.
     """
-    app_kwargs = {"max_body_size": MAX_BODY_SIZE, **kwargs.pop("app_kwargs", {})}
+    app_kwargs = {"max_body_size": MAX_BODY_SIZE, "middleware": [Middleware(guard.UploadBudget)],
+                  **kwargs.pop("app_kwargs", {})}
     demo.launch(
         server_name=os.environ.get("GRADIO_SERVER_NAME"),
         server_port=int(os.environ["GRADIO_SERVER_PORT"]) if os.environ.get("GRADIO_SERVER_PORT") else None,
         share=False, max_file_size=MAX_FILE_SIZE, app_kwargs=app_kwargs, i18n=I18N, theme=THEME, css=CSS,
+        state_session_capacity=SESSION_CAPACITY,
         footer_links=["api", "settings"], **kwargs,
     )
 

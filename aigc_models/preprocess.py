@@ -32,6 +32,7 @@ import torch
 from PIL import Image, ImageOps
 
 MAX_PIXELS = 4096 * 4096  # a 12-megapixel phone photo (4032 x 3024) fits; decoded RGBA <= 64 MB
+MAX_SIDE = 4096  # each side on its own: a 1048576 x 16 strip has a legal pixel count but no use here
 MIN_SIDE = 8  # a digit needs a few pixels each way; smaller pictures are refused, not guessed
 WORK_SIDE = 1024  # larger pictures are box-reduced first: the digit ends up 20 x 20 anyway
 INK_THRESHOLD = 40  # 0..255: fainter differences from the background are paper, not ink
@@ -63,12 +64,52 @@ def _unreadable() -> ValueError:
 
 
 def check_size(width: int, height: int) -> None:
-    """Refuse pictures with more than ``MAX_PIXELS`` pixels or a side under ``MIN_SIDE``."""
+    """Refuse pictures with more than ``MAX_PIXELS`` pixels, a side over ``MAX_SIDE`` or a side
+    under ``MIN_SIDE``, each with a sentence naming the picture's real size."""
     if width * height > MAX_PIXELS:
         raise _too_large(width, height)
+    if max(width, height) > MAX_SIDE:
+        raise PictureSizeError(f"The image is {width} x {height} pixels; each side may be at most {MAX_SIDE} "
+                               f"pixels: crop or shrink it and try again.")
     if min(width, height) < MIN_SIDE:
         raise PictureSizeError(f"The image is {width} x {height} pixels; it needs at least {MIN_SIDE} x {MIN_SIDE} "
                          f"(28 x 28 or larger works best).")
+
+
+def _open_stream(source: bytes | bytearray | str | os.PathLike) -> Any:
+    """A stream over the file's bytes, or ``ValueError`` for an empty or missing file (the
+    message never names the path: it may come from a request)."""
+    if isinstance(source, (bytes, bytearray)):
+        if not source:
+            raise ValueError(f"The file is empty (0 bytes): upload a {FORMAT_NAMES} picture.")
+        return io.BytesIO(bytes(source))
+    path = Path(source)
+    if not path.is_file():
+        raise ValueError(f"The picture did not arrive (no such file): upload it again as a {FORMAT_NAMES} file.")
+    if path.stat().st_size == 0:
+        raise ValueError(f"The file is empty (0 bytes): upload a {FORMAT_NAMES} picture.")
+    return path
+
+
+def header_size(source: bytes | bytearray | str | os.PathLike) -> tuple[int, int]:
+    """(width, height) read from the file's header, after ``check_size``; no pixel is decoded.
+
+    Raises ``ValueError`` (one sentence) for an empty, unreadable or badly sized file.
+    """
+    Image.init()
+    formats = [f for f in FORMATS if f in Image.OPEN]
+    try:
+        with Image.open(_open_stream(source), formats=formats) as image:
+            size = image.size
+    except ValueError:
+        raise
+    except Image.DecompressionBombError:
+        raise PictureSizeError(f"The image is larger than the {MAX_PIXELS:,} pixels (4096 x 4096) accepted: "
+                               f"make it smaller and try again.") from None
+    except Exception:  # noqa: BLE001 - PIL raises many kinds of errors on bad files
+        raise _unreadable() from None
+    check_size(*size)
+    return size
 
 
 def decode_image(source: bytes | bytearray | str | os.PathLike) -> Image.Image:
@@ -78,17 +119,7 @@ def decode_image(source: bytes | bytearray | str | os.PathLike) -> Image.Image:
     ``ValueError`` with one sentence for an empty, unreadable, truncated, too large
     or too small file.
     """
-    if isinstance(source, (bytes, bytearray)):
-        if not source:
-            raise ValueError(f"The file is empty (0 bytes): upload a {FORMAT_NAMES} picture.")
-        stream: Any = io.BytesIO(bytes(source))
-    else:
-        path = Path(source)
-        if not path.is_file():
-            raise ValueError(f"There is no image file at {path}.")
-        if path.stat().st_size == 0:
-            raise ValueError(f"The file is empty (0 bytes): upload a {FORMAT_NAMES} picture.")
-        stream = path
+    stream = _open_stream(source)
     Image.init()
     formats = [f for f in FORMATS if f in Image.OPEN]
     try:
@@ -215,6 +246,13 @@ def to_grey(picture: Picture) -> tuple[np.ndarray, np.ndarray]:
     return _shrink(*_array_to_grey(arr))
 
 
+def compact(picture: Picture) -> np.ndarray:
+    """Any picture -> ``(H, W, 2)`` uint8 grey + alpha, at most ``WORK_SIDE`` pixels a side:
+    decoded once, small enough to keep, and accepted by ``to_grey`` / ``to_model_input`` as is."""
+    grey, alpha = to_grey(picture)
+    return np.stack([np.rint(grey), np.rint(alpha * 255.0)], axis=-1).clip(0, 255).astype(np.uint8)
+
+
 # ----------------------------------------------------------------------------- MNIST framing
 
 
@@ -286,5 +324,5 @@ def to_model_input(picture: Picture | None, *, dataset: str = "mnist") -> torch.
     return torch.from_numpy(canvas / 127.5 - 1.0).clamp(-1.0, 1.0)[None, None]
 
 
-__all__ = ["MAX_PIXELS", "MIN_SIDE", "FORMATS", "EmptyPictureError", "PictureSizeError", "decode_image", "to_grey", "mnist_frame", "FRAMING",
+__all__ = ["MAX_PIXELS", "MAX_SIDE", "MIN_SIDE", "header_size", "compact", "FORMATS", "EmptyPictureError", "PictureSizeError", "decode_image", "to_grey", "mnist_frame", "FRAMING",
            "to_model_input", "check_size"]

@@ -42,11 +42,12 @@ def drawing(background: int = 255, ink: int = 0) -> np.ndarray:
 def test_discovery_lists_tiny_checkpoints_by_family_and_dataset(ck):
     from ui import common
 
-    gans = [path for _, path in common.checkpoint_choices("mnist", common.GAN_FAMILIES)]
-    shipped = [path for path in gans if not path.startswith(str(common.runs_dir()))]  # other tests may add runs
-    assert shipped == [ck("mnist-dcgan"), ck("mnist-mlp-gan")] == gans[:2]
-    assert [p for _, p in common.checkpoint_choices("fashion-mnist", common.GAN_FAMILIES)
-            if not p.startswith(str(common.runs_dir()))] == []
+    gans = [key for _, key in common.checkpoint_choices("mnist", common.GAN_FAMILIES)]
+    shipped = [key for key in gans if not key.startswith(common.RUN_PREFIX)]  # other tests may add runs
+    assert shipped == ["mnist-dcgan", "mnist-mlp-gan"] == gans[:2]  # names, never server paths
+    assert [k for _, k in common.checkpoint_choices("fashion-mnist", common.GAN_FAMILIES)
+            if not k.startswith(common.RUN_PREFIX)] == []
+    assert common.find_checkpoint("mnist-dcgan")["path"] == ck("mnist-dcgan")
     assert common.classifier_path("mnist") == ck("mnist-classifier")
 
 
@@ -212,13 +213,15 @@ def test_training_streams_stops_saves_and_is_selectable(root):
         updates.append(out)
         if len(updates) == 4:
             assert "Stopping" in train.stop_training(None)
-    status, losses, scores, grid, hist, warning, saved = updates[-1]
+    status, losses, scores, grid, hist, warning, saved, run_id = updates[-1]
     assert len(updates) >= 4 and "stopped" in status
     assert set(losses.series) == {"loss_d", "loss_g"} and set(scores.series) == {"d_real", "d_fake"}
     assert grid is not None and grid.size[0] > 200
-    assert saved == str(root / "runs" / "handler-run") and Path(saved, "README.md").exists()
-    assert saved in [p for _, p in common.checkpoint_choices("mnist", common.GAN_FAMILIES)]
-    assert train.stop_training(None) == "Nothing to stop."
+    assert saved == "runs/handler-run" and (root / "runs" / "handler-run" / "README.md").exists()
+    assert str(root) not in status  # the run is named, never its server path
+    assert saved in [key for _, key in common.checkpoint_choices("mnist", common.GAN_FAMILIES)]
+    assert run_id and "already ended" in train.stop_training(run_id)
+    assert train.stop_training(None).startswith("Nothing to stop")
 
 
 def test_training_form_starts_from_the_shipped_recipe(root):

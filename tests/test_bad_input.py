@@ -125,8 +125,14 @@ REFUSED: dict[str, tuple[object, str]] = {  # name -> (bytes, what the sentence 
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Every picture case written to a file (the upload widget hands the handler a path)."""
-    folder = tmp_path_factory.mktemp("pictures")
+    """Every picture case written to a file in gradio's upload folder, where uploads land (the
+    upload widget hands the handler a path, and refuses any file outside that folder)."""
+    import tempfile
+
+    from gradio.utils import get_upload_folder
+
+    Path(get_upload_folder()).mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="test-pictures-", dir=get_upload_folder()))
     out = {}
     for i, (name, make) in enumerate([*USABLE.items(), *((k, v[0]) for k, v in REFUSED.items())]):
         path = folder / f"case{i}.png"
@@ -280,7 +286,7 @@ def test_upload_widget_hands_over_the_file_undecoded(files):
     assert widget.get_config().keys() == gr.Image(type="filepath", sources=["upload"]).get_config().keys()  # same widget
     for name in ("zero bytes", "not an image", "20000 x 20000 PNG (PIL's bomb limit)"):
         payload = ImageData(path=str(files[name]), orig_name="x.png")
-        assert widget.preprocess(payload) == str(files[name])
+        assert widget.preprocess(payload) == str(files[name].resolve())
         with pytest.raises(Exception):  # what gradio's own widget does with it
             gr.Image(type="filepath").preprocess(payload)
 
@@ -313,7 +319,7 @@ def test_sketchpad_widget_refuses_bad_files_in_one_sentence(files):
         with pytest.raises(gr.Error, match=REFUSED[name][1]):
             widget.preprocess(payload)
     good = EditorData(background=None, layers=[], composite=FileData(path=str(files["RGB PNG"])))
-    assert widget.preprocess(good)["composite"].shape[:2] == (280, 280)
+    assert widget.preprocess(good)["composite"].shape == (280, 280, 2)  # grey + alpha, decoded once
 
 
 # ----------------------------------------------------------------------------- numbers: the checks

@@ -3,10 +3,10 @@ image helpers (grids, captions, sketches -> MNIST-style input) and the
 checkpoint picker widgets.
 
 Plain functions first (testable without a browser), gradio widgets last.
-Every user mistake raises ``gr.Error`` with one clear sentence. The checks and the
+Every user mistake raises ``UserError`` (a ``gr.Error``) with one clear sentence. The checks and the
 picture decoding live in the library (``aigc_models.validation`` and
 ``aigc_models.preprocess``); the wrappers here only turn their ``ValueError``
-into ``gr.Error`` with the same sentence.
+into ``UserError`` with the same sentence.
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 from aigc_models import data as data_mod
 from aigc_models import preprocess, sampling, validation
-from aigc_models.checkpoints import CheckpointError, list_checkpoints, load_checkpoint, read_meta
+from aigc_models.checkpoints import CheckpointError, list_checkpoints, load_checkpoint
+from ui.errors import UserError
 
 # ----------------------------------------------------------------------------- places
 
@@ -61,14 +62,25 @@ def checkpoint_dirs() -> list[Path]:
 # ----------------------------------------------------------------------------- discovery
 
 
+RUN_PREFIX = "runs/"
+
+
 def discover(families: tuple[str, ...], dataset: str | None = None) -> list[dict[str, Any]]:
-    """Checkpoints of ``families`` (and ``dataset``) in every checkpoint folder, shipped ones first."""
-    found = []
+    """Checkpoints of ``families`` (and ``dataset``) in every checkpoint folder, shipped ones first.
+
+    Each carries a ``key``: what the pickers and the API name it by (``mnist-dcgan``, or
+    ``runs/my-run`` for a run trained here), never a server path; the first folder to hold a
+    name wins."""
+    found, keys = [], set()
     for root in checkpoint_dirs():
         is_run = root.resolve() == runs_dir().resolve()
         for info in list_checkpoints(root):
+            key = f"{RUN_PREFIX}{info['name']}" if is_run else info["name"]
+            if key in keys:
+                continue
+            keys.add(key)
             if info["family"] in families and (dataset is None or info["dataset"] == dataset):
-                found.append({**info, "run": is_run})
+                found.append({**info, "run": is_run, "key": key})
     return found
 
 
@@ -79,22 +91,43 @@ def checkpoint_label(info: dict[str, Any]) -> str:
 
 
 def checkpoint_choices(dataset: str, families: tuple[str, ...]) -> list[tuple[str, str]]:
-    """(label, path) pairs for a dropdown."""
-    return [(checkpoint_label(i), i["path"]) for i in discover(families, dataset)]
+    """(label, key) pairs for a dropdown."""
+    return [(checkpoint_label(i), i["key"]) for i in discover(families, dataset)]
 
 
-def family_of(path: str | None) -> str | None:
-    """The family recorded in a checkpoint's config.json, or None when unreadable."""
-    if not path:
+def find_checkpoint(name: object, families: tuple[str, ...] | None = None) -> dict[str, Any] | None:
+    """The discovered checkpoint a request names, by key (or by its folder path, as tests and
+    scripts may pass), or None. Only folders this app lists are ever found: never a Hub id,
+    never another path."""
+    if not isinstance(name, str) or not name or len(name) > 4096 or "\x00" in name:
         return None
+    for info in discover(families or tuple(FAMILY_LABELS)):
+        if name == info["key"]:
+            return info
     try:
-        return read_meta(path)["family"]
-    except (CheckpointError, OSError, ValueError, KeyError):
-        return None
+        wanted = str(Path(name).resolve()) if name.startswith(("/", ".")) or os.sep in name else None
+    except (OSError, ValueError, RuntimeError):
+        wanted = None
+    if wanted is not None:
+        for info in discover(families or tuple(FAMILY_LABELS)):
+            if str(Path(info["path"]).resolve()) == wanted:
+                return info
+    return None
+
+
+def family_of(name: str | None) -> str | None:
+    """The family of a checkpoint this app lists, or None (nothing is read from elsewhere)."""
+    info = find_checkpoint(name)
+    return info["family"] if info else None
+
+
+def run_key(folder: str | os.PathLike) -> str:
+    """The key of a run saved under the runs folder (``runs/NAME``)."""
+    return f"{RUN_PREFIX}{Path(folder).name}"
 
 
 def classifier_path(dataset: str) -> str | None:
-    """The evaluator's classifier for ``dataset`` (``<dataset>-classifier`` preferred), or None."""
+    """The folder of the evaluator's classifier for ``dataset`` (``<dataset>-classifier`` preferred), or None."""
     found = discover(("classifier",), dataset)
     found.sort(key=lambda i: i["name"] != f"{dataset}-classifier")
     return found[0]["path"] if found else None
@@ -113,21 +146,22 @@ def _load_cached(path: str, stamp: float) -> torch.nn.Module:
     return load_checkpoint(path, device="cpu")
 
 
-def load_model(path: str | None, families: tuple[str, ...]) -> torch.nn.Module:
-    """The model at ``path`` (cached; reloaded when its weights change), checked to be one of ``families``."""
-    if not path:
-        wanted = " or ".join(FAMILY_LABELS[f] for f in families)
-        raise gr.Error(f"Pick a {wanted} checkpoint first (none is selected or none exists for this dataset).")
-    known = {str(Path(i["path"]).resolve()) for i in discover(tuple(FAMILY_LABELS))}
-    if str(Path(path).resolve()) not in known:
-        raise gr.Error(f"{path} is not one of this app's checkpoints; pick one from the list.")
+def load_model(name: str | None, families: tuple[str, ...]) -> torch.nn.Module:
+    """The model a request names (a key from ``checkpoint_choices``; cached, reloaded when its
+    weights change), checked to be one of ``families``."""
+    wanted = " or ".join(FAMILY_LABELS.get(f, f) for f in families)
+    if name is None or name == "":
+        raise UserError(f"Pick a {wanted} checkpoint first (none is selected or none exists for this dataset).")
+    info = find_checkpoint(name)
+    if info is None:
+        raise UserError(f"{validation.show(name)} is not one of this app's checkpoints; pick one from the list.")
+    if info["family"] not in families:
+        raise UserError(f"{info['key']} holds a {FAMILY_LABELS.get(info['family'], info['family'])} model; "
+                        f"this needs a {wanted}.")
     try:
-        model = _load_cached(str(path), _weights_stamp(str(path)))
+        return _load_cached(info["path"], _weights_stamp(info["path"]))
     except (CheckpointError, OSError, ValueError) as err:
-        raise gr.Error(f"Could not load the checkpoint {path}: {err}") from err
-    if model.family not in families:
-        raise gr.Error(f"{path} holds a {model.family} model; this needs {' or '.join(families)}.")
-    return model
+        raise UserError(f"Could not load the checkpoint {info['key']}: {err}") from err
 
 
 @lru_cache(maxsize=2)
@@ -146,7 +180,7 @@ def check_int(value: float | int | None, name: str, lo: int, hi: int) -> int:
     try:
         return validation.check_int(value, name, lo=lo, hi=hi)
     except ValueError as err:
-        raise gr.Error(str(err)) from None
+        raise UserError(str(err)) from None
 
 
 def check_float(value: float | int | None, name: str, lo: float, hi: float, *, lo_open: bool = False,
@@ -155,7 +189,7 @@ def check_float(value: float | int | None, name: str, lo: float, hi: float, *, l
     try:
         return validation.check_float(value, name, lo=lo, hi=hi, lo_open=lo_open, hi_open=hi_open)
     except ValueError as err:
-        raise gr.Error(str(err)) from None
+        raise UserError(str(err)) from None
 
 
 def check_dataset(dataset: str | None) -> str:
@@ -165,7 +199,7 @@ def check_dataset(dataset: str | None) -> str:
             raise ValueError(f"Unknown dataset {validation.show(dataset)}. Known datasets: {', '.join(data_mod.DATASETS)}.")
         return data_mod.check_dataset_name(dataset)
     except ValueError as err:
-        raise gr.Error(str(err)) from None
+        raise UserError(str(err)) from None
 
 
 def class_index(dataset: str, name: str | int | None) -> int:
@@ -175,7 +209,7 @@ def class_index(dataset: str, name: str | int | None) -> int:
         return name
     if isinstance(name, str) and name in names:
         return names.index(name)
-    raise gr.Error(f"Unknown class {validation.show(name)} for {dataset}; choose one of: {', '.join(names)}.")
+    raise UserError(f"Unknown class {validation.show(name)} for {dataset}; choose one of: {', '.join(names)}.")
 
 
 def random_seed() -> int:
@@ -252,7 +286,7 @@ def has_ink(value: Any) -> bool:
     except preprocess.EmptyPictureError:
         return False
     except ValueError as err:
-        raise gr.Error(str(err)) from None
+        raise UserError(str(err)) from None
     return True
 
 
@@ -261,7 +295,7 @@ def pick_input(dataset: str, drawing: Any, test_index: float | int | None) -> to
     if has_ink(drawing):
         return to_model_input(drawing, dataset=dataset)
     if test_index is None:
-        raise gr.Error("No input: draw or upload a picture, or pick a test image.")
+        raise UserError("No input: draw or upload a picture, or pick a test image.")
     return test_image(dataset, test_index)
 
 
@@ -271,7 +305,7 @@ def to_model_input(value: Any, *, dataset: str = "mnist") -> torch.Tensor:
     try:
         return preprocess.to_model_input(picture_of(value), dataset=dataset)
     except ValueError as err:
-        raise gr.Error(str(err)) from None
+        raise UserError(str(err)) from None
 
 
 def test_images(dataset: str, *, n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -287,7 +321,7 @@ def load_test_split(dataset: str) -> data_mod.Split:
     try:
         return data_mod.load_split(check_dataset(dataset), train=False)
     except data_mod.DatasetUnavailableError as err:
-        raise gr.Error(dataset_unavailable(dataset)) from err
+        raise UserError(dataset_unavailable(dataset)) from err
 
 
 def dataset_unavailable(dataset: str) -> str:
@@ -331,7 +365,7 @@ def refresh_choices(dataset: str, current: str | None, families: tuple[str, ...]
     """``gr.update`` of a checkpoint dropdown: fresh choices, the current value kept when possible."""
     choices = checkpoint_choices(dataset or "mnist", families)
     paths = [p for _, p in choices]
-    value = current if current in paths else (paths[0] if paths else None)
+    value = current if current in paths else (paths[0] if paths else None)  # keys, not paths
     return gr.update(choices=choices, value=value)
 
 

@@ -64,8 +64,8 @@ EN: dict[str, str] = {
     "train_idle": "Press **Start training**. On a laptop CPU the MLP GAN shows moving samples within a minute.",
     "losses": "Losses: D blue, G orange (VAE: reconstruction blue, KL orange)",
     "d_scores": "Mean D(real) blue, D(fake) orange (VAE: ELBO)", "samples_fixed": "Samples from fixed noise",
-    "class_hist": "What the classifier sees in 500 fresh samples", "saved_run": "Saved run",
-    "hub_repo": "Hub repository id", "push": "Push to the Hub",
+    "class_hist": "What the classifier sees in 500 fresh samples", "saved_run": "Saved run", "run_id": "Run id (Stop takes it)",
+    "hub_repo": "Hub repository name", "push": "Push to the Hub",
     "about_models": """### The models
 | Model | What it is |
 | --- | --- |
@@ -139,7 +139,7 @@ ZH: dict[str, str] = {
     "train_idle": "点击**开始训练**。在笔记本 CPU 上，MLP GAN 一分钟内就能看到样本变化。",
     "losses": "损失：D 蓝色，G 橙色（VAE：重建 蓝色，KL 橙色）",
     "d_scores": "平均 D(真实) 蓝色，D(生成) 橙色（VAE：ELBO）", "samples_fixed": "固定噪声生成的样本",
-    "class_hist": "分类器眼中的 500 个新样本", "saved_run": "已保存的运行", "hub_repo": "Hub 仓库 ID",
+    "class_hist": "分类器眼中的 500 个新样本", "saved_run": "已保存的运行", "run_id": "运行编号（停止时使用）", "hub_repo": "Hub 仓库名",
     "push": "推送到 Hub",
     "about_models": """### 模型
 | 模型 | 简介 |

@@ -25,12 +25,14 @@ import torch
 from PIL import Image, ImageDraw, ImageFont
 
 from aigc_models import data as data_mod
-from aigc_models import metrics, sampling
+from aigc_models import metrics, sampling, validation
 from aigc_models.checkpoints import SHIPPED_DIR, CheckpointError
 from aigc_models.runs import prune_runs
 from aigc_models.training import (CheckpointSaved, Done, Metrics, Samples, Started, Step, TrainConfig, device_label,
                                   resolve_device, shipped_recipe, train)
 from ui import common
+from ui.errors import UserError
+from ui.run_tickets import NAME_PATTERN, RunTickets
 from ui.i18n import t
 
 FAMILY_CHOICES = [("MLP GAN", "mlp-gan"), ("DCGAN", "dcgan"), ("cGAN", "cgan"), ("VAE", "vae")]
@@ -47,8 +49,7 @@ SERIES_COLOURS = {"loss_d": BLUE, "loss_g": ORANGE, "recon": BLUE, "kl": ORANGE,
                   "d_real": BLUE, "d_fake": ORANGE, "elbo": BLUE}
 SAVE_EVERY = 1000  # steps between saves during a run, so a diverged run keeps its last good checkpoint
 
-_STOPS: dict[str, threading.Event] = {}  # session -> stop flag of its running run
-_STOPS_LOCK = threading.Lock()
+TICKETS = RunTickets()  # who owns which run (ui/run_tickets.py)
 
 try:  # ZeroGPU on Hugging Face Spaces; absent elsewhere, where training runs as is
     import spaces
@@ -154,14 +155,15 @@ class LiveView:
             self.hist = histogram_image(hist, self.names)
             self.warning = collapse_warning(hist, self.names, event.step)
         elif isinstance(event, CheckpointSaved):
-            self.saved = event.path
+            self.saved = common.run_key(event.path)  # runs/NAME: what the pickers list, never a server path
         elif isinstance(event, Done) and event.reason == "diverged":
-            self.saved = event.checkpoint
-            self.status = f"**The run stopped after {event.step:,} steps in {event.elapsed:.0f} s.** {event.message}"
-            self.warning = f"**Why the run stopped:** {event.message}"
+            self.saved = common.run_key(event.checkpoint) if event.checkpoint else None
+            message = event.message.replace(event.checkpoint, self.saved) if event.checkpoint else event.message
+            self.status = f"**The run stopped after {event.step:,} steps in {event.elapsed:.0f} s.** {message}"
+            self.warning = f"**Why the run stopped:** {message}"
         elif isinstance(event, Done):
             how = {"steps": "finished", "time": "reached the time limit", "stopped": "was stopped"}.get(event.reason, "ended")
-            where = (f" Saved to `{self.saved}`: pick **{os.path.basename(self.saved)}** in the other tabs."
+            where = (f" Saved as `{self.saved}`: pick it in the other tabs."
                      if self.saved else " Nothing was saved (no step completed).")
             self.status = f"The run {how} after {event.step:,} steps in {event.elapsed:.0f} s.{where}"
 
@@ -194,19 +196,22 @@ class LiveView:
 
 
 def run_name(name: str | None, family: str, dataset: str) -> str:
-    """A safe folder name for the run: the user's (letters, digits, . _ -) or family-dataset-time."""
+    """The folder name asked for: the user's (letters, digits, . _ -) or family-dataset-time.
+    ``TICKETS.reserve`` adds a suffix when it is taken."""
+    if name is not None and not isinstance(name, str):
+        raise UserError(f"Run name must be text, got {validation.show(name)}.")
     name = (name or "").strip()
     if not name:
         return f"{dataset}-{family}-{time.strftime('%Y%m%d-%H%M%S')}"
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", name):
-        raise gr.Error("Run name: use up to 64 letters, digits, '.', '_' or '-', starting with a letter or digit.")
+    if not NAME_PATTERN.fullmatch(name):
+        raise UserError("Run name: use up to 64 letters, digits, '.', '_' or '-', starting with a letter or digit.")
     return name
 
 
 def check_family_choice(family: str) -> None:
     """``gr.Error`` unless ``family`` is one the form offers."""
     if family not in dict((v, k) for k, v in FAMILY_CHOICES):
-        raise gr.Error(f"Unknown model {family!r}; choose one of {', '.join(v for _, v in FAMILY_CHOICES)}.")
+        raise UserError(f"Unknown model {family!r}; choose one of {', '.join(v for _, v in FAMILY_CHOICES)}.")
 
 
 def recipe_form(family: str, dataset: str) -> tuple[Any, ...]:
@@ -233,7 +238,7 @@ def make_config(family: str, dataset: str, steps: float, batch_size: float, lr_g
     with the model options of the shipped checkpoint of this model and dataset (``recipe_form``)."""
     check_family_choice(family)
     if loss not in ("ns", "hinge"):
-        raise gr.Error("Loss must be 'ns' (non-saturating) or 'hinge'.")
+        raise UserError("Loss must be 'ns' (non-saturating) or 'hinge'.")
     device = resolve_device("auto")
     cpu = device.type == "cpu"
     dataset = common.check_dataset(dataset)
@@ -259,48 +264,69 @@ def session_key(request: gr.Request | None) -> str:
     return getattr(request, "session_hash", None) or "local"
 
 
+def queue_run(name: str | None, family: str, dataset: str, request: gr.Request | None = None) -> tuple[str, str]:
+    """Reserve a ticket for the run the browser is about to queue (so that Stop can withdraw it
+    while it waits). Returns (run id, status line)."""
+    check_family_choice(family)
+    wanted = run_name(name, family, common.check_dataset(dataset))
+    ticket = TICKETS.reserve(session_key(request), wanted, common.runs_dir())
+    return ticket.run_id, f"Queued as **{ticket.folder}**: it starts when the run before it ends. Stop withdraws it."
+
+
 @gpu
 def train_model(family: str, dataset: str, steps: float, batch_size: float, lr_g: float, lr_d: float,
                 lr: float, beta1: float, beta2: float, loss: str, diffaugment: bool, ema: float, seed: float,
-                name: str | None, request: gr.Request | None = None) -> Iterator[tuple[Any, ...]]:
+                name: str | None, run_id: str | None = None,
+                request: gr.Request | None = None) -> Iterator[tuple[Any, ...]]:
     """Train a model and stream the view at least once a second.
 
-    Yields (status markdown, loss table, D-score table, sample grid, class histogram,
-    collapse warning, saved run path). The run is saved under the runs folder when it
-    finishes, hits the time limit or is stopped with ``stop_training``.
+    ``run_id``: the ticket from ``queue_run`` (the browser), or empty (an API client: a ticket
+    is made here). Yields (status markdown, loss table, D-score table, sample grid, class
+    histogram, collapse warning, saved run key, run id); the run id is what ``/stop`` takes.
+    The run is saved under the runs folder as ``runs/NAME`` (a suffix is added when the name
+    is taken) when it finishes, hits the time limit or is stopped.
     """
-    folder = run_name(name, family, dataset)
-    out = str(common.runs_dir() / folder)
-    cfg = make_config(family, dataset, steps, batch_size, lr_g, lr_d, lr, beta1, beta2, loss, diffaugment,
-                      ema, seed, out)
-    cfg.save_every = SAVE_EVERY
-    make_room(out)
+    session = session_key(request)
+    ticket = TICKETS.get(run_id) if run_id else None
+    if run_id and (ticket is None or ticket.session != session):
+        raise UserError("That run id is not one of your queued runs; start the run again.")
+    if ticket is None:
+        check_family_choice(family)
+        ticket = TICKETS.reserve(session, run_name(name, family, common.check_dataset(dataset)), common.runs_dir())
+    if not TICKETS.start(ticket):
+        yield ("The run was withdrawn before it started; nothing was trained.", None, None, None, None, "", "",
+               ticket.run_id)
+        return
+    saved = False
     try:
-        data_mod.load_split(cfg.dataset, train=True)
-    except data_mod.DatasetUnavailableError as err:
-        raise gr.Error(common.dataset_unavailable(cfg.dataset)) from err
-    key, flag = session_key(request), threading.Event()
-    with _STOPS_LOCK:
-        _STOPS[key] = flag
-    view = LiveView(cfg, out)
-    run = train(cfg, stop=flag.is_set, evaluator=HistogramProbe(cfg.dataset))
-    last = 0.0
-    try:
-        for event in run:
-            view.update(event)
-            now = time.perf_counter()
-            if now - last >= UPDATE_EVERY or isinstance(event, (Started, Done)):
-                last = now
-                yield view.outputs()
-    except CheckpointError as err:  # disk full while saving: the message says what was kept
-        raise gr.Error(str(err)) from err
+        out = str(common.runs_dir() / ticket.folder)
+        cfg = make_config(family, dataset, steps, batch_size, lr_g, lr_d, lr, beta1, beta2, loss, diffaugment,
+                          ema, seed, out)
+        cfg.save_every = SAVE_EVERY
+        make_room(out)
+        try:
+            data_mod.load_split(cfg.dataset, train=True)
+        except data_mod.DatasetUnavailableError as err:
+            raise UserError(common.dataset_unavailable(cfg.dataset)) from err
+        view = LiveView(cfg, out)
+        run = train(cfg, stop=ticket.stop.is_set, evaluator=HistogramProbe(cfg.dataset))
+        last = 0.0
+        try:
+            for event in run:
+                view.update(event)
+                saved = saved or isinstance(event, CheckpointSaved)
+                now = time.perf_counter()
+                if now - last >= UPDATE_EVERY or isinstance(event, (Started, Done)):
+                    last = now
+                    yield (*view.outputs(), ticket.run_id)
+        except CheckpointError as err:  # disk full while saving: the message says what was kept
+            raise UserError(str(err)) from err
+        finally:
+            run.close()  # a cancelled request (page closed) aborts; earlier saves stay intact
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()  # hand the run's GPU memory back for the next run
     finally:
-        run.close()  # a cancelled request (page closed) aborts; earlier saves stay intact
-        with _STOPS_LOCK:
-            if _STOPS.get(key) is flag:
-                del _STOPS[key]
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()  # hand the run's GPU memory back for the next run
+        TICKETS.finish(ticket, saved)
 
 
 def make_room(out: str) -> None:
@@ -311,38 +337,64 @@ def make_room(out: str) -> None:
     try:
         prune_runs(runs, keep=[out], protected=protected)
     except (ValueError, OSError) as err:
-        raise gr.Error(f"Runs folder {runs}: {err}") from err
+        raise UserError(f"Runs folder {runs}: {err}") from err
 
 
-def stop_training(request: gr.Request | None = None) -> str:
-    """Ask this session's run to stop; it saves and ends within a step or two."""
-    with _STOPS_LOCK:
-        flag = _STOPS.get(session_key(request))
-    if flag is None:
-        gr.Info("Nothing to stop: no training run of yours is running.")
-        return "Nothing to stop."
-    flag.set()
-    return "Stopping… the run saves and ends in a moment."
+def stop_training(run_id: str | None = None, request: gr.Request | None = None) -> str:
+    """Stop a run: the one whose id is given (an API client's, from ``/train``'s output), else
+    this session's newest. A running run saves and ends within a step or two; a queued one is
+    withdrawn and never starts."""
+    ticket = TICKETS.get(run_id) if run_id else TICKETS.latest_of(session_key(request))
+    if run_id and ticket is None:
+        raise UserError("No run has that id; a run id comes from the Train tab's output when a run starts.")
+    if ticket is None:
+        gr.Info("Nothing to stop: no training run of yours is queued or running.")
+        return "Nothing to stop: no training run of yours is queued or running."
+    outcome = TICKETS.stop(ticket)
+    if outcome == "withdrawn":
+        return f"Withdrawn: the queued run **{ticket.folder}** will not start."
+    if outcome == "stopping":
+        return f"Stopping **{ticket.folder}**… it saves and ends in a moment."
+    return f"The run **{ticket.folder}** has already ended."
 
 
-def push_to_hub(run_path: str | None, repo_id: str | None) -> str:
-    """Upload a saved run folder (weights, config, model card) to the Hub with ``$HF_TOKEN``."""
-    token = os.environ.get("HF_TOKEN")
-    if not token:
-        raise gr.Error("Set HF_TOKEN in the environment to push to the Hugging Face Hub.")
-    if not run_path or not os.path.isdir(run_path):
-        raise gr.Error("Train and save a run first; then push it.")
-    if not repo_id or not re.fullmatch(r"[\w.-]+/[\w.-]+", repo_id.strip()):
-        raise gr.Error("Repository id must look like 'your-name/mnist-dcgan'.")
+HUB_REPO_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}")
+
+
+def hub_namespace() -> str | None:
+    """The Hub user or organisation the owner allows pushes to (``AIGC_HUB_NAMESPACE``), when
+    ``HF_TOKEN`` is set too; None means pushing is off."""
+    namespace = os.environ.get("AIGC_HUB_NAMESPACE", "").strip()
+    return namespace if namespace and os.environ.get("HF_TOKEN") else None
+
+
+def push_to_hub(repo_name: str | None, request: gr.Request | None = None) -> str:
+    """Upload the newest run this session trained (weights, config, model card) to
+    ``AIGC_HUB_NAMESPACE/repo_name`` with the owner's ``HF_TOKEN``. Off unless both are set;
+    never a folder named by the client, never another session's run."""
+    namespace = hub_namespace()
+    if namespace is None:
+        raise UserError("Pushing to the Hub is off on this server (its owner has not set AIGC_HUB_NAMESPACE and "
+                        "HF_TOKEN).")
+    if not isinstance(repo_name, str) or not HUB_REPO_NAME.fullmatch(repo_name.strip()):
+        raise UserError("Repository name: up to 96 letters, digits, '.', '_' or '-' (no owner: runs go to "
+                        f"{namespace}/).")
+    folder = TICKETS.last_saved(session_key(request))
+    run_path = common.runs_dir() / folder if folder else None
+    if run_path is None or not (run_path / "model.safetensors").is_file():
+        raise UserError("Train and save a run in this session first; then push it.")
+    repo_id = f"{namespace}/{repo_name.strip()}"
     from huggingface_hub import HfApi
 
-    api = HfApi(token=token)
+    api = HfApi(token=os.environ["HF_TOKEN"])
     try:
-        api.create_repo(repo_id.strip(), exist_ok=True)
-        info = api.upload_folder(folder_path=run_path, repo_id=repo_id.strip(), commit_message="Upload from the AIGC lab app")
+        api.create_repo(repo_id, exist_ok=True)
+        info = api.upload_folder(folder_path=str(run_path), repo_id=repo_id,
+                                 allow_patterns=["config.json", "model.safetensors", "README.md", "samples.png"],
+                                 commit_message="Upload from the AIGC lab app")
     except Exception as err:  # noqa: BLE001 - network, auth, offline: say what happened
-        raise gr.Error(f"Push failed: {type(err).__name__}: {err}") from err
-    return f"Pushed to {getattr(info, 'commit_url', repo_id)}"
+        raise UserError(f"Push failed: {type(err).__name__}: {validation.show(str(err))}") from err
+    return f"Pushed **{folder}** to {getattr(info, 'commit_url', repo_id)}"
 
 
 # ----------------------------------------------------------------------------- layout
@@ -391,19 +443,28 @@ def build_tab() -> list[common.Picker]:
                 grid = gr.Image(format="png", type="pil", label=t("samples_fixed"), elem_id="train-grid")
                 hist = gr.Image(format="png", type="pil", label=t("class_hist"))
             warning = gr.Markdown()
-            saved = gr.Textbox(label=t("saved_run"), interactive=False)
-            with gr.Row(visible=bool(os.environ.get("HF_TOKEN"))):
-                repo = gr.Textbox(label=t("hub_repo"), placeholder="your-name/mnist-mlp-gan")
+            with gr.Row():
+                saved = gr.Textbox(label=t("saved_run"), interactive=False, elem_id="train-saved")
+                run_id = gr.Textbox("", label=t("run_id"), interactive=False, elem_id="train-run-id")
+            namespace = hub_namespace()
+            with gr.Row(visible=namespace is not None):
+                repo = gr.Textbox(label=t("hub_repo"), placeholder="mnist-mlp-gan-mine",
+                                  info=f"{namespace}/…" if namespace else None)
                 push = gr.Button(t("push"))
                 pushed = gr.Markdown()
     for choice in (family, dataset):
         choice.change(recipe_form, [family, dataset], [batch, lr_g, lr_d, lr, beta1, beta2, loss, ema, recipe_note],
                       api_visibility="private", queue=False)
-    start.click(train_model, [family, dataset, steps, batch, lr_g, lr_d, lr, beta1, beta2, loss, diffaug, ema,
-                              seed, name], [status, loss_plot, d_plot, grid, hist, warning, saved],
-                api_name="train", concurrency_limit=1, concurrency_id="train", time_limit=int(MAX_SECONDS) + 120)
-    stop.click(stop_training, None, stop_note, api_name="stop", queue=False)
-    push.click(push_to_hub, [saved, repo], pushed, api_name="push_to_hub")
+    queued = start.click(queue_run, [name, family, dataset], [run_id, stop_note], api_visibility="private",
+                         queue=False)
+    trained = queued.success(train_model, [family, dataset, steps, batch, lr_g, lr_d, lr, beta1, beta2, loss, diffaug,
+                                           ema, seed, name, run_id],
+                             [status, loss_plot, d_plot, grid, hist, warning, saved, run_id],
+                             api_name="train", concurrency_limit=1, concurrency_id="train",
+                             time_limit=int(MAX_SECONDS) + 120)
+    trained.then(lambda: "", None, stop_note, api_visibility="private", queue=False)  # no "Stopping…" after the end
+    stop.click(stop_training, [run_id], stop_note, api_name="stop", queue=False)
+    push.click(push_to_hub, [repo], pushed, api_name="push_to_hub")
     return []
 
 
