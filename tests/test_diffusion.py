@@ -345,6 +345,8 @@ def test_checkpoint_round_trip_gives_identical_samples(trained_dir, tmp_path):
         assert torch.equal(samplers.sample(model, 4, seed=5, sampler=sampler),
                            samplers.sample(again, 4, seed=5, sampler=sampler))
     assert torch.equal(sampling.sample(model, 4, seed=5), sampling.sample(again, 4, seed=5))
+    hub = Diffusion.from_pretrained(str(out))  # the Hub mixin goes through the same checked loader
+    assert torch.equal(sampling.sample(hub, 4, seed=5), sampling.sample(model, 4, seed=5))
 
 
 @pytest.mark.parametrize("options", [{**TINY_DIT, "objective": "ddpm", "schedule": "cosine"},
