@@ -47,6 +47,8 @@ from safetensors.torch import save as safetensors_bytes
 from torch import nn
 
 from .data import DATASETS
+from . import models
+from .configs import check_config_value, check_options
 from .models import REGISTRY, build_model, make_config
 from .validation import show
 
@@ -69,41 +71,6 @@ class CheckpointError(RuntimeError):
 
 # ----------------------------------------------------------------------------- config validation
 
-_INT_RANGES: dict[str, tuple[int, int]] = {
-    "latent_dim": (1, 1024),
-    "g_channels": (1, 1024),
-    "d_channels": (1, 1024),
-    "channels": (1, 1024),
-    "embed_dim": (1, 1024),
-    "feature_dim": (1, 4096),
-    "num_classes": (1, 1000),
-    "d_stages": (2, 3),
-    "d_kernel": (4, 6),
-    "num_train_timesteps": (100, 1000),
-    "patch_size": (2, 7),  # DiffusionConfig also checks that it divides 28 (2, 4 or 7)
-    "dit_width": (4, 1024),
-    "dit_depth": (1, 24),
-    "dit_heads": (1, 16),
-    "default_steps": (1, 1000),
-}
-_LAYER_SIZES: dict[str, tuple[int, int, int]] = {  # field: (max layers, min size, max size)
-    "g_hidden": (8, 1, 8192),
-    "d_hidden": (8, 1, 8192),
-    "channel_mults": (3, 1, 8),  # DiffusionConfig also checks there are exactly 3
-}
-_FRACTIONS = ("d_dropout", "dropout", "label_dropout")  # in [0, 1)
-_FLOAT_RANGES: dict[str, tuple[float, float]] = {"default_guidance": (0.0, 20.0)}
-_BOOLS = ("spectral_norm", "g_batchnorm")  # and any field annotated ``bool``
-_CHOICES: dict[str, tuple[str, ...]] = {
-    "dataset": tuple(DATASETS),
-    "arch": ("conv", "mlp"),
-    "backbone": ("unet", "dit"),
-    "objective": ("flow", "ddpm"),
-    "schedule": ("linear", "cosine"),
-    "default_sampler": ("auto", "euler", "heun", "ddpm", "ddim", "dpm-solver++"),
-}
-
-
 def _is_int(value: Any) -> bool:
     return type(value) is int  # not bool, not 3.0
 
@@ -120,61 +87,17 @@ def _quote(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _annotated_bool(family: str, name: str) -> bool:
-    config_cls, _ = REGISTRY[family]
-    return any(f.name == name and f.type in (bool, "bool") for f in dataclasses.fields(config_cls))
-
-
 def check_model_option(family: str, name: str, value: Any) -> Any:
     """``value`` for config field ``name`` of ``family`` (lists become tuples); ``ValueError`` naming
-    the field and its allowed range when the type or range is wrong."""
-    where = f"{family} option {_quote(name)}"
-    if name in _INT_RANGES:
-        lo, hi = _INT_RANGES[name]
-        if not _is_int(value) or not lo <= value <= hi:
-            raise ValueError(f"{where} must be an integer from {lo} to {hi}, got {_quote(value)}.")
-        return value
-    if name in _LAYER_SIZES:
-        most, lo, hi = _LAYER_SIZES[name]
-        if (not isinstance(value, (list, tuple)) or not 1 <= len(value) <= most
-                or not all(_is_int(v) and lo <= v <= hi for v in value)):
-            raise ValueError(f"{where} must be a list of 1 to {most} layer sizes, each an integer from {lo} to {hi}, "
-                             f"got {_quote(value)}.")
-        return tuple(value)
-    if name in _FRACTIONS:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
-            raise ValueError(f"{where} must be a number in [0, 1), got {_quote(value)}.")
-        return float(value)
-    if name in _FLOAT_RANGES:
-        lo, hi = _FLOAT_RANGES[name]
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
-            raise ValueError(f"{where} must be a number from {lo:g} to {hi:g}, got {_quote(value)}.")
-        return float(value)
-    if name in _BOOLS or _annotated_bool(family, name):
-        if type(value) is not bool:
-            raise ValueError(f"{where} must be true or false, got {_quote(value)}.")
-        return value
-    if name in _CHOICES:
-        if not isinstance(value, str) or value not in _CHOICES[name]:
-            raise ValueError(f"{where} must be one of {', '.join(_CHOICES[name])}, got {_quote(value)}.")
-        return value
-    raise ValueError(f"{where} has no validation rule; add one to aigc_models.checkpoints.")
+    the field and what it accepts (the bounds live on the config dataclass, ``aigc_models.configs``)."""
+    return check_config_value(models.family(family).config, name, value, where=family)
 
 
 def check_model_options(family: str, options: dict[str, Any]) -> dict[str, Any]:
     """Checked copy of ``options`` for ``family``'s config dataclass: only its fields, each of the
     right type (integers are not booleans, layer sizes are lists of integers) and within bounds.
     Missing fields keep their defaults. Raises ``ValueError`` naming the first bad field."""
-    if family not in REGISTRY:
-        raise ValueError(f"Unknown model family {_quote(family)}; known: {', '.join(REGISTRY)}.")
-    if not isinstance(options, dict):
-        raise ValueError(f"{family} options must be a JSON object of field: value, got {type(options).__name__}.")
-    config_cls, _ = REGISTRY[family]
-    fields = [f.name for f in dataclasses.fields(config_cls)]
-    unknown = sorted(set(options) - set(fields), key=str)
-    if unknown:
-        raise ValueError(f"{family} has no option {_quote(unknown[0])}; its options are {', '.join(fields)}.")
-    return {name: check_model_option(family, name, value) for name, value in options.items()}
+    return check_options(models.family(family).config, options, where=family)
 
 
 def check_meta(meta: Any, source: str) -> dict[str, Any]:
@@ -193,6 +116,7 @@ def check_meta(meta: Any, source: str) -> dict[str, Any]:
         raise CheckpointError(f"{source} names an unknown family {_quote(family)}; known: {', '.join(REGISTRY)}.")
     try:
         config = check_model_options(family, meta.get("config"))
+        make_config(family, **config)  # the config's own cross-field rules
     except ValueError as err:
         raise CheckpointError(f"{source}: {err}") from err
     dataset = meta.get("dataset")
@@ -419,7 +343,7 @@ def model_card(meta: dict[str, Any]) -> str:
     ]
     if metrics:
         lines += ["model-index:", f"- name: {dataset}-{family}", "  results:", "  - task:",
-                  "      type: unconditional-image-generation" if family != "classifier" else "      type: image-classification",
+                  "      type: unconditional-image-generation" if not REGISTRY[family].can("classify") else "      type: image-classification",
                   "    dataset:", f"      name: {dataset}", f"      type: {hub_dataset}", "    metrics:"]
         for key, value in metrics.items():
             if isinstance(value, (int, float)) and not isinstance(value, bool):

@@ -25,9 +25,9 @@ import torch
 from . import data as data_mod
 from .checkpoints import (SHIPPED_DIR, CheckpointError, expand_user, list_checkpoints, load_checkpoint, read_meta,
                           update_metrics)
-from .models import REGISTRY, build_model, make_config
+from .models import REGISTRY, build_model, family, make_config
 from .sampling import MAX_SAMPLES, MAX_TRUNCATION
-from .validation import check_int, check_optional_float, check_seed, show
+from .validation import check_int, check_optional_float, check_seed, number, show
 
 # ----------------------------------------------------------------------------- limits
 
@@ -49,7 +49,7 @@ def classifier_for(dataset: str, explicit: str | None, device: str = "cpu") -> t
             f"`python -m aigc_models train --model classifier --dataset {dataset} --out {path}` or pass --classifier."
         )
     model = load_checkpoint(path, device=device)
-    if model.family != "classifier":
+    if not REGISTRY[model.family].can("classify"):
         raise CheckpointError(f"{show(path)} holds a {model.family}, not a classifier.")
     return model
 
@@ -87,7 +87,7 @@ def full_report(model: torch.nn.Module, *, n: int, seed: int, classifier: str | 
 
     dataset = model.config.dataset
     if model.objective == "classifier":
-        return {"family": "classifier", "dataset": dataset, **classifier_accuracy(model, dataset)}
+        return {"family": model.family, "dataset": dataset, **classifier_accuracy(model, dataset)}
     evaluator = Evaluator(classifier_for(dataset, classifier), dataset)
     out: dict[str, Any] = {"family": model.family, "dataset": dataset, "seed": seed}
     if model.objective == "vae":
@@ -106,7 +106,7 @@ def progress_evaluator(family: str, dataset: str, *, n: int, classifier: str | N
     samples (seed 0, so successive lines compare); a VAE gets its test ELBO and reconstruction error."""
     from .metrics import Evaluator, evaluate_vae
 
-    if family == "vae":
+    if REGISTRY[family].objective == "vae":
         return lambda m: evaluate_vae(m, dataset)
     evaluator = Evaluator(classifier_for(dataset, classifier), dataset)
     return lambda m: evaluator.evaluate_generator(m, n=n, seed=0)
@@ -178,9 +178,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .training import CheckpointSaved, Done, Metrics, Samples, Started, Step, TrainConfig, command_line, train
 
     from .metrics import classifier_accuracy, evaluate_vae
-    from .models import check_family
+    from .models import family
 
-    check_family(args.model)
     data_mod.check_dataset_name(args.dataset)
     # TrainConfig.validate() checks the other numbers before anything is built; --eval-n is the CLI's own
     check_int(args.eval_n, "--eval-n (0 = skip)", lo=0, hi=MAX_SAMPLES)
@@ -188,9 +187,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     for key in ("latent_dim", "arch", "embed_dim"):
         if getattr(args, key) is not None:
             options[key] = getattr(args, key)
+    entry = family(args.model)
     if args.channels is not None:
-        options.update(({"channels": args.channels} if args.model in ("vae", "classifier")
-                        else {"g_channels": args.channels, "d_channels": args.channels}))
+        if not entry.width_fields:
+            raise ValueError(f"--channels: {args.model} has no width option; use --option.")
+        options.update({name: args.channels for name in entry.width_fields})
     if args.spectral_norm:
         options["spectral_norm"] = True
     steps = args.steps if args.steps is not None else (10**9 if args.max_seconds else 2000)
@@ -202,18 +203,19 @@ def cmd_train(args: argparse.Namespace) -> int:
         device=args.device, amp=not args.no_amp, ema=args.ema, diffaugment=args.diffaugment,
         real_augment=args.real_augment, init_from=args.init_from, out=args.out, log_every=args.log_every,
         sample_every=args.sample_every, save_every=args.save_every, eval_every=args.eval_every,
+        stop_if_d_wins_for=args.stop_if_d_wins_for, eval_seconds=args.eval_seconds,
         command=command_line(),
     )
     final_eval = None
-    if args.model == "classifier":
+    if entry.objective == "classifier":
         final_eval = lambda m: classifier_accuracy(m, m.config.dataset)  # noqa: E731
-    elif args.model == "vae":
+    elif entry.objective == "vae":
         final_eval = lambda m: evaluate_vae(m, m.config.dataset)  # noqa: E731
     if args.eval_n:
         final_eval = lambda m: full_report(m, n=args.eval_n, seed=0, classifier=args.classifier, floor=False)  # noqa: E731
     periodic_eval = None
     if args.eval_every:
-        if args.model == "classifier":
+        if entry.objective == "classifier":
             raise ValueError("--eval-every scores generated images; the classifier has none (its test accuracy is "
                              "measured at the end).")
         periodic_eval = progress_evaluator(args.model, args.dataset, n=args.eval_n or 2000, classifier=args.classifier)
@@ -377,6 +379,34 @@ def one_line(message: object) -> str:
     return f"{text[:MAX_ERROR_CHARS * 3 // 5]} ... {text[-MAX_ERROR_CHARS // 3:]}"
 
 
+SETTING_FLAGS = ("steps", "max_seconds", "batch_size", "device", "seed", "lr_g", "lr_d", "lr", "loss", "r1", "r1_every",
+                 "ema", "save_every", "stop_if_d_wins_for", "log_every", "sample_every", "eval_every",
+                 "eval_seconds")
+"""The ``TrainConfig`` settings that ``train`` exposes as flags, with their defaults, bounds and help."""
+
+
+def add_setting_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per ``SETTING_FLAGS`` entry, built from ``TrainConfig``'s declared bounds and help
+    (``training.setting_bounds``): its type, default and choices, and the allowed range in the help.
+    ``--steps`` has no default here: 2,000, or unlimited when only ``--max-seconds`` is given."""
+    from .configs import field_type
+    from .training import TrainConfig, setting_bounds
+
+    for name in SETTING_FLAGS:
+        b = setting_bounds(name)
+        kwargs: dict[str, Any] = {"help": b["help"]}
+        if b.get("choices"):
+            kwargs.update(choices=list(b["choices"]), default=b["default"])
+        else:
+            kind = field_type(TrainConfig, name)
+            kwargs["type"] = int if kind is int else float
+            low = f"{'>' if b['lo_open'] else ''}{number(b['lo'])}"
+            high = f"{'<' if b['hi_open'] else ''}{number(b['hi'])}"
+            kwargs["help"] += f" [{low} .. {high}; default {b['default']}]"
+            kwargs["default"] = None if name == "steps" else b["default"]
+        parser.add_argument("--" + name.replace("_", "-"), **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = Parser(prog="python -m aigc_models", description="Train, sample and evaluate the AIGC lab's models.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -386,39 +416,22 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--model", required=True, help=f"one of: {', '.join(REGISTRY)}")
     t.add_argument("--dataset", default="mnist", help=f"one of: {', '.join(data_mod.DATASETS)}")
     t.add_argument("--out", help="checkpoint folder to write at the end")
-    t.add_argument("--save-every", type=int, default=0,
-                   help="also save to --out every N steps while the run is healthy (0 = only at the end)")
-    t.add_argument("--steps", type=int, help="training steps (default 2000, unlimited with --max-seconds)")
-    t.add_argument("--max-seconds", type=float, help="wall-time limit")
-    t.add_argument("--batch-size", type=int, default=64)
-    t.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--lr-g", type=float, default=2e-4)
-    t.add_argument("--lr-d", type=float, default=2e-4)
-    t.add_argument("--lr", type=float, default=1e-3, help="learning rate of the VAE and the classifier")
+    add_setting_flags(t)
     t.add_argument("--beta1", type=float, help="Adam beta1 (default 0.5 for GANs, 0.9 otherwise)")
-    t.add_argument("--beta2", type=float, default=0.999)
-    t.add_argument("--loss", default="ns", choices=["ns", "hinge"], help="GAN loss: non-saturating or hinge")
-    t.add_argument("--r1", type=float, default=0.0,
-                   help="R1 penalty weight on D's gradient at real images (0 = off, e.g. 0.1)")
-    t.add_argument("--r1-every", type=int, default=16, help="apply R1 every N steps, scaled by N (lazy)")
-    t.add_argument("--ema", type=float, default=0.0, help="EMA decay of G (0 = off, e.g. 0.999)")
+    t.add_argument("--beta2", type=float, default=0.999, help="Adam beta2 (used with --beta1)")
     t.add_argument("--diffaugment", default="", help="DiffAugment policy, e.g. translation,cutout")
     t.add_argument("--real-augment", action="store_true", help="the documents' reals-only augmentation (to see it leak)")
     t.add_argument("--init-from", help="checkpoint to resume or fine-tune from (weights only)")
     t.add_argument("--latent-dim", type=int)
-    t.add_argument("--channels", type=int, help="base channel width")
-    t.add_argument("--arch", choices=["conv", "mlp"], help="cgan architecture")
-    t.add_argument("--embed-dim", type=int, help="cgan class-embedding size")
+    t.add_argument("--channels", type=int, help="base channel width (the family's width fields: "
+                   + "; ".join(f"{f.name}: {', '.join(f.width_fields)}" for f in REGISTRY.values() if f.width_fields) + ")")
+    t.add_argument("--arch", help="the model's arch option, where it has one")
+    t.add_argument("--embed-dim", type=int, help="the model's class-embedding size, where it has one")
     t.add_argument("--spectral-norm", action="store_true")
     t.add_argument("--option", action="append", default=[], metavar="KEY=VALUE", help="any other model config field")
     t.add_argument("--no-amp", action="store_true", help="disable bf16 autocast on CUDA")
-    t.add_argument("--log-every", type=int, default=50)
-    t.add_argument("--sample-every", type=int, default=250)
-    t.add_argument("--eval-n", type=int, default=0, help="evaluate N samples at the end (0 = skip)")
-    t.add_argument("--eval-every", type=int, default=0,
-                   help="also evaluate every N steps on --eval-n samples (default 2,000) and print one JSON line; "
-                        "the time it takes counts against --max-seconds")
+    t.add_argument("--eval-n", type=int, default=0, help="evaluate N samples at the end (0 = skip); "
+                   "--eval-every scores this many (default 2,000), its time counting against --max-seconds")
     t.add_argument("--classifier", help="evaluator classifier checkpoint (default: the shipped one)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.set_defaults(func=cmd_train)

@@ -28,6 +28,8 @@ from . import data as data_mod
 from .sampling import even_labels, sample
 
 COVERAGE_SHARE = 0.2  # a class is covered when it holds >= 20% of the uniform share
+COLLAPSE_TOP_SHARE = 0.4  # one class holding more than this share of the samples is a collapse ...
+COLLAPSE_COVERED = 0.5  # ... and so is covering at most this fraction of the classes
 
 
 # ----------------------------------------------------------------------------- maths
@@ -189,6 +191,38 @@ class Evaluator:
         return float((self.test.probs.argmax(1) == self.test_labels).float().mean())
 
 
+def collapse_verdict(hist: torch.Tensor | list[float]) -> dict[str, Any]:
+    """The evaluator's judgement of a class histogram ``(K,)``: whether the samples collapse onto
+    a few classes (one class above ``COLLAPSE_TOP_SHARE``, or at most ``COLLAPSE_COVERED`` of the
+    classes covered), the most frequent class, its share, and how many classes are covered."""
+    h = torch.as_tensor(hist, dtype=torch.float64)
+    top = int(h.argmax())
+    covered = coverage(h)
+    return {"collapsing": bool(covered <= int(len(h) * COLLAPSE_COVERED) or float(h[top]) > COLLAPSE_TOP_SHARE),
+            "top_class": top, "top_share": float(h[top]), "covered": covered, "classes": len(h)}
+
+
+class HistogramProbe:
+    """A training-time evaluator (``train(..., evaluator=probe)``): the class histogram of ``n``
+    fresh samples, its coverage and ``collapse_verdict``. ``evaluator`` is a ``metrics.Evaluator``
+    or a callable that returns one (or None while it is still being built, for which the probe
+    returns ``{}``). Each call uses the next seed, so successive histograms are independent."""
+
+    def __init__(self, evaluator: Any, *, n: int = 500) -> None:
+        self.evaluator, self.n, self.calls = evaluator, n, 0
+
+    def __call__(self, model: nn.Module) -> dict[str, Any]:
+        evaluator = self.evaluator if isinstance(self.evaluator, Evaluator) else self.evaluator()
+        if evaluator is None:
+            return {}
+        self.calls += 1
+        images = sample(model, self.n, seed=self.calls)
+        probs = evaluator.score(images).probs
+        hist = class_histogram(probs.argmax(1), probs.shape[1])
+        return {"class_histogram": hist.tolist(), "coverage": coverage(hist), "n": self.n,
+                "collapse": collapse_verdict(hist)}
+
+
 # ----------------------------------------------------------------------------- VAE
 
 
@@ -231,5 +265,5 @@ def classifier_accuracy(model: nn.Module, dataset: str) -> dict[str, float]:
     return {"n": len(test), "test_accuracy": correct / len(test)}
 
 
-__all__ = ["Evaluator", "frechet_distance", "classifier_score", "precision_recall", "kl_to_uniform",
+__all__ = ["Evaluator", "HistogramProbe", "collapse_verdict", "COLLAPSE_TOP_SHARE", "COLLAPSE_COVERED", "frechet_distance", "classifier_score", "precision_recall", "kl_to_uniform",
            "coverage", "class_histogram", "evaluate_vae", "classifier_accuracy"]

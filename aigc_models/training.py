@@ -36,8 +36,9 @@ from .augment import classic_augment, diff_augment, parse_policy
 from .checkpoints import (SHIPPED_DIR, CheckpointError, check_model_options, finite_weights, load_checkpoint, read_meta,
                           save_checkpoint)
 from .losses import GAN_LOSSES, ddpm_loss, discriminator_loss, flow_matching_loss, generator_loss, r1_penalty, vae_loss
-from .models import REGISTRY, build_model, check_family, make_config
-from .validation import check_choice, check_float, check_int, check_optional_float, check_seed
+from .models import DEFAULT_FAMILY, REGISTRY, build_model, check_family, make_config
+from .configs import bounded, bounds_of, field_type
+from .validation import MAX_SEED, check_choice, check_float, check_int, check_optional_float, show
 
 # ----------------------------------------------------------------------------- config
 
@@ -49,34 +50,41 @@ DEVICES = ("auto", "cpu", "cuda")
 
 @dataclass
 class TrainConfig:
-    """Everything a run needs; the CLI exposes each field as a flag."""
+    """Everything a run needs. Each setting carries its bounds and help (``configs.bounded``):
+    ``validate`` checks them, the CLI builds its flags from them and the app's Train tab takes
+    its limits from them (``setting_bounds``), so the three cannot drift apart."""
 
-    model: str = "dcgan"
+    model: str = DEFAULT_FAMILY
     dataset: str = "mnist"
     model_options: dict[str, Any] = field(default_factory=dict)
-    steps: int = 2000
-    max_seconds: float | None = None
-    batch_size: int = 64
-    lr_g: float = 2e-4  # GAN generator
-    lr_d: float = 2e-4  # GAN discriminator
-    lr: float = 1e-3  # VAE / classifier
+    steps: int = bounded(2000, lo=1, hi=MAX_STEPS, help="training steps (unlimited with --max-seconds alone)")
+    max_seconds: float | None = bounded(None, lo=0, hi=MAX_SECONDS, help="wall-time limit in seconds (None = none)")
+    batch_size: int = bounded(64, lo=1, hi=MAX_BATCH_SIZE, help="images per step")
+    lr_g: float = bounded(2e-4, lo=0, hi=1, lo_open=True, help="learning rate of a GAN's generator")
+    lr_d: float = bounded(2e-4, lo=0, hi=1, lo_open=True, help="learning rate of a GAN's discriminator")
+    lr: float = bounded(1e-3, lo=0, hi=1, lo_open=True, help="learning rate of the other families (VAE, diffusion, classifier)")
     betas: tuple[float, float] | None = None  # None: (0.5, 0.999) for GANs, (0.9, 0.999) otherwise
-    loss: str = "ns"  # "ns" (non-saturating, logits) | "hinge"
-    r1: float = 0.0  # R1 penalty weight gamma on D's gradient at real images (0 = off; Mescheder et al. 2018)
-    r1_every: int = 16  # apply R1 every N D steps, scaled by N (StyleGAN2's lazy regularisation)
-    seed: int = 0
-    device: str = "auto"  # "auto" | "cpu" | "cuda"
+    loss: str = bounded("ns", choices=GAN_LOSSES, help="GAN loss: ns (non-saturating, logits) or hinge")
+    r1: float = bounded(0.0, lo=0, hi=1e4, label="r1 (0 = off)",
+                        help="R1 penalty weight gamma on D's gradient at real images (0 = off; Mescheder et al. 2018)")
+    r1_every: int = bounded(16, lo=1, hi=MAX_STEPS, help="apply R1 every N D steps, scaled by N (lazy regularisation)")
+    seed: int = bounded(0, lo=0, hi=MAX_SEED, help="random seed of the run")
+    device: str = bounded("auto", choices=DEVICES, help="auto (a GPU when there is one), cpu or cuda")
     amp: bool = True  # bf16 autocast, CUDA only
-    ema: float = 0.0  # EMA decay of G's weights (0 = off; 0.999 typical)
+    ema: float = bounded(0.0, lo=0, hi=1, hi_open=True, help="EMA decay of G's weights (0 = off; 0.999 typical)")
     diffaugment: str = ""  # e.g. "translation,cutout"
     real_augment: bool = False  # the documents' reals-only augmentation (a lesson, not a fix)
     init_from: str | None = None  # checkpoint to resume / fine-tune from (weights only)
     out: str | None = None  # checkpoint folder written at the end (and every save_every steps)
-    save_every: int = 0  # steps between saves to out during the run (0 = only at the end); finite weights only
-    stop_if_d_wins_for: int = 500  # GAN runs stop after this many steps of D winning outright (0 = never)
-    log_every: int = 50
-    sample_every: int = 250
-    eval_every: int = 0  # steps between evaluator calls (0 = off)
+    save_every: int = bounded(0, lo=0, hi=MAX_STEPS, label="save_every (0 = only at the end)",
+                              help="steps between saves to --out while the run is healthy (0 = only at the end)")
+    stop_if_d_wins_for: int = bounded(500, lo=0, hi=MAX_STEPS, label="stop_if_d_wins_for (0 = never)",
+                                      help="GAN runs stop after this many steps of D winning outright (0 = never)")
+    log_every: int = bounded(50, lo=1, hi=MAX_STEPS, help="steps between loss reports")
+    sample_every: int = bounded(250, lo=1, hi=MAX_STEPS, help="steps between sample grids")
+    eval_every: int = bounded(0, lo=0, hi=MAX_STEPS, label="eval_every (0 = off)", help="steps between evaluations (0 = off)")
+    eval_seconds: float = bounded(0.0, lo=0, hi=MAX_SECONDS, label="eval_seconds (0 = off)",
+                                  help="also evaluate when this many seconds have passed since the last evaluation (0 = off)")
     command: str | None = None  # recorded in the model card
 
     def validate(self) -> TrainConfig:
@@ -85,44 +93,53 @@ class TrainConfig:
         Raises ``ValueError`` with one sentence naming the field and its allowed range or
         choices; returns ``self``. ``train`` calls it first, before touching data or devices.
         """
-        self.model = check_family(self.model if isinstance(self.model, str) else repr(self.model))
+        self.model = check_family(self.model)
         if not isinstance(self.dataset, str):
-            raise ValueError(f"Unknown dataset {self.dataset!r}. Known datasets: {', '.join(data_mod.DATASETS)}.")
+            raise ValueError(f"Unknown dataset {self.dataset!r:.80}. Known datasets: {', '.join(data_mod.DATASETS)}.")
         self.dataset = data_mod.check_dataset_name(self.dataset)
         if not isinstance(self.model_options, dict):
-            raise ValueError(f"model_options must be a dict of the model's config fields, got {self.model_options!r}.")
+            raise ValueError(f"model_options must be a dict of the model's config fields, got {show(self.model_options)}.")
         check_model_options(self.model, {k: v for k, v in self.model_options.items() if k != "dataset"})
-        self.steps = check_int(self.steps, "steps", lo=1, hi=MAX_STEPS)
-        self.max_seconds = check_optional_float(self.max_seconds, "max_seconds", lo=0, hi=MAX_SECONDS,
-                                                none_means="no time limit")
-        self.batch_size = check_int(self.batch_size, "batch_size", lo=1, hi=MAX_BATCH_SIZE)
-        for name in ("lr_g", "lr_d", "lr"):
-            setattr(self, name, check_float(getattr(self, name), name, lo=0, hi=1, lo_open=True))
+        for f in dataclasses.fields(self):
+            if bounds_of(f):
+                setattr(self, f.name, check_setting(f.name, getattr(self, f.name)))
         if self.betas is not None:
             if not isinstance(self.betas, (tuple, list)) or len(self.betas) != 2:
                 raise ValueError(f"betas must be None or two numbers (beta1, beta2), each at least 0 and "
-                                 f"less than 1, got {self.betas!r}.")
+                                 f"less than 1, got {show(self.betas)}.")
             self.betas = tuple(check_float(b, name, lo=0, hi=1, hi_open=True)
                                for b, name in zip(self.betas, ("beta1", "beta2")))
-        self.loss = check_choice(self.loss, "loss", GAN_LOSSES)
-        self.r1 = check_float(self.r1, "r1 (0 = off)", lo=0, hi=1e4)
-        self.r1_every = check_int(self.r1_every, "r1_every", lo=1, hi=MAX_STEPS)
-        self.seed = check_seed(self.seed)
-        self.device = check_choice(self.device, "device", DEVICES)
-        self.ema = check_float(self.ema, "ema", lo=0, hi=1, hi_open=True)
         parse_policy(self.diffaugment)
-        self.log_every = check_int(self.log_every, "log_every", lo=1, hi=MAX_STEPS)
-        self.sample_every = check_int(self.sample_every, "sample_every", lo=1, hi=MAX_STEPS)
-        self.eval_every = check_int(self.eval_every, "eval_every (0 = off)", lo=0, hi=MAX_STEPS)
-        self.save_every = check_int(self.save_every, "save_every (0 = only at the end)", lo=0, hi=MAX_STEPS)
-        self.stop_if_d_wins_for = check_int(self.stop_if_d_wins_for, "stop_if_d_wins_for (0 = never)", lo=0, hi=MAX_STEPS)
         return self
 
     def adam_betas(self) -> tuple[float, float]:
         """``betas``, or the family's default: (0.5, 0.999) for GANs (the DCGAN paper's), (0.9, 0.999) otherwise."""
         if self.betas is not None:
             return tuple(self.betas)
-        return (0.5, 0.999) if REGISTRY[self.model][1].objective == "gan" else (0.9, 0.999)
+        return (0.5, 0.999) if REGISTRY[self.model].objective == "gan" else (0.9, 0.999)
+
+
+def setting_bounds(name: str) -> dict[str, Any]:
+    """A training setting's bounds and help as declared on ``TrainConfig``: lo, hi, lo_open, hi_open,
+    choices, help, label, and its default."""
+    f = {f.name: f for f in dataclasses.fields(TrainConfig)}[name]
+    return {**bounds_of(f), "default": f.default}
+
+
+def check_setting(name: str, value: Any) -> Any:
+    """``value`` for training setting ``name`` in its plain type, or ``ValueError`` naming the
+    allowed range or choices (the same sentence for the CLI, the app and a script)."""
+    b = setting_bounds(name)
+    label = b.get("label") or name
+    if b.get("choices"):
+        return check_choice(value, label, b["choices"])
+    kind = field_type(TrainConfig, name)
+    if kind is int:
+        return check_int(value, label, lo=b["lo"], hi=b["hi"])
+    if kind is float:
+        return check_float(value, label, lo=b["lo"], hi=b["hi"], lo_open=b["lo_open"], hi_open=b["hi_open"])
+    return check_optional_float(value, label, lo=b["lo"], hi=b["hi"], lo_open=b["lo_open"], hi_open=b["hi_open"],
+                                none_means="no time limit")
 
 
 RECIPE_FIELDS = ("model_options", "batch_size", "lr_g", "lr_d", "lr", "betas", "loss", "r1", "r1_every", "ema",
@@ -490,7 +507,7 @@ def build_for_training(cfg: TrainConfig, device: torch.device) -> nn.Module:
         model = load_checkpoint(cfg.init_from, device=device)
         if model.family != family:
             raise ValueError(f"--init-from holds a {model.family!r} model, not {family!r}.")
-        model.config.dataset = dataset  # fine-tuning on another dataset re-labels the checkpoint
+        model.config = dataclasses.replace(model.config, dataset=dataset)  # fine-tuning on another dataset re-labels it
         return model.train()
     return build_model(family, make_config(family, **{**cfg.model_options, "dataset": dataset})).to(device)
 
@@ -543,8 +560,10 @@ def train(
 ) -> Iterator[Event]:
     """Train per ``cfg``, yielding events; see the module docstring for stopping.
 
-    ``evaluator`` is called every ``eval_every`` steps on the exported model;
-    ``final_evaluator`` once at the end, its metrics stored in the checkpoint.
+    ``evaluator`` is called on the exported model every ``eval_every`` steps and whenever
+    ``eval_seconds`` have passed since its last call (the export, which with EMA copies G and
+    re-estimates its BatchNorm, is paid only then); ``final_evaluator`` once at the end, its
+    metrics stored in the checkpoint.
     With ``save_every``, the run saves to ``out`` at the first log step after each
     ``save_every`` steps, only while the losses and weights are finite and D is not
     winning outright, so a diverged run keeps its last good checkpoint.
@@ -569,6 +588,7 @@ def train(
     watch = DivergenceWatch(cfg.stop_if_d_wins_for if model.objective == "gan" else 0)
     last_saved: str | None = None
     last_saved_step = 0
+    last_eval = time.perf_counter()
     model.train()
     while step < cfg.steps:
         if stop is not None and stop():
@@ -607,8 +627,10 @@ def train(
                 yield CheckpointSaved(step, last_saved)
         if has_samples and (step % cfg.sample_every == 0 or step == 1):
             yield Samples(step, draw_samples(objective.export(), fixed_z, fixed_labels), fixed_labels.cpu() if fixed_labels is not None else None)
-        if evaluator is not None and cfg.eval_every and step % cfg.eval_every == 0:
+        if evaluator is not None and ((cfg.eval_every and step % cfg.eval_every == 0) or
+                                      (cfg.eval_seconds and time.perf_counter() - last_eval >= cfg.eval_seconds)):
             yield Metrics(step, evaluator(objective.export(final=True).eval()))
+            last_eval = time.perf_counter()
             model.train()
 
     elapsed = time.perf_counter() - start

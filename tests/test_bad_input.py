@@ -480,7 +480,7 @@ TRAIN_CASES = [
     (dict(log_every=0), "log_every must be a whole number between 1"),
     (dict(sample_every=-1), "sample_every must be a whole number between 1"),
     (dict(eval_every=-1), r"eval_every \(0 = off\) must be a whole number between 0"),
-    (dict(model="stylegan"), "Unknown model 'stylegan'. Known models: mlp-gan, dcgan, cgan, vae, classifier"),
+    (dict(model="stylegan"), "Unknown model 'stylegan'. Known models: mlp-gan, dcgan, cgan, vae, diffusion, classifier"),
     (dict(dataset="cifar10"), "Unknown dataset 'cifar10'. Known datasets: mnist, fashion-mnist"),
     (dict(dataset=None), "Unknown dataset None"),
     (dict(loss="wgan"), "Unknown loss 'wgan'; choose one of: ns, hinge"),
@@ -554,9 +554,9 @@ def test_other_tabs_refuse_bad_numbers_and_names(ck):
     with pytest.raises(gr.Error, match="Unknown class 'Sneaker' for mnist"):
         cgan.morph_classes(ck("mnist-cgan"), "1", "Sneaker", 6, 0)
     form = ["dcgan", "mnist", 10, 16, 2e-4, 2e-4, 1e-3, 0.5, 0.999, "ns", False, 0.0, 0, "/tmp/unused"]
-    with pytest.raises(gr.Error, match="Learning rate G must be a number between"):
+    with pytest.raises(gr.Error, match="lr_g must be a number greater than 0 and at most 1, got nan"):
         train.make_config(*form[:4], NAN, *form[5:])
-    with pytest.raises(gr.Error, match="Steps must be a whole number"):
+    with pytest.raises(gr.Error, match="steps must be a whole number"):
         train.make_config(*form[:2], INF, *form[3:])
 
 

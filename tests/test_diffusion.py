@@ -116,12 +116,12 @@ def test_dit_position_embedding_is_not_saved():
 
 @pytest.mark.parametrize("bad, message", [
     ({"patch_size": 3}, "patch_size must be one of 2, 4, 7"),
-    ({"channel_mults": (1, 2)}, "channel_mults must be 3 whole numbers"),
-    ({"backbone": "vit"}, "Unknown diffusion backbone 'vit'; choose one of: unet, dit"),
+    ({"channel_mults": (1, 2)}, "'channel_mults' must be a list of 3 layer sizes, each an integer from 1 to 8"),
+    ({"backbone": "vit"}, "'backbone' must be one of unet, dit, got 'vit'"),
     ({"objective": "flow", "default_sampler": "ddim"}, "choose one of: auto, euler, heun"),
     ({"objective": "ddpm", "default_sampler": "euler"}, "choose one of: auto, ddpm, ddim, dpm-solver++"),
-    ({"default_steps": 0}, "default_steps must be a whole number between 1 and 1000"),
-    ({"default_guidance": -1.0}, "default_guidance must be a number between 0 and 20"),
+    ({"default_steps": 0}, "'default_steps' must be an integer from 1 to 1000"),
+    ({"default_guidance": -1.0}, "'default_guidance' must be a number in [0, 20], got -1.0"),
     ({"dit_width": 18, "dit_heads": 4}, "dit_width must be divisible by 4 and by dit_heads"),
 ])
 def test_config_refuses_bad_combinations_in_one_sentence(bad, message):

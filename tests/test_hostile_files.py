@@ -121,7 +121,7 @@ def test_model_from_pretrained_never_unpickles_a_local_folder(tmp_path, marker, 
     monkeypatch.setattr(torch, "load", lambda *a, **k: pytest.fail("torch.load was called"))
     folder = hostile_folder(tmp_path, marker, pickle_name="pytorch_model.bin", keep_weights=False)
     with pytest.raises(CheckpointError, match="never loaded"):
-        REGISTRY["dcgan"][1].from_pretrained(str(folder))
+        REGISTRY["dcgan"].model.from_pretrained(str(folder))
 
 
 def test_model_save_pretrained_and_from_pretrained_use_the_checkpoint_format(tmp_path):
@@ -129,11 +129,11 @@ def test_model_save_pretrained_and_from_pretrained_use_the_checkpoint_format(tmp
     model = tiny(seed=3)
     model.save_pretrained(tmp_path / "saved")
     assert read_meta(tmp_path / "saved")["family"] == "dcgan"
-    loaded = REGISTRY["dcgan"][1].from_pretrained(tmp_path / "saved")
+    loaded = REGISTRY["dcgan"].model.from_pretrained(tmp_path / "saved")
     z = torch.randn(2, loaded.latent_dim)
     assert torch.equal(loaded.generate(z), model.generate(z))
     with pytest.raises(CheckpointError, match="holds a dcgan model"):
-        REGISTRY["vae"][1].from_pretrained(tmp_path / "saved")
+        REGISTRY["vae"].model.from_pretrained(tmp_path / "saved")
 
 
 # ----------------------------------------------------------------------------- pickles from the Hub
@@ -204,7 +204,7 @@ def test_model_from_pretrained_never_unpickles_a_hub_pickle(tmp_path, marker, mo
     repo = fake_repo(tmp_path, marker, with_weights=False)
     monkeypatch.setattr(huggingface_hub, "snapshot_download", fake_snapshot_download(repo, calls, honour_patterns=False))
     with pytest.raises(CheckpointError, match="never loaded"):
-        REGISTRY["dcgan"][1].from_pretrained("someone/evil-model", revision="v2")
+        REGISTRY["dcgan"].model.from_pretrained("someone/evil-model", revision="v2")
     assert calls[0]["revision"] == "v2"
 
 
@@ -379,7 +379,8 @@ def test_every_config_field_has_a_rule_and_defaults_pass():
     """A new config field without a validation rule fails here, not on a user's checkpoint."""
     import dataclasses
 
-    for family, (config_cls, _) in REGISTRY.items():
+    for family, entry in REGISTRY.items():
+        config_cls = entry.config
         for field in dataclasses.fields(config_cls):
             default = field.default if field.default is not dataclasses.MISSING else field.default_factory()
             check_model_option(family, field.name, list(default) if isinstance(default, tuple) else default)

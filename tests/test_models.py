@@ -58,6 +58,12 @@ def test_builds_from_tiny_config_with_the_right_outputs(family):
             assert feats.shape == (B, TINY_OPTIONS[family]["feature_dim"])
             assert (feats >= 0).all()
             assert torch.allclose(model.head(feats), logits)  # eval: dropout is off
+        elif model.objective == "diffusion":
+            labels = torch.arange(B) % model.num_classes
+            prediction = model(x, torch.full((B,), 500.0), labels)  # the network: noisy image, time, label
+            assert prediction.shape == (B, 1, 28, 28) and torch.isfinite(prediction).all()
+            out = model.generate(torch.randn(B, model.latent_dim), labels)  # the default sampler from noise
+            assert out.shape == (B, 1, 28, 28) and out.min() >= -1 and out.max() <= 1
         else:  # a new objective needs its own checks here
             pytest.fail(f"untested objective {model.objective!r}")
 

@@ -370,3 +370,27 @@ def test_g_step_leaves_d_untouched_and_trainable(family):
     assert all(not torch.equal(p, before[n]) for n, p in model.named_parameters() if n.startswith("discriminator.") and p.ndim > 1)
     # after the G step, D's gradients are still exactly those its own step used
     assert all(torch.equal(p.grad, g) for p, g in zip(model.discriminator.parameters(), d_grads[0]))
+
+
+def test_evaluation_in_seconds_is_the_trainers_and_exports_only_when_it_runs(monkeypatch):
+    """``eval_seconds``: the trainer calls the evaluator when that much time has passed since the
+    last call (a tiny value: every step; a huge one: never), and exports the model (a copy and a
+    BatchNorm re-estimate with EMA) only for the calls it makes."""
+    from aigc_models import training
+
+    exports = []
+    real_export = training.GANObjective.export
+
+    def counting_export(self, *, final=False):
+        exports.append(final)
+        return real_export(self, final=final)
+
+    monkeypatch.setattr(training.GANObjective, "export", counting_export)
+    calls = []
+    for seconds, expected in ((1e-9, 4), (1e6, 0)):
+        calls.clear()
+        exports.clear()
+        cfg = tiny_train_config("dcgan", steps=4, sample_every=10**6, ema=0.9, eval_seconds=seconds)
+        events = run_events(cfg, evaluator=lambda m: calls.append(1) or {"ok": 1})
+        assert len(calls) == expected == sum(isinstance(e, training.Metrics) for e in events)
+        assert exports.count(True) == expected + 1  # one per evaluation, one for the end of the run

@@ -11,10 +11,11 @@ from PIL import Image
 
 from aigc_models import data as data_mod
 from aigc_models import sampling
+from aigc_models.models import families_with
 from ui import common
 from ui.i18n import t
 
-FAMILIES = ("cgan",)
+FAMILIES = families_with("condition", "discriminate", "class_morph")
 ONE_CLASS, EVERY_CLASS = "one", "all"
 
 # ----------------------------------------------------------------------------- handlers

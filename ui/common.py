@@ -28,15 +28,19 @@ from PIL import Image, ImageDraw, ImageFont
 from aigc_models import data as data_mod
 from aigc_models import preprocess, sampling, validation
 from aigc_models.checkpoints import CheckpointError, list_checkpoints, load_checkpoint
+from aigc_models.models import REGISTRY, families_with
 from ui.errors import UserError
 
 # ----------------------------------------------------------------------------- places
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-FAMILY_LABELS: dict[str, str] = {
-    "mlp-gan": "MLP GAN", "dcgan": "DCGAN", "cgan": "cGAN", "vae": "VAE", "classifier": "classifier",
-}
-GAN_FAMILIES = ("mlp-gan", "dcgan")
+GAN_FAMILIES = tuple(f for f in families_with("generate", "discriminate") if f not in families_with("condition"))
+"""The GAN sampling tab's families: unconditional ones with a discriminator (the registry says which)."""
+
+
+def family_label(name: str) -> str:
+    """A family's display name from the registry ('DCGAN'), or the name itself."""
+    return REGISTRY[name].label if name in REGISTRY else name
 DATASET_CHOICES: list[tuple[str, str]] = [("MNIST", "mnist"), ("Fashion-MNIST", "fashion-mnist")]
 MAX_IMAGES = 256
 
@@ -87,7 +91,7 @@ def discover(families: tuple[str, ...], dataset: str | None = None) -> list[dict
 def checkpoint_label(info: dict[str, Any]) -> str:
     """Dropdown label: 'DCGAN: mnist-dcgan' or 'DCGAN (trained here): my-run'."""
     where = " (trained here)" if info["run"] else ""
-    return f"{FAMILY_LABELS.get(info['family'], info['family'])}{where}: {info['name']}"
+    return f"{family_label(info['family'])}{where}: {info['name']}"
 
 
 def checkpoint_choices(dataset: str, families: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -101,7 +105,7 @@ def find_checkpoint(name: object, families: tuple[str, ...] | None = None) -> di
     never another path."""
     if not isinstance(name, str) or not name or len(name) > 4096 or "\x00" in name:
         return None
-    for info in discover(families or tuple(FAMILY_LABELS)):
+    for info in discover(families or tuple(REGISTRY)):
         if name == info["key"]:
             return info
     try:
@@ -109,7 +113,7 @@ def find_checkpoint(name: object, families: tuple[str, ...] | None = None) -> di
     except (OSError, ValueError, RuntimeError):
         wanted = None
     if wanted is not None:
-        for info in discover(families or tuple(FAMILY_LABELS)):
+        for info in discover(families or tuple(REGISTRY)):
             if str(Path(info["path"]).resolve()) == wanted:
                 return info
     return None
@@ -128,7 +132,7 @@ def run_key(folder: str | os.PathLike) -> str:
 
 def classifier_path(dataset: str) -> str | None:
     """The folder of the evaluator's classifier for ``dataset`` (``<dataset>-classifier`` preferred), or None."""
-    found = discover(("classifier",), dataset)
+    found = discover(families_with("classify"), dataset)
     found.sort(key=lambda i: i["name"] != f"{dataset}-classifier")
     return found[0]["path"] if found else None
 
@@ -149,14 +153,14 @@ def _load_cached(path: str, stamp: float) -> torch.nn.Module:
 def load_model(name: str | None, families: tuple[str, ...]) -> torch.nn.Module:
     """The model a request names (a key from ``checkpoint_choices``; cached, reloaded when its
     weights change), checked to be one of ``families``."""
-    wanted = " or ".join(FAMILY_LABELS.get(f, f) for f in families)
+    wanted = " or ".join(family_label(f) for f in families)
     if name is None or name == "":
         raise UserError(f"Pick a {wanted} checkpoint first (none is selected or none exists for this dataset).")
     info = find_checkpoint(name)
     if info is None:
         raise UserError(f"{validation.show(name)} is not one of this app's checkpoints; pick one from the list.")
     if info["family"] not in families:
-        raise UserError(f"{info['key']} holds a {FAMILY_LABELS.get(info['family'], info['family'])} model; "
+        raise UserError(f"{info['key']} holds a {family_label(info['family'])} model; "
                         f"this needs a {wanted}.")
     try:
         return _load_cached(info["path"], _weights_stamp(info["path"]))

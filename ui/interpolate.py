@@ -12,11 +12,12 @@ from PIL import Image
 
 from aigc_models import data as data_mod
 from aigc_models import sampling
+from aigc_models.models import REGISTRY, families_with
 from ui import common, components
 from ui.i18n import t
 
-FAMILIES = ("mlp-gan", "dcgan", "cgan", "vae")
-VAE = ("vae",)
+FAMILIES = families_with("interpolate")
+VAE = families_with("encode")
 
 # ----------------------------------------------------------------------------- handlers
 
@@ -69,9 +70,10 @@ def interpolate_real(checkpoint: str | None, drawing_a: Any, index_a: float, dra
 
 def class_visibility(checkpoint: str | None, dataset: str) -> dict[str, Any]:
     """Show the class dropdown only for a cGAN, listing ``dataset``'s classes."""
-    is_cgan = common.family_of(checkpoint) == "cgan"
+    name = common.family_of(checkpoint)
+    conditional = name is not None and REGISTRY[name].can("condition")
     names = list(data_mod.class_names(common.check_dataset(dataset)))
-    return gr.update(visible=is_cgan, choices=names, value=names[0])
+    return gr.update(visible=conditional, choices=names, value=names[0])
 
 
 # ----------------------------------------------------------------------------- layout

@@ -22,22 +22,27 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 import torch
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 
 from aigc_models import data as data_mod
-from aigc_models import metrics, sampling, validation
+from aigc_models import metrics, validation
 from aigc_models.checkpoints import SHIPPED_DIR, CheckpointError
 from aigc_models.runs import prune_runs
+from aigc_models.models import REGISTRY, families_with
 from aigc_models.training import (CheckpointSaved, Done, Metrics, Samples, Started, Step, TrainConfig, device_label,
-                                  resolve_device, shipped_recipe, train)
+                                  resolve_device, setting_bounds, shipped_recipe, train)
 from ui import common
 from ui.errors import UserError
 from ui.run_tickets import NAME_PATTERN, RunTickets
 from ui.i18n import t
 
-FAMILY_CHOICES = [("MLP GAN", "mlp-gan"), ("DCGAN", "dcgan"), ("cGAN", "cgan"), ("VAE", "vae")]
+
+
+def family_choices() -> list[tuple[str, str]]:
+    """(label, name) of every family the registry marks trainable in the app (``train_live``)."""
+    return [(REGISTRY[name].label, name) for name in families_with("train_live")]
+
 MAX_SECONDS = float(os.environ.get("AIGC_TRAIN_MAX_SECONDS", "600"))
-MAX_STEPS = 100_000
 UPDATE_EVERY = 0.5  # seconds between UI updates (at least one a second)
 HIST_EVERY = 4.0  # seconds between class histograms
 HIST_SAMPLES = 500
@@ -63,64 +68,38 @@ except ImportError:  # pragma: no cover - depends on the host
 # ----------------------------------------------------------------------------- live view
 
 
-class HistogramProbe:
-    """Evaluator callback: every ``HIST_EVERY`` s, the shipped classifier's class
-    histogram of ``HIST_SAMPLES`` fresh samples (``{}`` in between or without a classifier)."""
+def histogram_probe(dataset: str) -> metrics.HistogramProbe | None:
+    """The library's class-histogram probe on ``dataset``'s classifier (None without one); the
+    classifier and the test features are loaded in the background, so the run starts at once and
+    the first histograms come as soon as they are ready."""
+    path = common.classifier_path(dataset)
+    if not path:
+        return None
+    ready: dict[str, Any] = {}
 
-    def __init__(self, dataset: str) -> None:
-        self.dataset = dataset
-        self.path = common.classifier_path(dataset)
-        self.evaluator: Any = None
-        self.last = 0.0
-        self.calls = 0
-        if self.path:
-            threading.Thread(target=self._warm, daemon=True).start()
-
-    def _warm(self) -> None:
+    def warm() -> None:
         try:
-            self.evaluator = common.evaluator_for(self.path, self.dataset)
+            ready["evaluator"] = common.evaluator_for(path, dataset)
         except Exception:  # noqa: BLE001 - no test data or a broken classifier: no histogram
-            self.path = None
+            ready["evaluator"] = None
 
-    def __call__(self, model: Any) -> dict[str, Any]:
-        now = time.perf_counter()
-        if self.evaluator is None or now - self.last < HIST_EVERY:
-            return {}
-        self.last, self.calls = now, self.calls + 1
-        images = sampling.sample(model, HIST_SAMPLES, seed=self.calls)
-        probs = self.evaluator.score(images).probs
-        hist = metrics.class_histogram(probs.argmax(1), probs.shape[1])
-        return {"class_histogram": hist.tolist(), "coverage": metrics.coverage(hist), "n": HIST_SAMPLES}
+    threading.Thread(target=warm, daemon=True).start()
+    return metrics.HistogramProbe(lambda: ready.get("evaluator"), n=HIST_SAMPLES)
 
 
-def histogram_image(hist: list[float], names: tuple[str, ...]) -> Image.Image:
-    """A bar chart of class shares (PIL, no plotting library), the uniform share dashed."""
-    w, h, left, bottom = 520, 220, 10, 40
-    img = Image.new("RGB", (w, h), "white")
-    draw = ImageDraw.Draw(img)
-    font = ImageFont.load_default()
-    bar = (w - 2 * left) / len(hist)
-    top = max(max(hist), 0.2)
-    for k, share in enumerate(hist):
-        x0 = left + k * bar + 4
-        y0 = h - bottom - share / top * (h - bottom - 20)
-        draw.rectangle([x0, y0, x0 + bar - 8, h - bottom], fill=(59, 130, 246))
-        draw.text((x0, y0 - 12), f"{share:.0%}", fill="black", font=font)
-        draw.text((x0, h - bottom + 4), names[k][:9], fill="black", font=font)
-    y_uniform = h - bottom - (1 / len(hist)) / top * (h - bottom - 20)
-    for x in range(left, w - left, 8):
-        draw.line([x, y_uniform, x + 4, y_uniform], fill=(220, 38, 38))
-    draw.text((left, h - 16), "share of samples per predicted class; dashed = uniform", fill="grey", font=font)
-    return img
+def histogram_frame(hist: list[float], names: tuple[str, ...]) -> pd.DataFrame:
+    """The class histogram as a table for ``gr.BarPlot``: one row per class ("3", or "3 Dress": the index
+    first, so the bars stay in class order), its share of the samples."""
+    labels = [name if name == str(k) else f"{k} {name}" for k, name in enumerate(names)]
+    return pd.DataFrame({"class": labels, "share": [float(v) for v in hist]})
 
 
 def collapse_warning(hist: list[float], names: tuple[str, ...], step: int) -> str:
-    """A plain-language verdict on the class histogram (mode collapse or not)."""
-    k = len(hist)
-    covered = metrics.coverage(torch.tensor(hist))
-    top = max(range(k), key=lambda i: hist[i])
-    if covered <= k // 2 or hist[top] > 0.4:
-        return (f"**Warning (step {step}):** {hist[top]:.0%} of the fresh samples look like “{names[top]}”, "
+    """The evaluator's verdict on the class histogram (``metrics.collapse_verdict``), in plain words."""
+    verdict = metrics.collapse_verdict(hist)
+    top, covered, k = verdict["top_class"], verdict["covered"], verdict["classes"]
+    if verdict["collapsing"]:
+        return (f"**Warning (step {step}):** {verdict['top_share']:.0%} of the fresh samples look like “{names[top]}”, "
                 f"and only {covered} of {k} classes show up. The generator is collapsing onto a few kinds of "
                 "image (mode collapse). Early in training this is normal; if it lasts, try DiffAugment, a "
                 "lower learning rate or the hinge loss.")
@@ -136,7 +115,7 @@ class LiveView:
         self.rows: list[tuple[int, float, str]] = []
         self.status = "Starting…"
         self.grid: Image.Image | None = None
-        self.hist: Image.Image | None = None
+        self.hist: pd.DataFrame | None = None
         self.warning = ""
         self.saved: str | None = None
 
@@ -152,7 +131,7 @@ class LiveView:
             self.grid = common.to_grid(event.images, nrow=10 if event.labels is not None else 8, target=400)
         elif isinstance(event, Metrics) and "class_histogram" in event.metrics:
             hist = event.metrics["class_histogram"]
-            self.hist = histogram_image(hist, self.names)
+            self.hist = histogram_frame(hist, self.names)
             self.warning = collapse_warning(hist, self.names, event.step)
         elif isinstance(event, CheckpointSaved):
             self.saved = common.run_key(event.path)  # runs/NAME: what the pickers list, never a server path
@@ -209,9 +188,10 @@ def run_name(name: str | None, family: str, dataset: str) -> str:
 
 
 def check_family_choice(family: str) -> None:
-    """``gr.Error`` unless ``family`` is one the form offers."""
-    if family not in dict((v, k) for k, v in FAMILY_CHOICES):
-        raise UserError(f"Unknown model {family!r}; choose one of {', '.join(v for _, v in FAMILY_CHOICES)}.")
+    """``UserError`` unless ``family`` is one the form offers."""
+    if family not in dict((v, k) for k, v in family_choices()):
+        raise UserError(f"Unknown model {validation.show(family)}; choose one of "
+                        f"{', '.join(v for _, v in family_choices())}.")
 
 
 def recipe_form(family: str, dataset: str) -> tuple[Any, ...]:
@@ -235,28 +215,30 @@ def make_config(family: str, dataset: str, steps: float, batch_size: float, lr_g
                 lr: float, beta1: float, beta2: float, loss: str, diffaugment: bool, ema: float, seed: float,
                 out: str) -> TrainConfig:
     """Validate the form and build the ``TrainConfig`` (log and sample often enough for a live view),
-    with the model options of the shipped checkpoint of this model and dataset (``recipe_form``)."""
+    with the model options of the shipped checkpoint of this model and dataset (``recipe_form``).
+    The limits are ``TrainConfig``'s own (``TrainConfig.validate``), the sentences too."""
     check_family_choice(family)
-    if loss not in ("ns", "hinge"):
-        raise UserError("Loss must be 'ns' (non-saturating) or 'hinge'.")
-    device = resolve_device("auto")
-    cpu = device.type == "cpu"
+    cpu = resolve_device("auto").type == "cpu"
     dataset = common.check_dataset(dataset)
-    return TrainConfig(
+    cfg = TrainConfig(
         model=family, dataset=dataset, model_options=shipped_recipe(family, dataset).model_options,
-        steps=common.check_int(steps, "Steps", 1, MAX_STEPS),
-        max_seconds=MAX_SECONDS,
-        batch_size=common.check_int(batch_size, "Batch size", 1, 1024),
-        lr_g=common.check_float(lr_g, "Learning rate G", 1e-6, 1e-1),
-        lr_d=common.check_float(lr_d, "Learning rate D", 1e-6, 1e-1),
-        lr=common.check_float(lr, "Learning rate (VAE)", 1e-6, 1e-1),
-        betas=(common.check_float(beta1, "Adam beta1", 0.0, 0.999), common.check_float(beta2, "Adam beta2", 0.0, 0.9999)),
-        loss=loss, seed=common.check_int(seed, "Seed", 0, 2**31 - 1), device="auto",
-        ema=common.check_float(ema, "EMA decay", 0.0, 0.9999),
+        steps=steps, max_seconds=MAX_SECONDS, batch_size=batch_size, lr_g=lr_g, lr_d=lr_d, lr=lr,
+        betas=(beta1, beta2), loss=loss, seed=seed, device="auto", ema=ema,
         diffaugment="translation,cutout" if diffaugment else "",
         out=out, log_every=5 if cpu else 25, sample_every=20 if cpu else 200,
-        eval_every=10 if cpu else 100, command="app.py (Train tab)",
+        eval_seconds=HIST_EVERY, command="app.py (Train tab)",
     )
+    try:
+        return cfg.validate()
+    except ValueError as err:
+        raise UserError(str(err)) from None
+
+
+def setting_number(name: str, value: float, label: Any, **kwargs: Any) -> gr.Number:
+    """A number box whose limits are ``TrainConfig``'s for the setting ``name`` (``setting_bounds``)."""
+    b = setting_bounds(name)
+    integer = isinstance(b["default"], int)
+    return gr.Number(value, precision=0 if integer else None, minimum=b["lo"], maximum=b["hi"], label=label, **kwargs)
 
 
 def session_key(request: gr.Request | None) -> str:
@@ -309,7 +291,7 @@ def train_model(family: str, dataset: str, steps: float, batch_size: float, lr_g
         except data_mod.DatasetUnavailableError as err:
             raise UserError(common.dataset_unavailable(cfg.dataset)) from err
         view = LiveView(cfg, out)
-        run = train(cfg, stop=ticket.stop.is_set, evaluator=HistogramProbe(cfg.dataset))
+        run = train(cfg, stop=ticket.stop.is_set, evaluator=histogram_probe(cfg.dataset))
         last = 0.0
         try:
             for event in run:
@@ -406,27 +388,27 @@ def build_tab() -> list[common.Picker]:
     gr.Markdown(f"**Device:** {device_label(resolve_device('auto'))} · time limit {MAX_SECONDS:.0f} s per run")
     with gr.Row():
         with gr.Column(scale=1):
-            family = gr.Radio(FAMILY_CHOICES, value="mlp-gan", label=t("model"))
+            family = gr.Radio(family_choices(), value=family_choices()[0][1], label=t("model"))
             dataset = gr.Radio(common.DATASET_CHOICES, value="mnist", label=t("dataset"))
             # each model starts from the settings that trained its shipped checkpoint
-            b0, lr_g0, lr_d0, lr0, beta1_0, beta2_0, loss0, ema0, note0 = recipe_form("mlp-gan", "mnist")
+            b0, lr_g0, lr_d0, lr0, beta1_0, beta2_0, loss0, ema0, note0 = recipe_form(family.value, "mnist")
             recipe_note = gr.Markdown(note0, elem_id="train-recipe")
             with gr.Row():
-                steps = gr.Number(2000, precision=0, minimum=1, maximum=MAX_STEPS, label=t("steps"))
-                batch = gr.Number(b0, precision=0, minimum=1, maximum=1024, label=t("batch_size"))
+                steps = setting_number("steps", 2000, t("steps"))
+                batch = setting_number("batch_size", b0, t("batch_size"))
             with gr.Accordion(t("optimiser"), open=False):
                 with gr.Row():
-                    lr_g = gr.Number(lr_g0, label=t("lr_g"))
-                    lr_d = gr.Number(lr_d0, label=t("lr_d"))
-                    lr = gr.Number(lr0, label=t("lr_vae"))
+                    lr_g = setting_number("lr_g", lr_g0, t("lr_g"))
+                    lr_d = setting_number("lr_d", lr_d0, t("lr_d"))
+                    lr = setting_number("lr", lr0, t("lr_vae"))
                 with gr.Row():
-                    beta1 = gr.Number(beta1_0, label="Adam β1")
-                    beta2 = gr.Number(beta2_0, label="Adam β2")
+                    beta1 = gr.Number(beta1_0, minimum=0, maximum=1, label="Adam β1")
+                    beta2 = gr.Number(beta2_0, minimum=0, maximum=1, label="Adam β2")
                 loss = gr.Radio([("non-saturating", "ns"), ("hinge", "hinge")], value=loss0, label=t("loss"))
-                ema = gr.Number(ema0, label=t("ema"))
-                seed = gr.Number(0, precision=0, minimum=0, label=t("seed"))
+                ema = setting_number("ema", ema0, t("ema"))
+                seed = setting_number("seed", 0, t("seed"))
             diffaug = gr.Checkbox(False, label=t("diffaugment"))
-            name = gr.Textbox(label=t("run_name"), placeholder="mnist-mlp-gan-mine")
+            name = gr.Textbox(label=t("run_name"), placeholder="my-first-gan")
             with gr.Row():
                 start = gr.Button(t("start"), variant="primary", elem_id="train-start")
                 stop = gr.Button(t("stop"), variant="stop", elem_id="train-stop")
@@ -441,14 +423,15 @@ def build_tab() -> list[common.Picker]:
                                      color_map=SERIES_COLOURS)
             with gr.Row():
                 grid = gr.Image(format="png", type="pil", label=t("samples_fixed"), elem_id="train-grid")
-                hist = gr.Image(format="png", type="pil", label=t("class_hist"))
+                hist = gr.BarPlot(x="class", y="share", label=t("class_hist"), y_lim=[0, 1], height=300,
+                                  elem_id="train-hist")
             warning = gr.Markdown()
             with gr.Row():
                 saved = gr.Textbox(label=t("saved_run"), interactive=False, elem_id="train-saved")
                 run_id = gr.Textbox("", label=t("run_id"), interactive=False, elem_id="train-run-id")
             namespace = hub_namespace()
             with gr.Row(visible=namespace is not None):
-                repo = gr.Textbox(label=t("hub_repo"), placeholder="mnist-mlp-gan-mine",
+                repo = gr.Textbox(label=t("hub_repo"), placeholder="my-first-gan",
                                   info=f"{namespace}/…" if namespace else None)
                 push = gr.Button(t("push"))
                 pushed = gr.Markdown()

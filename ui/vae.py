@@ -14,10 +14,11 @@ from PIL import Image, ImageDraw, ImageFont
 
 from aigc_models import data as data_mod
 from aigc_models import sampling
+from aigc_models.models import families_with
 from ui import common, components
 from ui.i18n import t
 
-FAMILIES = ("vae",)
+FAMILIES = families_with("encode")
 MAP_POINTS = 2000
 MAP_SIZE = 440
 PALETTE = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),

@@ -1,13 +1,21 @@
-"""Model registry: a plain dict from family name to (config class, model class)."""
+"""The model registry: every family, registered once.
+
+Each family module (one per family) ends with a ``FAMILY = Family(...)`` entry: its config
+dataclass (which carries its own bounds, ``aigc_models.configs``), its model class, its
+display names, what it can do (``base.ABILITIES``) and its training defaults. ``REGISTRY``
+lists them; the CLI's choices and flags, the app's pickers, the Train tab, ``list`` and
+checkpoint validation all read it, so that adding a family is one module and one line here.
+"""
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from torch import nn
 
-from .base import GAN
+from ..configs import build_config
+from . import cgan, classifier, dcgan, diffusion, mlp_gan, vae
+from .base import ABILITIES, GAN, Family
 from .cgan import CGAN, CGANConfig
 from .classifier import Classifier, ClassifierConfig
 from .dcgan import DCGAN, DCGANConfig
@@ -15,42 +23,70 @@ from .diffusion import Diffusion, DiffusionConfig
 from .mlp_gan import MLPGAN, MLPGANConfig
 from .vae import VAE, VAEConfig
 
-REGISTRY: dict[str, tuple[type, type[nn.Module]]] = {
-    "mlp-gan": (MLPGANConfig, MLPGAN),
-    "dcgan": (DCGANConfig, DCGAN),
-    "cgan": (CGANConfig, CGAN),
-    "vae": (VAEConfig, VAE),
-    "diffusion": (DiffusionConfig, Diffusion),
-    "classifier": (ClassifierConfig, Classifier),
-}
+REGISTRY: dict[str, Family] = {f.name: f for f in (
+    mlp_gan.FAMILY,
+    dcgan.FAMILY,
+    cgan.FAMILY,
+    vae.FAMILY,
+    diffusion.FAMILY,
+    classifier.FAMILY,
+)}
 
 
-def check_family(name: str) -> str:
+DEFAULT_FAMILY = "dcgan"
+"""What ``TrainConfig`` trains when no model is named."""
+
+
+def register(family: Family) -> Family:
+    """Add a family at run time (a plug-in, or a test's toy family); ``ValueError`` if the name is taken."""
+    if family.name in REGISTRY:
+        raise ValueError(f"A model family named {family.name!r} is already registered.")
+    REGISTRY[family.name] = family
+    return family
+
+
+def unregister(name: str) -> None:
+    """Remove a family added with ``register`` (tests clean up with it)."""
+    REGISTRY.pop(name, None)
+
+
+def check_family(name: object) -> str:
     """Return ``name`` if registered, else raise ``ValueError`` listing the known families."""
-    if name not in REGISTRY:
-        raise ValueError(f"Unknown model {name!r}. Known models: {', '.join(REGISTRY)}.")
+    if not isinstance(name, str) or name not in REGISTRY:
+        from ..validation import show
+
+        raise ValueError(f"Unknown model {show(name)}. Known models: {', '.join(REGISTRY)}.")
     return name
 
 
-def make_config(family: str, **overrides: Any) -> Any:
-    """The family's config dataclass with ``overrides``; unknown keys raise ``ValueError``."""
-    config_cls, _ = REGISTRY[check_family(family)]
-    known = {f.name: f for f in dataclasses.fields(config_cls)}
-    unknown = set(overrides) - set(known)
+def family(name: object) -> Family:
+    """The registry entry of ``name`` (``ValueError`` listing the known ones otherwise)."""
+    return REGISTRY[check_family(name)]
+
+
+def families_with(*abilities: str) -> tuple[str, ...]:
+    """Names of the registered families that have every one of ``abilities``, in registry order."""
+    unknown = set(abilities) - ABILITIES
     if unknown:
-        raise ValueError(f"{family} has no option(s) {sorted(unknown)}; options: {sorted(known)}.")
-    fixed = {k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()}
-    return config_cls(**fixed)
+        raise ValueError(f"Unknown abilities {sorted(unknown)}; known: {sorted(ABILITIES)}.")
+    return tuple(name for name, f in REGISTRY.items() if f.can(*abilities))
 
 
-def build_model(family: str, config: Any = None, **overrides: Any) -> nn.Module:
-    """Build an untrained model of ``family`` from a config (or defaults + overrides)."""
-    _, model_cls = REGISTRY[check_family(family)]
-    return model_cls(config if config is not None else make_config(family, **overrides))
+def make_config(name: str, **overrides: Any) -> Any:
+    """The family's frozen config with checked ``overrides`` (lists become tuples); a bad or
+    unknown field raises ``ValueError`` naming it and what it accepts."""
+    return build_config(family(name).config, overrides, where=name)
+
+
+def build_model(name: str, config: Any = None, **overrides: Any) -> nn.Module:
+    """Build an untrained model of family ``name`` from a config (or defaults + overrides)."""
+    entry = family(name)
+    return entry.model(config if config is not None else make_config(name, **overrides))
 
 
 __all__ = [
-    "REGISTRY", "GAN", "build_model", "make_config", "check_family",
-    "MLPGAN", "DCGAN", "CGAN", "VAE", "Diffusion", "Classifier",
-    "MLPGANConfig", "DCGANConfig", "CGANConfig", "VAEConfig", "DiffusionConfig", "ClassifierConfig",
+    "REGISTRY", "DEFAULT_FAMILY", "ABILITIES", "Family", "GAN", "build_model", "make_config", "check_family", "family",
+    "families_with", "register", "unregister",
+    "MLPGAN", "DCGAN", "CGAN", "VAE", "Classifier", "Diffusion",
+    "MLPGANConfig", "DCGANConfig", "CGANConfig", "VAEConfig", "ClassifierConfig", "DiffusionConfig",
 ]

@@ -8,11 +8,56 @@ they know no model family.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
 from torch import nn
+
+ABILITIES = frozenset({
+    "generate",      # draws images from noise: model.latent_dim and model.generate(z, labels)
+    "condition",     # takes a class label (model.num_classes > 0)
+    "discriminate",  # has a discriminator: model.discriminate(images, labels)
+    "class_morph",   # its class embedding can be interpolated: model.generator.class_embedding
+    "interpolate",   # a latent walk between two seeds means something
+    "encode",        # maps images to latents and back: model.encode / model.decode
+    "classify",      # the evaluator's classifier
+    "train_live",    # trainable in the app's Train tab within minutes on a CPU
+})
+
+
+@dataclass(frozen=True)
+class Family:
+    """One model family, registered once (``aigc_models.models.REGISTRY``): everything the CLI,
+    the app and validation need to know about it, so that no other file names it.
+
+    ``width_fields``: the config fields that the CLI's ``--channels`` sets. ``train_defaults``:
+    ``TrainConfig`` settings this family trains with when nothing else is said (a shipped
+    checkpoint's recorded recipe wins, see ``training.shipped_recipe``)."""
+
+    name: str
+    config: type
+    model: type
+    label: str
+    label_zh: str
+    abilities: frozenset[str]
+    width_fields: tuple[str, ...] = ()
+    train_defaults: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        unknown = set(self.abilities) - ABILITIES
+        if unknown:
+            raise ValueError(f"Family {self.name!r} names unknown abilities {sorted(unknown)}; known: {sorted(ABILITIES)}.")
+
+    @property
+    def objective(self) -> str:
+        """The training objective ("gan", "vae", "diffusion", "classifier") its model declares."""
+        return self.model.objective
+
+    def can(self, *abilities: str) -> bool:
+        return set(abilities) <= self.abilities
+
 
 HUB_KWARGS: dict[str, Any] = {
     "library_name": "aigc_models",

@@ -18,25 +18,26 @@ import torch
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
-from .base import GAN, HUB_KWARGS, maybe_spectral_norm
+from ..configs import bounded, dataset_field
+from .base import GAN, Family, HUB_KWARGS, maybe_spectral_norm
 from .dcgan import ConvFeatures, ConvGenerator
 from .mlp_gan import MLPGANConfig, mlp
 
 
-@dataclass
+@dataclass(frozen=True)
 class CGANConfig:
-    dataset: str = "mnist"
-    arch: str = "conv"  # "conv" | "mlp"
-    latent_dim: int = 64
-    num_classes: int = 10
-    embed_dim: int = 32
-    g_channels: int = 64
-    d_channels: int = 64
-    g_hidden: tuple[int, ...] = (256, 512, 1024)
-    d_hidden: tuple[int, ...] = (512, 256)
+    dataset: str = dataset_field()
+    arch: str = bounded("conv", choices=("conv", "mlp"), help="DCGAN stages or the documents' MLP")
+    latent_dim: int = bounded(64, lo=1, hi=1024, help="size of the noise vector z")
+    num_classes: int = bounded(10, lo=1, hi=1000, help="number of classes")
+    embed_dim: int = bounded(32, lo=1, hi=1024, help="size of G's class embedding")
+    g_channels: int = bounded(64, lo=1, hi=1024, help="G's base channel width (conv)")
+    d_channels: int = bounded(64, lo=1, hi=1024, help="D's base channel width (conv)")
+    g_hidden: tuple[int, ...] = bounded((256, 512, 1024), lo=1, hi=8192, layers=(1, 8), help="G's hidden sizes (mlp)")
+    d_hidden: tuple[int, ...] = bounded((512, 256), lo=1, hi=8192, layers=(1, 8), help="D's hidden sizes (mlp)")
     spectral_norm: bool = False
-    d_kernel: int = 4  # conv D only, as in the DCGAN: each feature under the logit sees 3k - 2 pixels square
-    d_stages: int = 2  # conv D only, as in the DCGAN: 3 adds a convolution to (4c, 4, 4)
+    d_kernel: int = bounded(4, lo=4, hi=6, help="conv D's kernel size, as in the DCGAN")
+    d_stages: int = bounded(2, lo=2, hi=3, help="conv D's stride-2 stages, as in the DCGAN")
 
 
 class ConditionalGenerator(nn.Module):
@@ -87,6 +88,11 @@ class CGAN(GAN, PyTorchModelHubMixin, **HUB_KWARGS, tags=["gan", "conditional-ga
         self.config = config
         self.generator = ConditionalGenerator(config)
         self.discriminator = ProjectionDiscriminator(config)
+
+
+FAMILY = Family("cgan", CGANConfig, CGAN, label="cGAN", label_zh="条件 GAN",
+                abilities=frozenset({"generate", "condition", "discriminate", "class_morph", "interpolate", "train_live"}),
+                width_fields=("g_channels", "d_channels"))
 
 
 __all__ = ["CGAN", "CGANConfig", "MLPGANConfig"]

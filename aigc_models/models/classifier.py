@@ -13,16 +13,17 @@ import torch
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
-from .base import HUB_KWARGS, CheckedHubMixin
+from ..configs import bounded, dataset_field
+from .base import Family, HUB_KWARGS, CheckedHubMixin
 
 
-@dataclass
+@dataclass(frozen=True)
 class ClassifierConfig:
-    dataset: str = "mnist"
-    num_classes: int = 10
-    channels: int = 32
-    feature_dim: int = 128
-    dropout: float = 0.3
+    dataset: str = dataset_field()
+    num_classes: int = bounded(10, lo=1, hi=1000, help="number of classes")
+    channels: int = bounded(32, lo=1, hi=1024, help="base channel width")
+    feature_dim: int = bounded(128, lo=1, hi=4096, help="size of the features the evaluator uses")
+    dropout: float = bounded(0.3, lo=0.0, hi=1.0, hi_open=True, help="dropout before the head")
 
 
 class Classifier(CheckedHubMixin, nn.Module, PyTorchModelHubMixin, **HUB_KWARGS, tags=["image-classification", "aigc-lab"]):
@@ -56,3 +57,7 @@ class Classifier(CheckedHubMixin, nn.Module, PyTorchModelHubMixin, **HUB_KWARGS,
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """images in [-1, 1] -> class logits ``(B, num_classes)``."""
         return self.head(self.dropout(self.features(x)))
+
+
+FAMILY = Family("classifier", ClassifierConfig, Classifier, label="classifier", label_zh="分类器",
+                abilities=frozenset({"classify"}), width_fields=("channels",))

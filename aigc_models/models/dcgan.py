@@ -21,19 +21,22 @@ import torch
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
-from .base import GAN, HUB_KWARGS, MinibatchStd, maybe_spectral_norm
+from ..configs import bounded, dataset_field
+from .base import GAN, Family, HUB_KWARGS, MinibatchStd, maybe_spectral_norm
 
 
-@dataclass
+@dataclass(frozen=True)
 class DCGANConfig:
-    dataset: str = "mnist"
-    latent_dim: int = 64
-    g_channels: int = 64
-    d_channels: int = 64
+    dataset: str = dataset_field()
+    latent_dim: int = bounded(64, lo=1, hi=1024, help="size of the noise vector z")
+    g_channels: int = bounded(64, lo=1, hi=1024, help="G's base channel width")
+    d_channels: int = bounded(64, lo=1, hi=1024, help="D's base channel width")
     spectral_norm: bool = False
     minibatch_std: bool = False  # D also sees how much a group of 4 samples differ (against mode dropping)
-    d_kernel: int = 4  # D's kernel size, 4 to 6: each feature under the logit sees 3k - 2 pixels square (10, 13, 16)
-    d_stages: int = 2  # 3 adds a conv to (4c, 4, 4): features before the logit see 18 x 18 pixels (21 x 21 with d_kernel=5)
+    # D's kernel size: each feature under the logit sees 3k - 2 pixels square (10, 13, 16)
+    d_kernel: int = bounded(4, lo=4, hi=6, help="D's kernel size (4, 5 or 6)")
+    # 3 adds a conv to (4c, 4, 4): features before the logit see 18 x 18 pixels (21 x 21 with d_kernel=5)
+    d_stages: int = bounded(2, lo=2, hi=3, help="D's stride-2 stages (2 or 3)")
 
 
 class ConvGenerator(nn.Module):
@@ -101,3 +104,8 @@ class DCGAN(GAN, PyTorchModelHubMixin, **HUB_KWARGS, tags=["gan", "dcgan", "aigc
         self.config = config
         self.generator = ConvGenerator(config.latent_dim, config.g_channels)
         self.discriminator = ConvDiscriminator(config)
+
+
+FAMILY = Family("dcgan", DCGANConfig, DCGAN, label="DCGAN", label_zh="DCGAN",
+                abilities=frozenset({"generate", "discriminate", "interpolate", "train_live"}),
+                width_fields=("g_channels", "d_channels"))

@@ -39,8 +39,9 @@ import torch
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
-from ..validation import check_choice, check_float, check_int
-from .base import HUB_KWARGS, CheckedHubMixin
+from ..configs import bounded, dataset_field
+from ..validation import check_choice, check_int
+from .base import HUB_KWARGS, CheckedHubMixin, Family
 from .dit import DiT
 from .unet import UNet
 
@@ -54,47 +55,47 @@ MAX_SAMPLE_STEPS = 1000
 MAX_GUIDANCE = 20.0
 
 
-@dataclass
+@dataclass(frozen=True)
 class DiffusionConfig:
-    dataset: str = "mnist"
-    backbone: str = "unet"  # "unet" | "dit"
-    objective: str = "flow"  # "flow" (predicts noise - x0) | "ddpm" (predicts the noise)
-    schedule: str = "linear"  # ddpm only: "linear" (Ho et al. 2020) | "cosine" (Nichol & Dhariwal 2021)
-    num_train_timesteps: int = 1000  # T: ddpm's discrete times; flow feeds the network sigma * T
-    num_classes: int = 10  # label index num_classes is the null (unconditional) label
-    label_dropout: float = 0.1  # probability of training on the null label (classifier-free guidance)
-    channels: int = 32  # U-Net width at 28 x 28; its conditioning vector has 4 x this
-    channel_mults: tuple[int, ...] = (1, 2, 2)  # U-Net widths at 28, 14 and 7 pixels, in multiples of channels
+    dataset: str = dataset_field()
+    backbone: str = bounded("unet", choices=BACKBONES, help="unet or dit (the patch transformer)")
+    objective: str = bounded("flow", choices=OBJECTIVES, help="flow (predicts noise - x0) or ddpm (predicts the noise)")
+    schedule: str = bounded("linear", choices=SCHEDULES, help="ddpm only: linear (Ho et al.) or cosine (Nichol & Dhariwal)")
+    num_train_timesteps: int = bounded(1000, lo=100, hi=1000, help="T: ddpm's discrete times; flow feeds sigma * T")
+    num_classes: int = bounded(10, lo=1, hi=1000, help="classes; index num_classes is the null label")
+    label_dropout: float = bounded(0.1, lo=0.0, hi=1.0, hi_open=True,
+                                   help="probability of training on the null label (classifier-free guidance)")
+    channels: int = bounded(32, lo=4, hi=512, help="U-Net width at 28 x 28; its conditioning vector has 4 x this")
+    channel_mults: tuple[int, ...] = bounded((1, 2, 2), lo=1, hi=8, layers=(3, 3),
+                                             help="U-Net widths at 28, 14 and 7 pixels, in multiples of channels")
     attention: bool = True  # U-Net self-attention at 7 x 7
-    patch_size: int = 4  # DiT: 2, 4 or 7 (28 / p tokens a side); 4 gives a 7 x 7 grid, see dit.py
-    dit_width: int = 128
-    dit_depth: int = 4
-    dit_heads: int = 4
-    default_sampler: str = "auto"  # "auto" (euler for flow, dpm-solver++ for ddpm) or one of SAMPLERS[objective]
-    default_steps: int = 20
-    default_guidance: float = 2.0  # 1 = plain conditional; 0 = unconditional
+    patch_size: int = bounded(4, lo=2, hi=7, help="DiT patch side: 2, 4 or 7 (it must divide 28)")
+    dit_width: int = bounded(128, lo=4, hi=1024, help="DiT token width (divisible by 4 and by dit_heads)")
+    dit_depth: int = bounded(4, lo=1, hi=24, help="DiT blocks")
+    dit_heads: int = bounded(4, lo=1, hi=16, help="DiT attention heads")
+    default_sampler: str = bounded("auto", choices=("auto", *SAMPLERS["flow"], *SAMPLERS["ddpm"]),
+                                   help="auto (euler for flow, dpm-solver++ for ddpm) or a sampler of the objective")
+    default_steps: int = bounded(20, lo=1, hi=1000, help="sampler steps when none are asked for")
+    default_guidance: float = bounded(2.0, lo=0.0, hi=MAX_GUIDANCE, help="1 = plain conditional; 0 = unconditional")
 
     def __post_init__(self) -> None:
-        """Check the combinations the per-field rules cannot see; ``ValueError`` in one sentence."""
-        check_choice(self.backbone, "diffusion backbone", BACKBONES)
+        object.__setattr__(self, "channel_mults", tuple(self.channel_mults))
+        self.check()
+
+    def check(self) -> None:
+        """The rules that tie fields together; ``ValueError`` in one sentence."""
         check_choice(self.objective, "diffusion objective", OBJECTIVES)
-        check_choice(self.schedule, "noise schedule", SCHEDULES)
         check_choice(self.default_sampler, f"default_sampler for the {self.objective} objective",
                      ("auto", *SAMPLERS[self.objective]))
-        self.num_train_timesteps = check_int(self.num_train_timesteps, "num_train_timesteps", lo=100, hi=1000)
-        self.default_steps = check_int(self.default_steps, "default_steps", lo=1, hi=self.num_train_timesteps)
-        self.default_guidance = check_float(self.default_guidance, "default_guidance", lo=0, hi=MAX_GUIDANCE)
-        self.label_dropout = check_float(self.label_dropout, "label_dropout", lo=0, hi=1, hi_open=True)
-        mults = tuple(self.channel_mults) if isinstance(self.channel_mults, (tuple, list)) else ()
-        if len(mults) != 3 or not all(isinstance(m, int) and not isinstance(m, bool) and 1 <= m <= 8 for m in mults):
+        if isinstance(self.default_steps, int) and isinstance(self.num_train_timesteps, int):
+            check_int(self.default_steps, "default_steps", lo=1, hi=self.num_train_timesteps)
+        if len(self.channel_mults) != 3:
             raise ValueError(f"channel_mults must be 3 whole numbers from 1 to 8 (widths at 28, 14 and 7 pixels, "
                              f"in multiples of channels), got {self.channel_mults!r}.")
-        self.channel_mults = mults
         if self.patch_size not in PATCH_SIZES:
             raise ValueError(f"patch_size must be one of {', '.join(map(str, PATCH_SIZES))} (it must divide 28), "
                              f"got {self.patch_size!r}.")
-        self.dit_heads = check_int(self.dit_heads, "dit_heads", lo=1, hi=16)
-        if self.dit_width % 4 or self.dit_width % self.dit_heads:
+        if not isinstance(self.dit_heads, int) or self.dit_heads < 1 or self.dit_width % 4 or self.dit_width % self.dit_heads:
             raise ValueError(f"dit_width must be divisible by 4 and by dit_heads ({self.dit_heads}), got {self.dit_width}.")
 
     @property
@@ -191,5 +192,10 @@ class Diffusion(CheckedHubMixin, nn.Module, PyTorchModelHubMixin, **HUB_KWARGS,
         return denoise(self, z, labels, sampler=sampler, steps=steps, guidance=guidance, generator=generator)
 
 
-__all__ = ["Diffusion", "DiffusionConfig", "TimestepEmbedder", "timestep_embedding", "SAMPLERS", "BACKBONES",
+FAMILY = Family("diffusion", DiffusionConfig, Diffusion, label="Diffusion", label_zh="扩散模型",
+                abilities=frozenset({"generate", "condition"}), width_fields=("channels",),
+                train_defaults={"batch_size": 128, "lr": 2e-3, "ema": 0.999})
+
+
+__all__ = ["Diffusion", "DiffusionConfig", "FAMILY", "TimestepEmbedder", "timestep_embedding", "SAMPLERS", "BACKBONES",
            "OBJECTIVES", "SCHEDULES"]

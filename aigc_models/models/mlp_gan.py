@@ -32,16 +32,17 @@ import torch
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
-from .base import GAN, HUB_KWARGS, MinibatchStd, maybe_spectral_norm
+from ..configs import bounded, dataset_field
+from .base import GAN, Family, HUB_KWARGS, MinibatchStd, maybe_spectral_norm
 
 
-@dataclass
+@dataclass(frozen=True)
 class MLPGANConfig:
-    dataset: str = "mnist"
-    latent_dim: int = 100
-    g_hidden: tuple[int, ...] = (256, 512, 1024)
-    d_hidden: tuple[int, ...] = (512, 256)
-    d_dropout: float = 0.3
+    dataset: str = dataset_field()
+    latent_dim: int = bounded(100, lo=1, hi=1024, help="size of the noise vector z")
+    g_hidden: tuple[int, ...] = bounded((256, 512, 1024), lo=1, hi=8192, layers=(1, 8), help="G's hidden layer sizes")
+    d_hidden: tuple[int, ...] = bounded((512, 256), lo=1, hi=8192, layers=(1, 8), help="D's hidden layer sizes")
+    d_dropout: float = bounded(0.3, lo=0.0, hi=1.0, hi_open=True, help="dropout in D's hidden layers")
     g_batchnorm: bool = True
     spectral_norm: bool = False
     minibatch_std: bool = False  # D also sees how much a group of 4 samples differ (against mode dropping)
@@ -97,3 +98,7 @@ class MLPGAN(GAN, PyTorchModelHubMixin, **HUB_KWARGS, tags=["gan", "mnist", "aig
         self.config = config
         self.generator = MLPGenerator(config)
         self.discriminator = MLPDiscriminator(config)
+
+
+FAMILY = Family("mlp-gan", MLPGANConfig, MLPGAN, label="MLP GAN", label_zh="MLP GAN",
+                abilities=frozenset({"generate", "discriminate", "interpolate", "train_live"}))

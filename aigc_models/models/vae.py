@@ -14,14 +14,15 @@ import torch
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
-from .base import HUB_KWARGS, CheckedHubMixin
+from ..configs import bounded, dataset_field
+from .base import Family, HUB_KWARGS, CheckedHubMixin
 
 
-@dataclass
+@dataclass(frozen=True)
 class VAEConfig:
-    dataset: str = "mnist"
-    latent_dim: int = 16
-    channels: int = 32
+    dataset: str = dataset_field()
+    latent_dim: int = bounded(16, lo=1, hi=1024, help="latent size (2 gives a drawable map)")
+    channels: int = bounded(32, lo=1, hi=1024, help="base channel width")
 
 
 class VAE(CheckedHubMixin, nn.Module, PyTorchModelHubMixin, **HUB_KWARGS, tags=["vae", "aigc-lab"]):
@@ -79,3 +80,7 @@ class VAE(CheckedHubMixin, nn.Module, PyTorchModelHubMixin, **HUB_KWARGS, tags=[
         """x in [-1, 1] -> (logits ``(B, 1, 28, 28)``, mu, logvar)."""
         mu, logvar = self.encode(x)
         return self.decode_logits(self.reparameterize(mu, logvar)), mu, logvar
+
+
+FAMILY = Family("vae", VAEConfig, VAE, label="VAE", label_zh="VAE",
+                abilities=frozenset({"generate", "encode", "interpolate", "train_live"}), width_fields=("channels",))
