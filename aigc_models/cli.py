@@ -101,12 +101,12 @@ def full_report(model: torch.nn.Module, *, n: int, seed: int, classifier: str | 
     return out
 
 
-def progress_evaluator(family: str, dataset: str, *, n: int, classifier: str | None):
+def progress_evaluator(name: str, dataset: str, *, n: int, classifier: str | None):
     """For ``train --eval-every``: model -> metrics, the classifier loaded once. GANs are scored on ``n``
     samples (seed 0, so successive lines compare); a VAE gets its test ELBO and reconstruction error."""
     from .metrics import Evaluator, evaluate_vae
 
-    if REGISTRY[family].objective == "vae":
+    if family(name).objective == "vae":
         return lambda m: evaluate_vae(m, dataset)
     evaluator = Evaluator(classifier_for(dataset, classifier), dataset)
     return lambda m: evaluator.evaluate_generator(m, n=n, seed=0)
@@ -178,8 +178,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .training import CheckpointSaved, Done, Metrics, Samples, Started, Step, TrainConfig, command_line, train
 
     from .metrics import classifier_accuracy, evaluate_vae
-    from .models import family
 
+    family(args.model)
     data_mod.check_dataset_name(args.dataset)
     # TrainConfig.validate() checks the other numbers before anything is built; --eval-n is the CLI's own
     check_int(args.eval_n, "--eval-n (0 = skip)", lo=0, hi=MAX_SAMPLES)
@@ -270,6 +270,13 @@ def cmd_sample(args: argparse.Namespace) -> int:
     label = parse_label(args.label, meta["dataset"])
     if label is not None and not k:
         raise ValueError(f"--label needs a conditional model; {show(args.checkpoint)} is a {meta['family']}.")
+    stepping = {key: value for key, value in (("sampler", args.sampler), ("steps", args.steps),
+                                               ("guidance", args.guidance)) if value is not None}
+    if stepping and described.objective != "diffusion":
+        raise ValueError(f"--{', --'.join(stepping)} apply to diffusion models; {show(args.checkpoint)} is a "
+                         f"{meta['family']}.")
+    if truncation is not None and described.objective == "diffusion":
+        raise ValueError("--truncation applies to GANs and VAEs (a diffusion model's noise is not a latent code).")
     if args.format == "npz":
         if n * TILE * TILE > MAX_NPZ_PIXELS:
             raise ValueError(f"--n {n:,} makes {n * TILE * TILE:,} pixels of npz; the limit is {MAX_NPZ_PIXELS:,}.")
@@ -283,7 +290,12 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
     model = load_checkpoint(args.checkpoint, device=device)
     labels = (torch.full((n,), label, dtype=torch.int64) if label is not None else even_labels(n, k)) if k else None
-    images = sample(model, n, seed=seed, labels=labels, truncation=truncation)
+    if stepping:  # the samplers check each value and name what is allowed
+        from .samplers import sample as sample_diffusion
+
+        images = sample_diffusion(model, n, seed=seed, labels=labels, **stepping)
+    else:
+        images = sample(model, n, seed=seed, labels=labels, truncation=truncation)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         if args.format == "npz":
@@ -448,6 +460,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--scale", type=int, default=1,
                    help=f"enlarge the PNG, 1 to {MAX_SCALE}; the PNG may hold at most {MAX_GRID_PIXELS / 1e6:.0f} megapixels")
     s.add_argument("--device", default="cpu", help="auto, cpu, cuda or cuda:N")
+    s.add_argument("--sampler", help="diffusion models: euler or heun (flow), ddpm, ddim or dpm-solver++ (ddpm); "
+                   "default: the model card's")
+    s.add_argument("--steps", type=int, help="diffusion models: sampler steps, 1 to 1000 (default: the model card's)")
+    s.add_argument("--guidance", type=float,
+                   help="diffusion models: classifier-free guidance scale, 0 (unconditional) to 20; 1 = plain conditional")
     s.set_defaults(func=cmd_sample)
 
     e = sub.add_parser("evaluate", help="score a checkpoint's samples; prints JSON")

@@ -25,7 +25,7 @@ SHOTS = (REPO / "docs" / "screenshots" if os.environ.get("AIGC_UPDATE_SCREENSHOT
          else Path(tempfile.gettempdir()) / "aigc_screenshots")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
-TIMEOUT = 60_000
+TIMEOUT = 120_000  # generous: a busy 2-core machine is slow, and a test waits on events, never on the clock
 
 
 @pytest.fixture(scope="module")
@@ -67,13 +67,14 @@ def open_page(browser, server, outside: list[str], locale: str = "en-US"):
     context.on("request", record)
     page = context.new_page()
     page.set_default_timeout(TIMEOUT)
-    page.goto(server.url, wait_until="networkidle")
+    page.goto(server.url, wait_until="load")  # not "networkidle": the queue's stream keeps a connection open
+    page.get_by_role("tab").first.wait_for(state="visible")
     return page
 
 
 def open_tab(page, name: str) -> None:
     page.get_by_role("tab", name=name).click()
-    page.wait_for_timeout(300)
+    page.get_by_role("tab", name=name, selected=True).wait_for(state="visible")
 
 
 def click_visible(page, text: str) -> None:

@@ -252,7 +252,8 @@ def queue_run(name: str | None, family: str, dataset: str, request: gr.Request |
     check_family_choice(family)
     wanted = run_name(name, family, common.check_dataset(dataset))
     ticket = TICKETS.reserve(session_key(request), wanted, common.runs_dir())
-    return ticket.run_id, f"Queued as **{ticket.folder}**: it starts when the run before it ends. Stop withdraws it."
+    return ticket.run_id, (f"Run **{ticket.folder}**: it starts as soon as no other run is training. "
+                           "Stop ends it and saves, or withdraws it while it waits.")
 
 
 @gpu
