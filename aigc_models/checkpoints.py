@@ -34,9 +34,7 @@ import json
 import os
 import re
 import shutil
-import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +44,8 @@ from safetensors.torch import load_model
 from safetensors.torch import save as safetensors_bytes
 from torch import nn
 
+from . import atomic, hub, models
 from .data import DATASETS
-from . import models
 from .configs import check_config_value, check_options
 from .models import REGISTRY, build_model, make_config
 from .validation import show
@@ -56,13 +54,9 @@ FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 CARD_FILE = "README.md"
-HUB_FILES = [CONFIG_FILE, WEIGHTS_FILE, CARD_FILE]  # the only files ever fetched from the Hub
-DEFAULT_REVISION = "main"
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
 MAX_CONFIG_BYTES = 1_000_000
-MAX_HUB_ID_CHARS = 300  # owner/name is at most 96 + 1 + 96 characters; the rest is a revision (a 40-character commit, a branch)
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt")
-STALE_TEMP_SECONDS = 3600  # where process ids cannot be checked (Windows), temp folders older than this are leftovers
 
 
 class CheckpointError(RuntimeError):
@@ -157,95 +151,10 @@ def check_weights(weights: Path, expected: dict[str, tuple[int, ...]]) -> None:
 # ----------------------------------------------------------------------------- save
 
 
-def _old_path(out: Path) -> Path:
-    """Where the previous checkpoint waits while a new one is renamed into place."""
-    return out.parent / f".{out.name}.old"
-
-
-def _temp_pid(folder: Path) -> int | None:
-    match = re.search(r"\.tmp-(\d+)-", folder.name)
-    return int(match.group(1)) if match else None
-
-
-def is_stale_temp(temp: Path) -> bool:
-    """A temporary folder no running save is writing: its process is gone (or, on Windows, it is old)."""
-    pid = _temp_pid(temp)
-    if sys.platform == "win32" or pid is None:  # os.kill(pid, 0) would terminate the process on Windows
-        try:
-            return time.time() - temp.stat().st_mtime > STALE_TEMP_SECONDS
-        except OSError:
-            return False
-    if pid == os.getpid():
-        return False  # another thread of this process may be saving right now
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
-
-
-def _clean_leftovers(out: Path) -> None:
-    """Undo what a save killed part-way left beside ``out``: put a previous checkpoint back if the
-    kill came between the two renames, drop stale temporary folders."""
-    old = _old_path(out)
-    if old.is_dir() and not old.is_symlink():
-        if out.exists():
-            shutil.rmtree(old)  # killed after the new folder was in place
-        else:
-            os.replace(old, out)  # killed between the renames: the previous checkpoint comes back
-    for temp in out.parent.glob(f".{glob_escape(out.name)}.tmp-*"):
-        if temp.is_dir() and not temp.is_symlink() and is_stale_temp(temp):
-            shutil.rmtree(temp, ignore_errors=True)
-
-
-def glob_escape(name: str) -> str:
-    """``name`` with glob wildcards escaped."""
-    return re.sub(r"([*?\[])", r"[\1]", name)
-
-
-def _write_file(path: Path, data: bytes) -> None:
-    """Write and fsync ``data`` (Python I/O, so a full disk raises ``OSError(ENOSPC)``)."""
-    with open(path, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make renames inside ``folder`` durable (POSIX; a no-op where directories cannot be opened)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def weights_bytes(model: nn.Module) -> bytes:
     """The model's state dict as a safetensors file, in memory."""
     state = {name: t.detach().contiguous().cpu() for name, t in model.state_dict().items()}
     return safetensors_bytes(state, metadata={"format": "pt"})
-
-
-def _swap_into_place(temp: Path, out: Path) -> None:
-    """Rename the finished ``temp`` folder to ``out``, keeping the previous ``out`` until it is in place."""
-    old = _old_path(out)
-    if out.exists():
-        os.replace(out, old)
-    try:
-        os.replace(temp, out)
-    except OSError:
-        if old.is_dir() and not out.exists():
-            os.replace(old, out)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
-    _fsync_dir(out.parent)
 
 
 def _save_failure(out: Path, err: OSError, had_previous: bool) -> str:
@@ -282,32 +191,22 @@ def save_checkpoint(
     had_previous = False
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        _clean_leftovers(out)
+        atomic.clean_leftovers(out)
         if out.is_symlink() or (out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / CONFIG_FILE).is_file()))):
             raise CheckpointError(f"{out} exists and is not a checkpoint folder; pick another output folder.")
         had_previous = out.exists()
         temp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent))
         try:
-            _write_file(temp / WEIGHTS_FILE, weights_bytes(model))
-            _write_file(temp / CONFIG_FILE, (json.dumps(meta, indent=2) + "\n").encode())
-            _write_file(temp / CARD_FILE, model_card(meta).encode())
-            _fsync_dir(temp)
-            _swap_into_place(temp, out)
+            atomic.write_file(temp / WEIGHTS_FILE, weights_bytes(model))
+            atomic.write_file(temp / CONFIG_FILE, (json.dumps(meta, indent=2) + "\n").encode())
+            atomic.write_file(temp / CARD_FILE, hub.model_card(meta).encode())
+            atomic.fsync_dir(temp)
+            atomic.swap_into_place(temp, out)
         finally:
             shutil.rmtree(temp, ignore_errors=True)
     except OSError as err:
         raise CheckpointError(_save_failure(out, err, had_previous)) from err
     return out
-
-
-def _replace_file(path: Path, text: str) -> None:
-    """Rewrite one file atomically (temp file beside it, then rename)."""
-    temp = path.parent / f".{path.name}.tmp-{os.getpid()}"
-    try:
-        _write_file(temp, text.encode())
-        os.replace(temp, path)
-    finally:
-        temp.unlink(missing_ok=True)
 
 
 def update_metrics(ckpt_dir: str | os.PathLike, metrics: dict[str, Any]) -> None:
@@ -321,98 +220,15 @@ def update_metrics(ckpt_dir: str | os.PathLike, metrics: dict[str, Any]) -> None
     meta = read_meta(path)
     meta["metrics"] = {**meta.get("metrics", {}), **metrics}
     try:
-        _replace_file(path / CONFIG_FILE, json.dumps(meta, indent=2) + "\n")
-        _replace_file(path / CARD_FILE, model_card(meta))
+        atomic.replace_file(path / CONFIG_FILE, json.dumps(meta, indent=2) + "\n")
+        atomic.replace_file(path / CARD_FILE, hub.model_card(meta))
     except OSError as err:
         raise CheckpointError(_save_failure(path, err, True)) from err
 
 
-def model_card(meta: dict[str, Any]) -> str:
-    """A Hugging Face model card (YAML front matter + text) from checkpoint metadata."""
-    family, dataset = meta["family"], meta["dataset"]
-    hub_dataset = {"mnist": "ylecun/mnist", "fashion-mnist": "zalando-datasets/fashion_mnist"}[dataset]
-    training, metrics = meta.get("training", {}), meta.get("metrics", {})
-    lines = [
-        "---",
-        "library_name: aigc_models",
-        "license: mit",
-        "tags:",
-        *[f"- {t}" for t in ("aigc-lab", family, dataset, "pytorch", "safetensors")],
-        "datasets:",
-        f"- {hub_dataset}",
-    ]
-    if metrics:
-        lines += ["model-index:", f"- name: {dataset}-{family}", "  results:", "  - task:",
-                  "      type: unconditional-image-generation" if not REGISTRY[family].can("classify") else "      type: image-classification",
-                  "    dataset:", f"      name: {dataset}", f"      type: {hub_dataset}", "    metrics:"]
-        for key, value in metrics.items():
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                lines += [f"    - type: {key}", f"      value: {value:.6g}"]
-    lines += ["---", "", f"# {dataset} {family}", ""]
-    lines += [f"A `{family}` model from the AIGC lab (`aigc_models`), trained on {dataset}.", ""]
-    lines += ["```python", "from aigc_models.checkpoints import load_checkpoint",
-              "model = load_checkpoint(\"PATH_OR_REPO_ID\")", "```", ""]
-    if training:
-        lines += ["## Training", ""]
-        if "command" in training:
-            lines += ["```bash", training["command"], "```", ""]
-        for key in ("device", "steps", "seconds", "batch_size", "seed", "images_seen", "torch"):
-            if key in training:
-                lines.append(f"- {key}: {training[key]}")
-        lines.append("")
-    if metrics:
-        lines += ["## Evaluation", "", "| metric | value |", "| --- | --- |"]
-        for key, value in metrics.items():
-            shown = f"{value:.4g}" if isinstance(value, float) else json.dumps(value)
-            lines.append(f"| {key} | {shown} |")
-        lines.append("")
-    lines += ["## Config", "", "```json", json.dumps(meta["config"], indent=2), "```", ""]
-    return "\n".join(lines)
-
-
 # ----------------------------------------------------------------------------- load
 
-_HUB_ID = re.compile(r"(?P<repo>[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95})(?:@(?P<revision>[\w.-]+(?:/[\w.-]+)*))?")
 _SHIPPED_NAME = re.compile(r"[A-Za-z0-9][\w.-]{0,95}")
-
-
-def parse_hub_id(text: str) -> tuple[str, str] | None:
-    """``owner/name[@revision]`` -> (repo id, revision, ``main`` by default); None for anything else
-    (including ids longer than ``MAX_HUB_ID_CHARS``)."""
-    if len(text) > MAX_HUB_ID_CHARS:
-        return None
-    match = _HUB_ID.fullmatch(text)
-    if match is None or ".." in text:
-        return None
-    return match["repo"], match["revision"] or DEFAULT_REVISION
-
-
-def hub_offline() -> bool:
-    """True when ``HF_HUB_OFFLINE`` is set (read now, not only when huggingface_hub was imported)."""
-    from huggingface_hub import constants
-
-    return bool(constants.HF_HUB_OFFLINE) or os.environ.get("HF_HUB_OFFLINE", "").upper() in ("1", "ON", "YES", "TRUE")
-
-
-def download(repo: str, revision: str) -> Path:
-    """The local snapshot of Hub ``repo`` at ``revision``: config.json, model.safetensors, README.md only."""
-    from huggingface_hub import snapshot_download
-
-    offline = hub_offline()
-    shown = show(f"{repo}@{revision}")
-    try:
-        return Path(snapshot_download(repo, revision=revision, allow_patterns=HUB_FILES, local_files_only=offline))
-    except Exception as err:  # noqa: BLE001 - network, auth, missing repo: one clear sentence
-        if offline:
-            raise CheckpointError(
-                f"Cannot fetch {shown} from the Hugging Face Hub: offline (HF_HUB_OFFLINE=1) and not in "
-                f"the local cache; unset HF_HUB_OFFLINE and run once with network access, or download the folder "
-                f"and pass its path."
-            ) from err
-        raise CheckpointError(
-            f"{shown} is not a local folder and could not be fetched from the Hugging Face Hub "
-            f"({type(err).__name__}: {err})."
-        ) from err
 
 
 def expand_user(text: str | os.PathLike) -> Path:
@@ -444,14 +260,17 @@ def resolve(path_or_repo: str | os.PathLike) -> Path:
     path = expand_user(text)
     if _is_dir(path):
         return path
-    old = _old_path(path)
+    old = atomic.old_path(path)
     if _is_dir(old) and (old / CONFIG_FILE).is_file():
         return old  # a save was killed between its two renames: the previous checkpoint waits here
     if _SHIPPED_NAME.fullmatch(text) and (SHIPPED_DIR / text).is_dir():
         return SHIPPED_DIR / text
-    hub = parse_hub_id(text) if not text.startswith((".", "/", "~")) else None
-    if hub is not None:
-        return download(*hub)
+    repo = hub.parse_hub_id(text) if not text.startswith((".", "/", "~")) else None
+    if repo is not None:
+        try:
+            return hub.download(*repo)
+        except hub.HubError as err:
+            raise CheckpointError(str(err)) from err
     raise CheckpointError(f"No checkpoint folder at {show(text)}, and it is not a Hub repo id owner/name[@revision].")
 
 
@@ -559,6 +378,10 @@ def finite_weights(model: nn.Module) -> bool:
     """True when every parameter and buffer of ``model`` is finite (one device sync)."""
     return nonfinite_tensors(model)[0] == 0
 
+
+model_card = hub.model_card  # re-exported: the card is written with every save
+parse_hub_id = hub.parse_hub_id
+is_stale_temp = atomic.is_stale_temp
 
 __all__ = ["CheckpointError", "save_checkpoint", "load_checkpoint", "list_checkpoints", "read_meta", "resolve",
            "update_metrics", "model_card", "check_model_options", "parse_hub_id", "finite_weights", "expand_user",

@@ -17,7 +17,8 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
-from .checkpoints import CONFIG_FILE, SHIPPED_DIR, is_stale_temp
+from .atomic import is_stale_temp
+from .checkpoints import CONFIG_FILE, SHIPPED_DIR
 
 DEFAULT_MAX_MB = 500.0
 MB = 1_000_000

@@ -22,7 +22,7 @@ import torch
 from app_helpers import app_env, make_tiny_checkpoints, wait_for
 from conftest import TINY_OPTIONS, run_events, tiny_train_config
 
-from aigc_models import checkpoints, cli, runs, training
+from aigc_models import atomic, checkpoints, cli, objectives, runs, training
 from aigc_models.checkpoints import CheckpointError, list_checkpoints, load_checkpoint, read_meta, save_checkpoint
 from aigc_models.models import build_model, make_config
 from aigc_models.training import CheckpointSaved, Done, DivergenceWatch, train
@@ -117,14 +117,14 @@ def test_sigkill_at_random_moments_during_saves_keeps_a_loadable_checkpoint(tmp_
 
 CHILD_ONE_SAVE = r"""
 import os, signal, sys, torch
-from aigc_models import checkpoints
+from aigc_models import atomic, checkpoints
 from aigc_models.models import build_model
 out, when = sys.argv[1], sys.argv[2]
 model = build_model("dcgan", latent_dim=8, g_channels=8, d_channels=8)
 with torch.no_grad():
     for p in model.parameters():
         p.fill_(2.0)
-real_replace, real_write = os.replace, checkpoints._write_file
+real_replace, real_write = os.replace, atomic.write_file
 
 def write(path, data):
     if when == "writing" and path.name == "model.safetensors":
@@ -138,7 +138,7 @@ def replace(src, dst):
     if (when == "between" and str(src) == out) or (when == "after" and str(dst) == out):
         os.kill(os.getpid(), signal.SIGKILL)
 
-checkpoints._write_file, os.replace = write, replace
+atomic.write_file, os.replace = write, replace
 checkpoints.save_checkpoint(model, out)
 """
 
@@ -192,7 +192,7 @@ def test_nan_weights_are_never_saved(tmp_path):
 
 def failing_writer(monkeypatch, target: str, err: int = errno.ENOSPC) -> None:
     """Make the checkpoint writer fail part-way through ``target`` as a full disk would."""
-    real = checkpoints._write_file
+    real = atomic.write_file
 
     def write(path: Path, data: bytes) -> None:
         if path.name == target:
@@ -201,7 +201,7 @@ def failing_writer(monkeypatch, target: str, err: int = errno.ENOSPC) -> None:
             raise OSError(err, os.strerror(err))
         real(path, data)
 
-    monkeypatch.setattr(checkpoints, "_write_file", write)
+    monkeypatch.setattr(atomic, "write_file", write)
 
 
 @pytest.mark.parametrize("target", ["model.safetensors", "config.json", "README.md"])
@@ -246,14 +246,14 @@ def test_disk_full_in_cli_train_is_one_line_and_exit_2(tmp_path, monkeypatch, ca
 
 def nan_after(monkeypatch, calls: int) -> None:
     """D's loss turns NaN from its ``calls``-th call on (as an exploding run's would)."""
-    real, count = training.discriminator_loss, [0]
+    real, count = objectives.discriminator_loss, [0]
 
     def loss(*args, **kwargs):
         count[0] += 1
         value = real(*args, **kwargs)
         return value * float("nan") if count[0] >= calls else value
 
-    monkeypatch.setattr(training, "discriminator_loss", loss)
+    monkeypatch.setattr(objectives, "discriminator_loss", loss)
 
 
 def test_nan_losses_stop_the_run_and_keep_the_last_good_checkpoint(tmp_path, monkeypatch):

@@ -192,13 +192,13 @@ def test_push_sends_only_the_callers_own_run_into_the_owners_namespace(app_envir
 
 
 def test_private_helpers_never_reach_the_hub(app_environment, monkeypatch):
-    from aigc_models import checkpoints
+    from aigc_models import hub
     from ui import common, interpolate
 
     def no_network(*args, **kwargs):
         raise AssertionError("the Hub was called")
 
-    monkeypatch.setattr(checkpoints, "download", no_network)
+    monkeypatch.setattr(hub, "download", no_network)
     assert common.family_of("someone/leak") is None
     assert interpolate.class_visibility("someone/leak", "mnist")["visible"] is False
     with pytest.raises(gr.Error, match="not one of this app's checkpoints"):

@@ -9,7 +9,7 @@ import pytest
 import torch
 from conftest import TINY_OPTIONS, TINY_STEPS, run_events, tiny_train_config
 
-from aigc_models import training
+from aigc_models import objectives, training
 from aigc_models.checkpoints import load_checkpoint, read_meta, save_checkpoint
 from aigc_models.models import build_model, make_config
 from aigc_models.training import EMA, CheckpointSaved, Done, Metrics, Samples, Started, Step, train
@@ -96,13 +96,13 @@ def test_same_seed_same_run(tmp_path):
 
 def test_hinge_loss_is_used(monkeypatch):
     kinds = []
-    real = training.discriminator_loss
+    real = objectives.discriminator_loss
 
     def spy(real_logits, fake_logits, kind="ns"):
         kinds.append(kind)
         return real(real_logits, fake_logits, kind)
 
-    monkeypatch.setattr(training, "discriminator_loss", spy)
+    monkeypatch.setattr(objectives, "discriminator_loss", spy)
     events = run_events(tiny_train_config("dcgan", steps=2, loss="hinge"))
     assert kinds == ["hinge", "hinge"]
     assert all(math.isfinite(v) for e in events if isinstance(e, Step) for v in e.losses.values())
@@ -114,7 +114,7 @@ def test_r1_penalty_of_a_linear_discriminator():
     torch.manual_seed(0)
     w = torch.randn(28 * 28, requires_grad=True)
     x = torch.rand(5, 1, 28, 28, requires_grad=True)
-    penalty = training.r1_penalty(x.flatten(1) @ w, x, 0.3)
+    penalty = objectives.r1_penalty(x.flatten(1) @ w, x, 0.3)
     assert penalty.item() == pytest.approx(0.15 * w.detach().pow(2).sum().item(), rel=1e-5)
     (grad_w,) = torch.autograd.grad(penalty, w)
     assert torch.allclose(grad_w, 0.3 * w.detach(), rtol=1e-5)
@@ -122,8 +122,8 @@ def test_r1_penalty_of_a_linear_discriminator():
 
 def test_r1_is_applied_lazily_and_changes_d_only_then(monkeypatch):
     calls = []
-    real_penalty = training.r1_penalty
-    monkeypatch.setattr(training, "r1_penalty", lambda *a: (calls.append(a[2]), real_penalty(*a))[1])
+    real_penalty = objectives.r1_penalty
+    monkeypatch.setattr(objectives, "r1_penalty", lambda *a: (calls.append(a[2]), real_penalty(*a))[1])
     real = torch.rand(8, 1, 28, 28) * 2 - 1
     labels = torch.zeros(8, dtype=torch.long)
 
@@ -190,13 +190,13 @@ def test_ema_generator_is_exported(tmp_path):
 
 def test_diffaugment_runs_on_real_and_fake(monkeypatch):
     policies = []
-    real = training.diff_augment
+    real = objectives.diff_augment
 
     def spy(x, policy="translation,cutout", **kwargs):
         policies.append(policy)
         return real(x, policy, **kwargs)
 
-    monkeypatch.setattr(training, "diff_augment", spy)
+    monkeypatch.setattr(objectives, "diff_augment", spy)
     events = run_events(tiny_train_config("cgan", steps=2, diffaugment="translation,cutout"))
     assert policies == ["translation,cutout"] * 6  # D: real + fake, G: fake; per step
     assert all(math.isfinite(v) for e in events if isinstance(e, Step) for v in e.losses.values())
@@ -204,13 +204,13 @@ def test_diffaugment_runs_on_real_and_fake(monkeypatch):
 
 def test_real_augment_runs(monkeypatch):
     calls = []
-    real = training.classic_augment
+    real = objectives.classic_augment
 
     def spy(x, **kwargs):
         calls.append(tuple(x.shape))
         return real(x, **kwargs)
 
-    monkeypatch.setattr(training, "classic_augment", spy)
+    monkeypatch.setattr(objectives, "classic_augment", spy)
     events = run_events(tiny_train_config("mlp-gan", steps=2, real_augment=True))
     assert calls == [(16, 1, 28, 28)] * 2
     assert all(math.isfinite(v) for e in events if isinstance(e, Step) for v in e.losses.values())
@@ -342,11 +342,9 @@ def test_recalibrated_batchnorm_matches_the_generators_own_statistics():
 
 @pytest.mark.parametrize("ema, calls", [(0.0, 0), (0.9, 1)])
 def test_an_ema_generator_is_recalibrated_before_it_is_saved(tmp_path, monkeypatch, ema, calls):
-    from aigc_models import training
-
     seen = []
-    original = training.recalibrate_batchnorm
-    monkeypatch.setattr(training, "recalibrate_batchnorm", lambda model, **kw: seen.append(1) or original(model, **kw))
+    original = objectives.recalibrate_batchnorm
+    monkeypatch.setattr(objectives, "recalibrate_batchnorm", lambda model, **kw: seen.append(1) or original(model, **kw))
     run_events(tiny_train_config("dcgan", tmp_path / "out", ema=ema, sample_every=100))
     assert len(seen) == calls
 
