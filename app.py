@@ -47,6 +47,7 @@ def build_app() -> gr.Blocks:
     """All tabs in one ``guard.LabBlocks`` (every input value checked, every handler guarded);
     each tab refreshes its checkpoint lists when opened (so runs trained in the Train tab
     appear at once); a closed page's session state is dropped at once."""
+    common.ON_OPEN.clear()
     with guard.LabBlocks(title="AIGC lab", delete_cache=CACHE_SWEEP) as demo:
         gr.Markdown(t("header"))
         for key, module in TABS:
@@ -57,6 +58,9 @@ def build_app() -> gr.Blocks:
                 inputs = [c for p in pickers for c in (p.dataset, p.checkpoint)]
                 tab.select(refresh_pickers(pickers), inputs, [p.checkpoint for p in pickers],
                            api_visibility="private", queue=False)
+
+        for fn, inputs, outputs in common.ON_OPEN:  # every tab shows a result for its defaults
+            demo.load(fn, inputs, outputs, api_visibility="private")
 
         def forget(request: gr.Request) -> None:
             guard.forget_session(demo, request)

@@ -300,3 +300,24 @@ def test_loss_plots_start_with_a_real_frame_with_numeric_axes():
     plot = gr.LinePlot(x="step", y="value", color="series")
     for frame in (losses, scores):
         assert plot.postprocess(frame).datatypes == {"step": "quantitative", "value": "quantitative", "series": "nominal"}
+
+
+def test_every_picture_tab_opens_on_content_and_an_unusable_default_stays_quiet(app_environment):
+    import app
+    from ui import common
+    from ui.errors import UserError
+
+    opened = {fn.__name__ for fn, _, _ in common.ON_OPEN}
+    assert {"sample_gan", "sample_classes", "morph_classes", "interpolate_seeds", "reconstruct",
+            "preview_augment"} <= opened
+    loads = [d for d in app.demo.fns.values() if any(t[1] == "load" for t in d.targets)]
+    assert len(loads) >= len(common.ON_OPEN)
+
+    def refuses(*args):
+        raise UserError("no checkpoint here")
+
+    quiet = common.quietly(refuses, 2)
+    assert all(isinstance(v, dict) and v.get("__type__") == "update" for v in quiet("x"))  # gr.skip(): nothing changes
+    calls = []
+    remembered = common.remembered(lambda a, b: calls.append((a, b)) or a + b)
+    assert remembered(1, 2) == remembered(1, 2) == 3 and calls == [(1, 2)]

@@ -97,6 +97,19 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
+def test_every_tab_opens_on_content(browser, server, outside_requests):
+    """A teacher opens the page and finds a result in every tab before clicking anything."""
+    page = open_page(browser, server, outside_requests)
+    for tab, elem_ids in (("GAN sampling", ["gan-grid"]), ("Conditional GAN", ["cgan-grid"]),
+                          ("Latent interpolation", ["interp-lerp", "interp-slerp"]),
+                          ("VAE reconstruction", ["vae-input", "vae-recon"]), ("Augmentation", ["aug-original", "aug-diff"])):
+        open_tab(page, tab)
+        for elem_id in elem_ids:
+            wait_image(page, elem_id)
+    assert page.locator("#interp-class").is_hidden()  # it opens on an unconditional GAN: no class to pick
+    assert not outside_requests, outside_requests
+
+
 def test_every_tab_works_offline_in_a_browser(browser, server, outside_requests):
     page = open_page(browser, server, outside_requests)
 

@@ -62,6 +62,7 @@ def build_tab() -> list[common.Picker]:
         diff = gr.Image(format="png", type="pil", label=t("diff_aug"), elem_id="aug-diff")
     gr.Markdown(t("aug_lesson"))
     go.click(preview_augment, [dataset, n, strength, seed], [original, classic, diff, note], api_name="augment")
+    common.on_open(preview_augment, [dataset, n, strength, seed], [original, classic, diff, note])
     return []
 
 

@@ -16,6 +16,7 @@ from ui import common
 from ui.i18n import t
 
 FAMILIES = families_with("condition", "discriminate", "class_morph")
+MORPH = (5, 6)  # the opening morph: on the shipped mnist-cgan the steadiest of the pairs measured (largest step 1.24x the mean)
 ONE_CLASS, EVERY_CLASS = "one", "all"
 
 # ----------------------------------------------------------------------------- handlers
@@ -92,17 +93,19 @@ def build_tab() -> list[common.Picker]:
                 grid_file = gr.File(label=t("download_png"))
             with gr.Tab(t("morph")):
                 with gr.Row():
-                    cls_a = gr.Dropdown(names, value="0", label=t("from_class"), allow_custom_value=True)
-                    cls_b = gr.Dropdown(names, value="1", label=t("to_class"), allow_custom_value=True)
+                    cls_a = gr.Dropdown(names, value=names[MORPH[0]], label=t("from_class"), allow_custom_value=True)
+                    cls_b = gr.Dropdown(names, value=names[MORPH[1]], label=t("to_class"), allow_custom_value=True)
                     steps = gr.Slider(2, 32, value=10, step=1, label=t("steps"))
                 morph_go = gr.Button(t("morph_button"), variant="primary")
                 strip = gr.Image(format="png", type="pil", label=t("morph"), elem_id="cgan-morph")
                 gif = gr.File(label=t("download_gif"))
-    for dropdown, index in ((cls, 0), (cls_a, 0), (cls_b, 1)):
+    for dropdown, index in ((cls, 0), (cls_a, MORPH[0]), (cls_b, MORPH[1])):
         pick.dataset.change(lambda d, i=index: class_choices(d, i), pick.dataset, dropdown,
                             api_visibility="private", queue=False)
     go.click(sample_classes, [pick.checkpoint, cls, mode, per, seed], [grid, grid_file], api_name="sample_cgan")
     morph_go.click(morph_classes, [pick.checkpoint, cls_a, cls_b, steps, seed], [strip, gif], api_name="morph_cgan")
+    common.on_open(sample_classes, [pick.checkpoint, cls, mode, per, seed], [grid, grid_file])
+    common.on_open(morph_classes, [pick.checkpoint, cls_a, cls_b, steps, seed], [strip, gif])
     return [pick]
 
 

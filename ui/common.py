@@ -11,10 +11,12 @@ into ``UserError`` with the same sentence.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -349,6 +351,50 @@ def test_image(dataset: str, index: float | int | None) -> torch.Tensor:
     return data_mod.to_signed(split.images[i : i + 1])
 
 
+# ----------------------------------------------------------------------------- on open
+
+ON_OPEN: list[tuple[Callable[..., Any], list[Any], list[Any]]] = []
+"""Handlers a tab wants run on its defaults when a page opens (``app.build_app`` wires them to
+``demo.load``), so that a teacher finds content to talk over instead of empty boxes."""
+
+
+def on_open(fn: Callable[..., Any], inputs: list[Any], outputs: list[Any]) -> None:
+    """Show ``fn``'s result for the inputs' current values when a page opens. Results are cached
+    by those values (30 students opening the page cost one computation each)."""
+    ON_OPEN.append((quietly(remembered(fn), len(outputs)), inputs, outputs))
+
+
+def remembered(fn: Callable[..., Any], size: int = 32) -> Callable[..., Any]:
+    """``fn`` with its results kept for the last ``size`` distinct (hashable) argument tuples;
+    other arguments are passed through uncached."""
+    cached = lru_cache(maxsize=size)(fn)
+
+    @functools.wraps(fn)
+    def call(*args: Any) -> Any:
+        try:
+            hash(args)
+        except TypeError:
+            return fn(*args)
+        return cached(*args)
+
+    return call
+
+
+def quietly(fn: Callable[..., Any], outputs: int) -> Callable[..., Any]:
+    """``fn``, but a refusal (no checkpoint, no data on this machine) leaves its ``outputs`` as
+    they are instead of greeting a new visitor with an error."""
+
+    @functools.wraps(fn)
+    def call(*args: Any) -> Any:
+        try:
+            return fn(*args)
+        except gr.Error:
+            skip = gr.skip()
+            return skip if outputs == 1 else tuple(skip for _ in range(outputs))
+
+    return call
+
+
 # ----------------------------------------------------------------------------- widgets
 
 
@@ -373,13 +419,18 @@ def refresh_choices(dataset: str, current: str | None, families: tuple[str, ...]
     return gr.update(choices=choices, value=value)
 
 
-def picker(families: tuple[str, ...], *, label_key: str = "checkpoint") -> Picker:
-    """Build a dataset radio + checkpoint dropdown; the dropdown follows the dataset."""
+def picker(families: tuple[str, ...], *, label_key: str = "checkpoint",
+           prefer: Callable[[dict[str, Any]], bool] | None = None) -> Picker:
+    """Build a dataset radio + checkpoint dropdown; the dropdown follows the dataset. It opens on
+    the first checkpoint that ``prefer`` (given the discovered info) likes, else the first one."""
     from ui.i18n import t
 
     dataset = gr.Radio(DATASET_CHOICES, value="mnist", label=t("dataset"))
-    choices = checkpoint_choices("mnist", families)
-    checkpoint = gr.Dropdown(choices, value=choices[0][1] if choices else None, label=t(label_key),
+    found = discover(families, "mnist")
+    choices = [(checkpoint_label(i), i["key"]) for i in found]
+    liked = [i["key"] for i in found if prefer is not None and prefer(i)]
+    first = liked[0] if liked else (choices[0][1] if choices else None)
+    checkpoint = gr.Dropdown(choices, value=first, label=t(label_key),
                              allow_custom_value=True)  # runs appear after start-up; load_model checks
     p = Picker(dataset, checkpoint, families)
     dataset.change(p.refresh, [dataset, checkpoint], checkpoint, api_visibility="private", queue=False)

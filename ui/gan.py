@@ -63,6 +63,7 @@ def build_tab() -> list[common.Picker]:
             gr.Markdown(t("d_note"))
     dice.click(common.random_seed, None, seed, api_visibility="private", queue=False)
     go.click(sample_gan, [pick.checkpoint, n, seed, truncation, show_d], [image, download], api_name="sample_gan")
+    common.on_open(sample_gan, [pick.checkpoint, n, seed, truncation, show_d], [image, download])
     return [pick]
 
 

@@ -14,7 +14,7 @@ EN: dict[str, str] = {
     "tab_vae": "VAE reconstruction", "tab_aug": "Augmentation", "tab_train": "Train", "tab_about": "About",
     "dataset": "Dataset", "checkpoint": "Checkpoint", "vae_checkpoint": "VAE checkpoint",
     "n_images": "Number of images", "seed": "Seed", "random_seed": "Random seed", "random_seeds": "Random seeds",
-    "truncation": "Truncation (0 = off; smaller = safer, less varied)",
+    "truncation": "Truncation (0 = off; small values give fainter, less varied samples)",
     "show_d": "Show what the discriminator thinks (D's probability that each sample is real)",
     "generate": "Generate", "samples": "Samples", "download_png": "Download PNG", "download_gif": "Download GIF",
     "gan_intro": "### Sample a GAN\nPick a checkpoint (MLP GAN, DCGAN, or a run you trained in the Train tab). "
@@ -103,7 +103,7 @@ ZH: dict[str, str] = {
     "tab_aug": "数据增强", "tab_train": "训练", "tab_about": "关于",
     "dataset": "数据集", "checkpoint": "模型检查点", "vae_checkpoint": "VAE 检查点",
     "n_images": "图像数量", "seed": "随机种子", "random_seed": "随机种子", "random_seeds": "随机种子",
-    "truncation": "截断（0 = 关闭；越小越稳妥、变化越少）",
+    "truncation": "截断（0 = 关闭；数值越小，样本越淡、变化越少）",
     "show_d": "显示判别器的看法（D 认为每个样本为真的概率）",
     "generate": "生成", "samples": "样本", "download_png": "下载 PNG", "download_gif": "下载 GIF",
     "gan_intro": "### GAN 采样\n选择一个检查点（MLP GAN、DCGAN，或在“训练”页训练的模型）。相同的种子总是生成相同的图像。",

@@ -148,7 +148,7 @@ def build_tab() -> list[common.Picker]:
     images, message = gallery_for("mnist")
     with gr.Row():
         with gr.Column(scale=1):
-            pick = common.picker(FAMILIES)
+            pick = common.picker(FAMILIES, prefer=lambda info: info["config"].get("latent_dim") == 2)  # a map, not a PCA
             with gr.Row():
                 sketch = components.PictureSketchpad(label=t("draw"), type="numpy", height=420, canvas_size=(280, 280),
                                                  elem_id="vae-sketch", elem_classes=[components.SKETCH_CLASS], scale=2)
@@ -180,6 +180,7 @@ def build_tab() -> list[common.Picker]:
     picked.then(reconstruct, [pick.checkpoint, sketch, upload, index], outputs, api_name="reconstruct_from_gallery",
                 api_visibility="private")
     go.click(reconstruct, [pick.checkpoint, sketch, upload, index], outputs, api_name="reconstruct")
+    common.on_open(reconstruct, [pick.checkpoint, sketch, upload, index], outputs)
     go_prior.click(prior_samples, [pick.checkpoint, n, seed], prior, api_name="vae_prior")
     return [pick]
 
