@@ -42,10 +42,10 @@ def drawing(background: int = 255, ink: int = 0) -> np.ndarray:
 def test_discovery_lists_tiny_checkpoints_by_family_and_dataset(ck):
     from ui import common
 
-    gans = [key for _, key in common.checkpoint_choices("mnist", common.GAN_FAMILIES)]
+    gans = [key for _, key in common.checkpoint_choices("mnist", common.gan_families())]
     shipped = [key for key in gans if not key.startswith(common.RUN_PREFIX)]  # other tests may add runs
     assert shipped == ["mnist-dcgan", "mnist-mlp-gan"] == gans[:2]  # names, never server paths
-    assert [k for _, k in common.checkpoint_choices("fashion-mnist", common.GAN_FAMILIES)
+    assert [k for _, k in common.checkpoint_choices("fashion-mnist", common.gan_families())
             if not k.startswith(common.RUN_PREFIX)] == []
     assert common.find_checkpoint("mnist-dcgan")["path"] == ck("mnist-dcgan")
     assert common.classifier_path("mnist") == ck("mnist-classifier")
@@ -219,7 +219,7 @@ def test_training_streams_stops_saves_and_is_selectable(root):
     assert grid is not None and grid.size[0] > 200
     assert saved == "runs/handler-run" and (root / "runs" / "handler-run" / "README.md").exists()
     assert str(root) not in status  # the run is named, never its server path
-    assert saved in [key for _, key in common.checkpoint_choices("mnist", common.GAN_FAMILIES)]
+    assert saved in [key for _, key in common.checkpoint_choices("mnist", common.gan_families())]
     assert run_id and "already ended" in train.stop_training(run_id)
     assert train.stop_training(None).startswith("Nothing to stop")
 

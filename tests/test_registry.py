@@ -68,7 +68,7 @@ def test_a_family_registered_at_run_time_is_everywhere(toy_family, tmp_path, cap
     help_text = cli.build_parser()._subparsers._group_actions[0].choices["train"].format_help()
     assert "toy-gan" in help_text
     assert "toy-gan" in dict((v, k) for k, v in train_tab.family_choices())
-    assert "toy-gan" in common.GAN_FAMILIES
+    assert "toy-gan" in common.gan_families()
     assert cli.main(["list", "--root", str(tmp_path)]) == 0
     assert "toy-gan" in capsys.readouterr().out.splitlines()[0]
     assert make_config("toy-gan", latent_dim=8).latent_dim == 8

@@ -15,7 +15,9 @@ from aigc_models.models import families_with
 from ui import common
 from ui.i18n import t
 
-FAMILIES = families_with("condition", "discriminate", "class_morph")
+def families() -> tuple[str, ...]:
+    """This tab's families, from the registry: conditional GANs whose class embedding can be morphed."""
+    return families_with("condition", "discriminate", "class_morph")
 MORPH = (5, 6)  # the opening morph: on the shipped mnist-cgan the steadiest of the pairs measured (largest step 1.24x the mean)
 ONE_CLASS, EVERY_CLASS = "one", "all"
 
@@ -40,7 +42,7 @@ def sample_classes(checkpoint: str | None, class_name: str, mode: str, per_class
     Returns:
         The PNG-ready grid and the path of its PNG download.
     """
-    model = common.load_model(checkpoint, FAMILIES)
+    model = common.load_model(checkpoint, families())
     dataset = model.config.dataset
     per = common.check_int(per_class, "Images per class", 1, 20)
     seed = common.check_int(seed, "Seed", 0, 2**31 - 1)
@@ -60,7 +62,7 @@ def morph_classes(checkpoint: str | None, class_a: str, class_b: str, steps: flo
     Returns:
         A one-row strip ``steps`` images long and the path of an animated GIF.
     """
-    model = common.load_model(checkpoint, FAMILIES)
+    model = common.load_model(checkpoint, families())
     dataset = model.config.dataset
     a, b = common.class_index(dataset, class_a), common.class_index(dataset, class_b)
     steps = common.check_int(steps, "Steps", 2, 32)
@@ -79,7 +81,7 @@ def build_tab() -> list[common.Picker]:
     names = list(data_mod.class_names("mnist"))
     with gr.Row():
         with gr.Column(scale=1):
-            pick = common.picker(FAMILIES)
+            pick = common.picker(families())
             seed = gr.Number(0, precision=0, minimum=0, label=t("seed"))
         with gr.Column(scale=2):
             with gr.Tab(t("by_class")):

@@ -36,8 +36,10 @@ from ui.errors import UserError
 # ----------------------------------------------------------------------------- places
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-GAN_FAMILIES = tuple(f for f in families_with("generate", "discriminate") if f not in families_with("condition"))
-"""The GAN sampling tab's families: unconditional ones with a discriminator (the registry says which)."""
+def gan_families() -> tuple[str, ...]:
+    """The GAN sampling tab's families: unconditional ones with a discriminator (read from the
+    registry when asked, so that a family registered later is found too)."""
+    return tuple(f for f in families_with("generate", "discriminate") if f not in families_with("condition"))
 
 
 def family_label(name: str) -> str:

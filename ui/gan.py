@@ -10,7 +10,6 @@ from aigc_models import sampling
 from ui import common
 from ui.i18n import t
 
-FAMILIES = common.GAN_FAMILIES
 
 # ----------------------------------------------------------------------------- handlers
 
@@ -28,7 +27,7 @@ def sample_gan(checkpoint: str | None, n: float, seed: float, truncation: float,
     Returns:
         A PNG-ready grid (greyscale, or RGB when captioned) and the path of the PNG download.
     """
-    model = common.load_model(checkpoint, FAMILIES)
+    model = common.load_model(checkpoint, common.gan_families())
     n = common.check_int(n, "Number of images", 1, common.MAX_IMAGES)
     seed = common.check_int(seed, "Seed", 0, 2**31 - 1)
     trunc = common.check_float(truncation, "Truncation", 0.0, 5.0) or None
@@ -49,7 +48,7 @@ def build_tab() -> list[common.Picker]:
     gr.Markdown(t("gan_intro"))
     with gr.Row():
         with gr.Column(scale=1):
-            pick = common.picker(FAMILIES)
+            pick = common.picker(common.gan_families())
             n = gr.Slider(1, common.MAX_IMAGES, value=64, step=1, label=t("n_images"))
             with gr.Row():
                 seed = gr.Number(0, precision=0, minimum=0, label=t("seed"))

@@ -16,9 +16,16 @@ from aigc_models.models import REGISTRY, families_with
 from ui import common, components
 from ui.i18n import t
 
-FAMILIES = families_with("interpolate")
+def families() -> tuple[str, ...]:
+    """Families whose latent walks this tab shows (from the registry)."""
+    return families_with("interpolate")
+
+
+def encoders() -> tuple[str, ...]:
+    """Families that walk between real images through an encoder."""
+    return families_with("encode")
+
 OPEN_SEEDS = (0, 5)  # on the shipped mnist-dcgan a 6 and a 1 (classifier confidence 1.00 each): the walk shows a change
-VAE = families_with("encode")
 
 # ----------------------------------------------------------------------------- handlers
 
@@ -43,7 +50,7 @@ def interpolate_seeds(checkpoint: str | None, seed_a: float, seed_b: float, step
     Returns:
         The lerp strip, the slerp strip (PNG-ready) and the path of a GIF of both.
     """
-    model = common.load_model(checkpoint, FAMILIES)
+    model = common.load_model(checkpoint, families())
     a = common.check_int(seed_a, "Seed A", 0, 2**31 - 1)
     b = common.check_int(seed_b, "Seed B", 0, 2**31 - 1)
     steps = common.check_int(steps, "Steps", 2, 32)
@@ -60,7 +67,7 @@ def interpolate_real(checkpoint: str | None, drawing_a: Any, index_a: float, dra
     Each end is the drawing/upload when it has content, else that test image number.
     Returns the lerp strip, the slerp strip and the path of a GIF of both.
     """
-    model = common.load_model(checkpoint, VAE)
+    model = common.load_model(checkpoint, encoders())
     dataset = model.config.dataset
     a = common.pick_input(dataset, drawing_a, index_a)[0]
     b = common.pick_input(dataset, drawing_b, index_b)[0]
@@ -86,7 +93,7 @@ def build_tab() -> list[common.Picker]:
     with gr.Row():
         with gr.Column(scale=1):
             # opens on an unconditional GAN: two seeds then give two different digits
-            pick = common.picker(FAMILIES, prefer=lambda info: not REGISTRY[info["family"]].can("condition"))
+            pick = common.picker(families(), prefer=lambda info: not REGISTRY[info["family"]].can("condition"))
             opening = class_visibility(pick.checkpoint.value, "mnist")
             cls = gr.Dropdown(opening["choices"], value=opening["value"], label=t("class"),
                               visible=opening["visible"], allow_custom_value=True, elem_id="interp-class")
@@ -104,7 +111,7 @@ def build_tab() -> list[common.Picker]:
     with gr.Accordion(t("vae_real_title"), open=False) as real_images:
         gr.Markdown(t("vae_real_intro"))
         with gr.Row():
-            vae_pick = common.picker(VAE, label_key="vae_checkpoint")
+            vae_pick = common.picker(encoders(), label_key="vae_checkpoint")
             steps_r = gr.Slider(2, 32, value=10, step=1, label=t("steps"))
         with gr.Row():
             with gr.Column():

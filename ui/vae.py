@@ -18,7 +18,9 @@ from aigc_models.models import families_with
 from ui import common, components
 from ui.i18n import t
 
-FAMILIES = families_with("encode")
+def families() -> tuple[str, ...]:
+    """This tab's families, from the registry: families that encode and decode."""
+    return families_with("encode")
 MAP_POINTS = 2000
 MAP_SIZE = 440
 PALETTE = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
@@ -31,7 +33,7 @@ PALETTE = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 1
 def _test_encodings(path: str, stamp: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """Posterior means of ``MAP_POINTS`` test images, their labels, and the 2-D projection
     (identity for a 2-D latent, else the top-2 principal axes): (mu, labels, mean, axes)."""
-    model = common.load_model(path, FAMILIES)
+    model = common.load_model(path, families())
     images, labels = common.test_images(model.config.dataset, n=MAP_POINTS, seed=0)
     mu, _ = sampling.encode(model, images)
     mean = mu.mean(0)
@@ -45,7 +47,7 @@ def _test_encodings(path: str, stamp: float) -> tuple[torch.Tensor, torch.Tensor
 
 def latent_map(checkpoint: str, point: torch.Tensor) -> Image.Image:
     """Scatter of the test set's encodings coloured by class, ``point`` ``(D,)`` marked with a ring."""
-    model = common.load_model(checkpoint, FAMILIES)
+    model = common.load_model(checkpoint, families())
     mu, labels, mean, axes = _test_encodings(str(checkpoint), common._weights_stamp(str(checkpoint)))
     xy = (mu - mean) @ axes
     p = (point - mean) @ axes
@@ -95,7 +97,7 @@ def reconstruct(checkpoint: str | None, drawing: Any, upload: Any, test_index: f
         absolute error (brighter = worse), the latent map (None without test data) and a
         one-line summary with the squared error.
     """
-    model = common.load_model(checkpoint, FAMILIES)
+    model = common.load_model(checkpoint, families())
     if common.has_ink(drawing):
         x, source = common.to_model_input(drawing, dataset=model.config.dataset), "your drawing"  # (1, 1, 28, 28)
     elif upload is not None:
@@ -119,7 +121,7 @@ def reconstruct(checkpoint: str | None, drawing: Any, upload: Any, test_index: f
 
 def prior_samples(checkpoint: str | None, n: float, seed: float) -> Image.Image:
     """``n`` decoder means of latents drawn from the prior N(0, I), with ``seed``."""
-    model = common.load_model(checkpoint, FAMILIES)
+    model = common.load_model(checkpoint, families())
     n = common.check_int(n, "Number of images", 1, common.MAX_IMAGES)
     seed = common.check_int(seed, "Seed", 0, 2**31 - 1)
     return common.to_grid(sampling.sample(model, n, seed=seed))
@@ -148,7 +150,7 @@ def build_tab() -> list[common.Picker]:
     images, message = gallery_for("mnist")
     with gr.Row():
         with gr.Column(scale=1):
-            pick = common.picker(FAMILIES, prefer=lambda info: info["config"].get("latent_dim") == 2)  # a map, not a PCA
+            pick = common.picker(families(), prefer=lambda info: info["config"].get("latent_dim") == 2)  # a map, not a PCA
             with gr.Row():
                 sketch = components.PictureSketchpad(label=t("draw"), type="numpy", height=420, canvas_size=(280, 280),
                                                  elem_id="vae-sketch", elem_classes=[components.SKETCH_CLASS], scale=2)
