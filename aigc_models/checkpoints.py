@@ -45,8 +45,8 @@ from safetensors.torch import save as safetensors_bytes
 from torch import nn
 
 from . import atomic, hub, models
-from .data import DATASETS
 from .configs import check_config_value, check_options
+from .data import DATASETS
 from .models import REGISTRY, build_model, make_config
 from .validation import show
 

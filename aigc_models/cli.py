@@ -174,10 +174,9 @@ def outline(meta: dict[str, Any]) -> torch.nn.Module:
 def cmd_train(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from .metrics import classifier_accuracy, evaluate_vae
     from .sampling import save_grid
     from .training import CheckpointSaved, Done, Metrics, Samples, Started, Step, TrainConfig, command_line, train
-
-    from .metrics import classifier_accuracy, evaluate_vae
 
     family(args.model)
     data_mod.check_dataset_name(args.dataset)

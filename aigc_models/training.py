@@ -34,11 +34,11 @@ from . import data as data_mod
 from .augment import parse_policy
 from .checkpoints import (SHIPPED_DIR, CheckpointError, check_model_options, finite_weights, load_checkpoint, read_meta,
                           save_checkpoint)
+from .configs import bounded, bounds_of, field_type
 from .losses import GAN_LOSSES
+from .models import DEFAULT_FAMILY, REGISTRY, build_model, check_family, make_config
 from .objectives import (EMA, OBJECTIVES, ClassifierObjective, DiffusionObjective, GANObjective,  # noqa: F401 - re-exported
                          VAEObjective, adam, recalibrate_batchnorm)
-from .models import DEFAULT_FAMILY, REGISTRY, build_model, check_family, make_config
-from .configs import bounded, bounds_of, field_type
 from .validation import MAX_SEED, check_choice, check_float, check_int, check_optional_float, show
 
 # ----------------------------------------------------------------------------- config

@@ -15,9 +15,12 @@ from aigc_models.models import families_with
 from ui import common
 from ui.i18n import t
 
+
 def families() -> tuple[str, ...]:
     """This tab's families, from the registry: conditional GANs whose class embedding can be morphed."""
     return families_with("condition", "discriminate", "class_morph")
+
+
 MORPH = (5, 6)  # the opening morph: on the shipped mnist-cgan the steadiest of the pairs measured (largest step 1.24x the mean)
 ONE_CLASS, EVERY_CLASS = "one", "all"
 

@@ -16,6 +16,7 @@ from aigc_models.models import REGISTRY, families_with
 from ui import common, components
 from ui.i18n import t
 
+
 def families() -> tuple[str, ...]:
     """Families whose latent walks this tab shows (from the registry)."""
     return families_with("interpolate")
@@ -24,6 +25,7 @@ def families() -> tuple[str, ...]:
 def encoders() -> tuple[str, ...]:
     """Families that walk between real images through an encoder."""
     return families_with("encode")
+
 
 OPEN_SEEDS = (0, 5)  # on the shipped mnist-dcgan a 6 and a 1 (classifier confidence 1.00 each): the walk shows a change
 

@@ -18,9 +18,12 @@ from aigc_models.models import families_with
 from ui import common, components
 from ui.i18n import t
 
+
 def families() -> tuple[str, ...]:
     """This tab's families, from the registry: families that encode and decode."""
     return families_with("encode")
+
+
 MAP_POINTS = 2000
 MAP_SIZE = 440
 PALETTE = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),

@@ -19,7 +19,7 @@ from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
 from ..configs import bounded, dataset_field
-from .base import GAN, Family, HUB_KWARGS, maybe_spectral_norm
+from .base import GAN, HUB_KWARGS, Family, maybe_spectral_norm
 from .dcgan import ConvFeatures, ConvGenerator
 from .mlp_gan import MLPGANConfig, mlp
 

@@ -33,7 +33,7 @@ from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
 from ..configs import bounded, dataset_field
-from .base import GAN, Family, HUB_KWARGS, MinibatchStd, maybe_spectral_norm
+from .base import GAN, HUB_KWARGS, Family, MinibatchStd, maybe_spectral_norm
 
 
 @dataclass(frozen=True)

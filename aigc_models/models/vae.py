@@ -15,7 +15,7 @@ from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
 from ..configs import bounded, dataset_field
-from .base import Family, HUB_KWARGS, CheckedHubMixin
+from .base import HUB_KWARGS, CheckedHubMixin, Family
 
 
 @dataclass(frozen=True)
