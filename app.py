@@ -21,8 +21,9 @@ from ui.i18n import I18N, t  # noqa: E402
 
 TABS = [("tab_gan", gan), ("tab_cgan", cgan), ("tab_interp", interpolate), ("tab_vae", vae),
         ("tab_aug", augment), ("tab_train", train), ("tab_about", about)]
-SYSTEM_FONTS = ["system-ui", "-apple-system", "Segoe UI", "Roboto", "Noto Sans", "PingFang SC",
-                "Microsoft YaHei", "Helvetica", "Arial", "sans-serif"]
+SYSTEM_FONTS = ["system-ui", "-apple-system", "Segoe UI", "Roboto", "Noto Sans", "Noto Sans CJK SC",
+                "Source Han Sans SC", "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "WenQuanYi Micro Hei",
+                "Helvetica", "Arial", "sans-serif"]  # CJK fonts by name: where system-ui has none, Chinese still shows
 MONO_FONTS = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "Noto Sans Mono", "monospace"]
 THEME = gr.themes.Default(font=SYSTEM_FONTS, font_mono=MONO_FONTS)
 CSS = "#gan-grid img, #cgan-grid img, #train-grid img, .pixelated img { image-rendering: pixelated; }"

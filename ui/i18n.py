@@ -102,7 +102,7 @@ ZH: dict[str, str] = {
     "tab_gan": "GAN 采样", "tab_cgan": "条件 GAN", "tab_interp": "潜空间插值", "tab_vae": "VAE 重建",
     "tab_aug": "数据增强", "tab_train": "训练", "tab_about": "关于",
     "dataset": "数据集", "checkpoint": "模型检查点", "vae_checkpoint": "VAE 检查点",
-    "n_images": "图像数量", "seed": "随机种子", "random_seed": "随机种子", "random_seeds": "随机种子",
+    "n_images": "图像数量", "seed": "种子", "random_seed": "换一个随机种子", "random_seeds": "换两个随机种子",
     "truncation": "截断（0 = 关闭；数值越小，样本越淡、变化越少）",
     "show_d": "显示判别器的看法（D 认为每个样本为真的概率）",
     "generate": "生成", "samples": "样本", "download_png": "下载 PNG", "download_gif": "下载 GIF",
