@@ -15,6 +15,7 @@ import json
 import math
 import os
 import re
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -23,8 +24,9 @@ from typing import Any, NoReturn
 import torch
 
 from . import data as data_mod
+from . import provenance
 from .checkpoints import (SHIPPED_DIR, CheckpointError, expand_user, list_checkpoints, load_checkpoint, read_meta,
-                          update_metrics)
+                          resolve, update_metrics)
 from .models import REGISTRY, build_model, family, make_config
 from .sampling import MAX_SAMPLES, MAX_TRUNCATION
 from .validation import check_int, check_optional_float, check_seed, number, show
@@ -250,7 +252,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_sample(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from .sampling import even_labels, sample, save_grid
+    from .sampling import even_labels, grid, sample
 
     # the numbers, the output's size and its path are checked before a model is built or an image drawn
     n = check_int(args.n, "--n", lo=1, hi=MAX_SAMPLES)
@@ -303,11 +305,49 @@ def cmd_sample(args: argparse.Namespace) -> int:
                 arrays["labels"] = labels.numpy()
             np.savez_compressed(out, **arrays)
         else:
-            save_grid(images, out, nrow=nrow, scale=scale)
+            provenance.save_png(grid(images, nrow=nrow, scale=scale), out, sample_provenance(args, meta, n=n, seed=seed,
+                                                                                          label=label, stepping=stepping))
     except OSError as err:  # disk full, permissions changed since the check
         raise ValueError(f"Could not write {show(str(out))} ({err.strerror or type(err).__name__}).") from None
     print(f"wrote {n} samples to {out}", file=sys.stderr)
     return 0
+
+
+def sample_provenance(args: argparse.Namespace, meta: dict[str, Any], *, n: int, seed: int, label: int | None,
+                      stepping: dict[str, Any]) -> dict[str, Any]:
+    """What a PNG written by ``sample`` records: the checkpoint, its weights' hash, the settings, and
+    the command that writes the same pixels again (``--out`` left for the reader to choose)."""
+    parts = ["python -m aigc_models sample", f"--checkpoint {shlex.quote(str(args.checkpoint))}", f"--n {n}",
+             f"--seed {seed}"]
+    parts += [f"--{k} {shlex.quote(str(v))}" for k, v in (("label", args.label), ("truncation", args.truncation),
+                                                         ("nrow", args.nrow), *stepping.items()) if v is not None]
+    parts += [f"--scale {args.scale}", "--format png", "--out OUT.png"]
+    names = data_mod.class_names(meta["dataset"])
+    return provenance.record(checkpoint=str(args.checkpoint)[:200], folder=resolve(args.checkpoint), kind="samples",
+                             dataset=meta["dataset"], family=meta["family"], seed=seed, n=n,
+                             **{"class": names[label] if label is not None else None},
+                             truncation=args.truncation, **stepping, command=" ".join(parts))
+
+
+def cmd_provenance(args: argparse.Namespace) -> int:
+    info = provenance.read(check_in_file(args.file))
+    if info is None:
+        raise ValueError(f"{show(str(args.file))} carries no aigc_models provenance (not written by this lab, or "
+                         "its text was stripped).")
+    print(json.dumps(info, indent=2, sort_keys=True))
+    return 0
+
+
+def check_in_file(text: str) -> Path:
+    """An existing file to read, else ``ValueError`` in one line."""
+    path = expand_user(text)
+    try:
+        ok = path.is_file()
+    except (OSError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(f"No file at {show(str(text))}.")
+    return path
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -488,6 +528,10 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("--root", default=str(SHIPPED_DIR))
     ls.add_argument("--markdown", action="store_true", help="print the checkpoint table as Markdown")
     ls.set_defaults(func=cmd_list)
+
+    pv = sub.add_parser("provenance", help="print what made a PNG or GIF that this lab wrote")
+    pv.add_argument("file")
+    pv.set_defaults(func=cmd_provenance)
     return p
 
 

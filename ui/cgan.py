@@ -55,7 +55,9 @@ def sample_classes(checkpoint: str | None, class_name: str, mode: str, per_class
         labels, nrow = torch.full((per,), common.class_index(dataset, class_name)), None
     images = sampling.sample(model, len(labels), seed=seed, labels=labels)
     image = common.to_grid(images, nrow=nrow)
-    return image, common.save_download(image, f"cgan-seed{seed}", ".png")
+    info = common.provenance_of(checkpoint, "samples", seed=seed, per_class=per,
+                                **({"class": class_name} if mode != EVERY_CLASS else {"classes": "a row per class"}))
+    return image, common.save_download(image, f"cgan-seed{seed}", ".png", info)
 
 
 def morph_classes(checkpoint: str | None, class_a: str, class_b: str, steps: float,
@@ -72,7 +74,8 @@ def morph_classes(checkpoint: str | None, class_a: str, class_b: str, steps: flo
     seed = common.check_int(seed, "Seed", 0, 2**31 - 1)
     frames = sampling.interpolate_classes(model, class_a=a, class_b=b, seed=seed, steps=steps)
     gif = sampling.gif_bytes(frames, scale=6)
-    return common.to_grid(frames, nrow=steps), common.save_download(gif, f"morph-{a}-{b}-seed{seed}", ".gif")
+    info = common.provenance_of(checkpoint, "class morph", seed=seed, steps=steps, morph=f"{class_a} -> {class_b}")
+    return common.to_grid(frames, nrow=steps), common.save_download(gif, f"morph-{a}-{b}-seed{seed}", ".gif", info)
 
 
 # ----------------------------------------------------------------------------- layout

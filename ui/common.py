@@ -28,7 +28,7 @@ import torch
 from PIL import Image, ImageDraw, ImageFont
 
 from aigc_models import data as data_mod
-from aigc_models import preprocess, sampling, validation
+from aigc_models import preprocess, provenance, sampling, validation
 from aigc_models.checkpoints import CheckpointError, list_checkpoints, load_checkpoint
 from aigc_models.models import REGISTRY, families_with
 from ui.errors import UserError
@@ -220,6 +220,15 @@ def class_index(dataset: str, name: str | int | None) -> int:
     raise UserError(f"Unknown class {validation.show(name)} for {dataset}; choose one of: {', '.join(names)}.")
 
 
+def provenance_of(name: str, kind: str, **settings: Any) -> dict[str, Any] | None:
+    """The provenance record of a picture made by the checkpoint the app knows as ``name``."""
+    info = find_checkpoint(name)
+    if info is None:
+        return None
+    return provenance.record(checkpoint=info["key"], folder=info["path"], kind=kind, dataset=info["dataset"],
+                             family=info["family"], dated=False, **settings)
+
+
 def random_seed() -> int:
     """A fresh seed in 0..2**31-1 (for 'random' buttons)."""
     return int(np.random.default_rng().integers(0, 2**31 - 1))
@@ -263,12 +272,18 @@ def captioned_grid(images: torch.Tensor, captions: list[str], *, nrow: int | Non
 _DOWNLOADS = Path(tempfile.gettempdir()) / "aigc_lab_downloads"
 
 
-def save_download(content: Image.Image | bytes, stem: str, suffix: str) -> str:
-    """Write a PNG (from a PIL image) or raw bytes to a content-addressed temp file; return its path."""
+def save_download(content: Image.Image | bytes, stem: str, suffix: str, info: dict[str, Any] | None = None) -> str:
+    """Write a PNG (from a PIL image) or a GIF's bytes to a content-addressed temp file, with the
+    provenance ``info`` inside (``aigc_models.provenance``); return its path."""
     if isinstance(content, Image.Image):
-        buf = io.BytesIO()
-        content.save(buf, format="PNG")
-        content = buf.getvalue()
+        if info is not None:
+            content = provenance.png_bytes(content, info)
+        else:
+            buf = io.BytesIO()
+            content.save(buf, format="PNG")
+            content = buf.getvalue()
+    elif info is not None and suffix == ".gif":
+        content = provenance.gif_with(content, info)
     _DOWNLOADS.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha1(content).hexdigest()[:12]
     path = _DOWNLOADS / f"{stem}-{digest}{suffix}"

@@ -37,7 +37,8 @@ def sample_gan(checkpoint: str | None, n: float, seed: float, truncation: float,
         image = common.captioned_grid(images, [f"D={s:.2f}" for s in scores.tolist()])
     else:
         image = common.to_grid(images)
-    return image, common.save_download(image, f"gan-seed{seed}", ".png")
+    info = common.provenance_of(checkpoint, "samples", seed=seed, n=n, truncation=trunc, discriminator_captions=show_d)
+    return image, common.save_download(image, f"gan-seed{seed}", ".png", info)
 
 
 # ----------------------------------------------------------------------------- layout

@@ -32,12 +32,14 @@ OPEN_SEEDS = (0, 5)  # on the shipped mnist-dcgan a 6 and a 1 (classifier confid
 # ----------------------------------------------------------------------------- handlers
 
 
-def _strips_and_gif(lerp: torch.Tensor, slerp: torch.Tensor, stem: str) -> tuple[Image.Image, Image.Image, str]:
-    """Two one-row strips and one GIF playing lerp (left) beside slerp (right)."""
+def _strips_and_gif(lerp: torch.Tensor, slerp: torch.Tensor, stem: str,
+                    info: dict[str, Any] | None = None) -> tuple[Image.Image, Image.Image, str]:
+    """Two one-row strips and one GIF playing lerp (left) beside slerp (right), with provenance ``info``."""
     pairs = torch.cat([lerp, slerp], dim=3)  # (S, 1, 28, 56)
     gif = sampling.gif_bytes(pairs, scale=5)
     n = len(lerp)
-    return common.to_grid(lerp, nrow=n), common.to_grid(slerp, nrow=n), common.save_download(gif, stem, ".gif")
+    return (common.to_grid(lerp, nrow=n), common.to_grid(slerp, nrow=n),
+            common.save_download(gif, stem, ".gif", info))
 
 
 def interpolate_seeds(checkpoint: str | None, seed_a: float, seed_b: float, steps: float,
@@ -59,7 +61,9 @@ def interpolate_seeds(checkpoint: str | None, seed_a: float, seed_b: float, step
     label = common.class_index(model.config.dataset, class_name) if model.num_classes else None
     lerp, slerp = (sampling.interpolate(model, seed_a=a, seed_b=b, steps=steps, method=m, label=label)
                    for m in ("lerp", "slerp"))
-    return _strips_and_gif(lerp, slerp, f"interp-{a}-{b}")
+    info = common.provenance_of(checkpoint, "interpolation (lerp left, slerp right)", seed=f"{a} -> {b}", steps=steps,
+                                **({"class": class_name} if label is not None else {}))
+    return _strips_and_gif(lerp, slerp, f"interp-{a}-{b}", info)
 
 
 def interpolate_real(checkpoint: str | None, drawing_a: Any, index_a: float, drawing_b: Any,
@@ -75,7 +79,8 @@ def interpolate_real(checkpoint: str | None, drawing_a: Any, index_a: float, dra
     b = common.pick_input(dataset, drawing_b, index_b)[0]
     steps = common.check_int(steps, "Steps", 2, 32)
     lerp, slerp = (sampling.interpolate_images(model, a, b, steps=steps, method=m) for m in ("lerp", "slerp"))
-    return _strips_and_gif(lerp, slerp, "interp-real")
+    info = common.provenance_of(checkpoint, "interpolation between two real images", steps=steps)
+    return _strips_and_gif(lerp, slerp, "interp-real", info)
 
 
 def class_visibility(checkpoint: str | None, dataset: str) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import torch
 from PIL import Image, ImageDraw, ImageFont
 
 from aigc_models import data as data_mod
-from aigc_models import sampling
+from aigc_models import provenance, sampling
 from aigc_models.models import families_with
 from ui import common, components
 from ui.i18n import t
@@ -105,6 +105,9 @@ def reconstruct(checkpoint: str | None, drawing: Any, upload: Any, test_index: f
         x, source = common.to_model_input(drawing, dataset=model.config.dataset), "your drawing"  # (1, 1, 28, 28)
     elif upload is not None:
         x, source = common.to_model_input(upload, dataset=model.config.dataset), "your upload"
+        made = provenance.read(upload) if isinstance(upload, (str, bytes)) else None
+        if made is not None:
+            source += f" ({provenance.describe(made)})"
     else:
         x, source = common.pick_input(model.config.dataset, None, test_index), f"test image #{int(test_index)}"
     recon = sampling.reconstruct(model, x)
