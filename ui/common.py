@@ -251,16 +251,25 @@ def to_grid(images: torch.Tensor, *, nrow: int | None = None, target: int = 560)
     return sampling.grid(images, nrow=nrow, scale=auto_scale(raw_width, target))
 
 
+CAPTION_PX = 15  # caption height as a reader sees it, once the browser fits the grid to ~SHOWN_WIDTH
+SHOWN_WIDTH = 900  # about how wide the app shows a result image, in CSS pixels
+
+
 def captioned_grid(images: torch.Tensor, captions: list[str], *, nrow: int | None = None, scale: int = 4) -> Image.Image:
-    """A grid with a line of text under each tile (e.g. D's score); RGB."""
+    """A grid with a line of text under each tile (e.g. D's score); RGB. The text is drawn large
+    enough to stay legible after the browser scales the grid down to its box (256 images: 16 a
+    row, about 1,860 pixels wide, shown at half size)."""
     import math
 
     nrow = nrow or max(1, math.ceil(math.sqrt(len(images))))
-    tile, text_h, pad = 28 * scale, 14, 4
+    tile, pad = 28 * scale, 4
+    width = nrow * (tile + pad) + pad
+    size = max(CAPTION_PX, round(CAPTION_PX * width / SHOWN_WIDTH))
+    text_h = size + 4
     rows = math.ceil(len(images) / nrow)
-    out = Image.new("RGB", (nrow * (tile + pad) + pad, rows * (tile + text_h + pad) + pad), "black")
+    out = Image.new("RGB", (width, rows * (tile + text_h + pad) + pad), "black")
     draw = ImageDraw.Draw(out)
-    font = ImageFont.load_default()
+    font = ImageFont.load_default(size=size)
     for i, (img, cap) in enumerate(zip(images, captions)):
         r, c = divmod(i, nrow)
         x, y = pad + c * (tile + pad), pad + r * (tile + text_h + pad)
