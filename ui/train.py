@@ -118,6 +118,7 @@ class LiveView:
         self.hist: pd.DataFrame | None = None
         self.warning = ""
         self.saved: str | None = None
+        self.rate: float | None = None  # images per second, smoothed over the log windows
 
     def update(self, event: Any) -> None:
         """Take one event from the trainer."""
@@ -125,7 +126,10 @@ class LiveView:
             self.status = f"Training **{event.config.model}** on **{event.config.dataset}** · {event.device} · {event.parameters:,} parameters"
         elif isinstance(event, Step):
             self.rows += [(event.step, v, k) for k, v in event.losses.items()]
-            self.status = (f"Step **{event.step:,} / {event.total_steps:,}** · **{event.images_per_second:,.0f} images/s** · "
+            # a short window's rate swings (a histogram probe or a sample grid lands in some windows): smooth it
+            rate = event.images_per_second
+            self.rate = rate if self.rate is None else 0.8 * self.rate + 0.2 * rate
+            self.status = (f"Step **{event.step:,} / {event.total_steps:,}** · **{self.rate:,.0f} images/s** · "
                            f"elapsed {event.elapsed:.0f} s · about **{event.eta:.0f} s left**")
         elif isinstance(event, Samples):
             self.grid = common.to_grid(event.images, nrow=10 if event.labels is not None else 8, target=400)
