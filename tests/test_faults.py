@@ -22,7 +22,8 @@ import torch
 from app_helpers import app_env, make_tiny_checkpoints, wait_for
 from conftest import TINY_OPTIONS, run_events, tiny_train_config
 
-from aigc_models import atomic, checkpoints, cli, objectives, runs, training
+from aigc_models import atomic, checkpoints, cli, objectives, training
+from ui import runs_folder as runs
 from aigc_models.checkpoints import CheckpointError, list_checkpoints, load_checkpoint, read_meta, save_checkpoint
 from aigc_models.models import build_model, make_config
 from aigc_models.training import CheckpointSaved, Done, DivergenceWatch, train

@@ -28,13 +28,13 @@ from aigc_models import data as data_mod
 from aigc_models import metrics, validation
 from aigc_models.checkpoints import SHIPPED_DIR, CheckpointError
 from aigc_models.models import REGISTRY, families_with
-from aigc_models.runs import prune_runs
 from aigc_models.training import (CheckpointSaved, Done, Metrics, Samples, Started, Step, TrainConfig, device_label,
                                   resolve_device, setting_bounds, shipped_recipe, train)
 from ui import common
 from ui.errors import UserError
 from ui.i18n import t
 from ui.run_tickets import NAME_PATTERN, RunTickets
+from ui.runs_folder import prune_runs
 
 
 

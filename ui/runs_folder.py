@@ -1,4 +1,5 @@
-"""The runs folder: trained runs live under one root, kept under a size cap.
+"""The app's runs folder: runs trained in the app live under one root, kept under a size cap.
+(App policy, so it lives with the app, not in the ``aigc_models`` package.)
 
 ``prune_runs`` deletes the oldest run folders directly under the root until the
 total size is at most the cap (``$AIGC_RUNS_MAX_MB``, default 500 MB). It only
@@ -17,8 +18,8 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
-from .atomic import is_stale_temp
-from .checkpoints import CONFIG_FILE, SHIPPED_DIR
+from aigc_models.atomic import is_stale_temp
+from aigc_models.checkpoints import CONFIG_FILE, SHIPPED_DIR
 
 DEFAULT_MAX_MB = 500.0
 MB = 1_000_000
