@@ -27,6 +27,14 @@ unconditional prediction that classifier-free guidance mixes.
 For the library's sampler, evaluator, interpolation and Train tab, the model
 looks like a generator: ``latent_dim`` is 784 and ``generate(z, labels)`` turns
 the initial noise ``z`` ``(B, 784)`` into images with the default sampler.
+
+The defaults are the CPU recipe: a 0.29 M-parameter U-Net (widths 16, 32, 64),
+flow, batch 128, Adam 2e-3, EMA 0.999, Euler 20 steps at guidance 1.75. Measured
+on MNIST (N = 1,000 samples, seed 0; real-data floor FD 7.8 and the shipped cGAN
+14.3 at this N): after 1,200 steps class accuracy 0.989 and FD 33.6 (guidance 2:
+0.993, 51.4; 1.5: 0.980, 22.9), after 1,500 steps 0.995 and 35.7. A step took
+0.47 CPU-seconds on one thread. Stronger guidance buys accuracy with diversity:
+recall falls from 0.76 (guidance 1) to 0.33 (guidance 3) and FD climbs.
 """
 
 from __future__ import annotations
@@ -65,8 +73,8 @@ class DiffusionConfig:
     num_classes: int = bounded(10, lo=1, hi=1000, help="classes; index num_classes is the null label")
     label_dropout: float = bounded(0.1, lo=0.0, hi=1.0, hi_open=True,
                                    help="probability of training on the null label (classifier-free guidance)")
-    channels: int = bounded(32, lo=4, hi=512, help="U-Net width at 28 x 28; its conditioning vector has 4 x this")
-    channel_mults: tuple[int, ...] = bounded((1, 2, 2), lo=1, hi=8, layers=(3, 3),
+    channels: int = bounded(16, lo=4, hi=512, help="U-Net width at 28 x 28; its conditioning vector has 4 x this")
+    channel_mults: tuple[int, ...] = bounded((1, 2, 4), lo=1, hi=8, layers=(3, 3),
                                              help="U-Net widths at 28, 14 and 7 pixels, in multiples of channels")
     attention: bool = True  # U-Net self-attention at 7 x 7
     patch_size: int = bounded(4, lo=2, hi=7, help="DiT patch side: 2, 4 or 7 (it must divide 28)")
@@ -76,7 +84,7 @@ class DiffusionConfig:
     default_sampler: str = bounded("auto", choices=("auto", *SAMPLERS["flow"], *SAMPLERS["ddpm"]),
                                    help="auto (euler for flow, dpm-solver++ for ddpm) or a sampler of the objective")
     default_steps: int = bounded(20, lo=1, hi=1000, help="sampler steps when none are asked for")
-    default_guidance: float = bounded(2.0, lo=0.0, hi=MAX_GUIDANCE, help="1 = plain conditional; 0 = unconditional")
+    default_guidance: float = bounded(1.75, lo=0.0, hi=MAX_GUIDANCE, help="1 = plain conditional; 0 = unconditional")
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "channel_mults", tuple(self.channel_mults))
