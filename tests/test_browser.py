@@ -92,7 +92,13 @@ def wait_image(page, elem_id: str, previous: str | None = None) -> str:
     return img.get_attribute("src")
 
 
+def wait_idle(page) -> None:
+    """Wait until no result box shows Gradio's progress line ("processing | …")."""
+    page.wait_for_function("() => !document.body.innerText.includes('processing |')", timeout=TIMEOUT)
+
+
 def shot(page, name: str) -> None:
+    wait_idle(page)
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
