@@ -62,7 +62,7 @@ EN: dict[str, str] = {
     "ema": "EMA decay of G (0 = off, e.g. 0.999)", "diffaugment": "DiffAugment (translation + cutout)",
     "run_name": "Run name (optional)", "start": "Start training", "stop": "Stop",
     "train_idle": "Press **Start training**. On a laptop CPU the MLP GAN shows moving samples within a minute.",
-    "losses": "Losses: D blue, G orange (VAE: reconstruction blue, KL orange)",
+    "losses": "Loss: D (VAE: recon.) blue, G (VAE: KL) orange",
     "d_scores": "Mean D(real) blue, D(fake) orange (VAE: ELBO)", "samples_fixed": "Samples from fixed noise",
     "class_hist": "What the classifier sees in 500 fresh samples", "saved_run": "Saved run", "run_id": "Run id (Stop takes it)",
     "hub_repo": "Hub repository name", "push": "Push to the Hub",

@@ -421,11 +421,13 @@ def build_tab() -> list[common.Picker]:
         with gr.Column(scale=2):
             status = gr.Markdown(t("train_idle"), elem_id="train-status")
             with gr.Row():
-                loss_plot = gr.LinePlot(x="step", y="value", color="series", label=t("losses"), height=300,
-                                        color_map=SERIES_COLOURS,
+                # the colours are named in the labels, so no legend (it was cut off below a fixed-height chart)
+                loss_plot = gr.LinePlot(x="step", y="value", color="series", label=t("losses"), height=340,
+                                        color_map=SERIES_COLOURS, colors_in_legend=[], y_title="loss",
                                         elem_id="train-loss")
-                d_plot = gr.LinePlot(x="step", y="value", color="series", label=t("d_scores"), height=300,
-                                     color_map=SERIES_COLOURS)
+                d_plot = gr.LinePlot(x="step", y="value", color="series", label=t("d_scores"), height=340,
+                                     color_map=SERIES_COLOURS, colors_in_legend=[], y_title="mean",
+                                     elem_id="train-scores")
             with gr.Row():
                 grid = gr.Image(format="png", type="pil", label=t("samples_fixed"), elem_id="train-grid")
                 hist = gr.BarPlot(x="class", y="share", label=t("class_hist"), y_lim=[0, 1], height=300,
