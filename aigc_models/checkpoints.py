@@ -45,7 +45,7 @@ from safetensors.torch import save as safetensors_bytes
 from torch import nn
 
 from . import atomic, hub, models
-from .configs import check_config_value, check_options
+from .configs import check_config_value, check_options, quote
 from .data import DATASETS
 from .models import REGISTRY, build_model, make_config
 from .validation import show
@@ -69,18 +69,6 @@ def _is_int(value: Any) -> bool:
     return type(value) is int  # not bool, not 3.0
 
 
-def _quote(value: Any) -> str:
-    """``repr(value)`` for an error message, at most about 80 characters: a hostile config.json or
-    argument can hold megabytes, and a message quotes only the start of it."""
-    if isinstance(value, str):
-        return show(value)
-    try:
-        text = repr(value)
-    except ValueError:  # an int with more than 4,300 digits
-        return show(value)
-    return text if len(text) <= 80 else text[:77] + "..."
-
-
 def check_model_option(family: str, name: str, value: Any) -> Any:
     """``value`` for config field ``name`` of ``family`` (lists become tuples); ``ValueError`` naming
     the field and what it accepts (the bounds live on the config dataclass, ``aigc_models.configs``)."""
@@ -101,13 +89,13 @@ def check_meta(meta: Any, source: str) -> dict[str, Any]:
     allowed = ("format_version", "family", "dataset", "config", "training", "metrics")
     extra = sorted(set(meta) - set(allowed), key=str)
     if extra:
-        raise CheckpointError(f"{source} has an unknown field {_quote(extra[0])}: not an aigc_models checkpoint config.")
+        raise CheckpointError(f"{source} has an unknown field {quote(extra[0])}: not an aigc_models checkpoint config.")
     version = meta.get("format_version")
     if not _is_int(version) or version != FORMAT_VERSION:
-        raise CheckpointError(f"{source} has format_version {_quote(version)}; this code reads {FORMAT_VERSION}.")
+        raise CheckpointError(f"{source} has format_version {quote(version)}; this code reads {FORMAT_VERSION}.")
     family = meta.get("family")
     if not isinstance(family, str) or family not in REGISTRY:
-        raise CheckpointError(f"{source} names an unknown family {_quote(family)}; known: {', '.join(REGISTRY)}.")
+        raise CheckpointError(f"{source} names an unknown family {quote(family)}; known: {', '.join(REGISTRY)}.")
     try:
         config = check_model_options(family, meta.get("config"))
         make_config(family, **config)  # the config's own cross-field rules
@@ -115,7 +103,7 @@ def check_meta(meta: Any, source: str) -> dict[str, Any]:
         raise CheckpointError(f"{source}: {err}") from err
     dataset = meta.get("dataset")
     if dataset not in DATASETS or config.get("dataset", "mnist") != dataset:
-        raise CheckpointError(f"{source} has dataset {_quote(dataset)} (config: {_quote(config.get('dataset'))}); "
+        raise CheckpointError(f"{source} has dataset {quote(dataset)} (config: {quote(config.get('dataset'))}); "
                               f"it must be one of {', '.join(DATASETS)} and the same in both places.")
     for key in ("training", "metrics"):
         if not isinstance(meta.get(key, {}), dict):
@@ -140,8 +128,8 @@ def check_weights(weights: Path, expected: dict[str, tuple[int, ...]]) -> None:
     missing = sorted(set(expected) - set(found))
     unexpected = sorted(set(found) - set(expected))
     if missing or unexpected:
-        raise CheckpointError(f"{weights} does not match its config.json: missing {_quote(missing[:3])}, "
-                              f"unexpected {_quote(unexpected[:3])} ({len(missing)} missing, {len(unexpected)} unexpected).")
+        raise CheckpointError(f"{weights} does not match its config.json: missing {quote(missing[:3])}, "
+                              f"unexpected {quote(unexpected[:3])} ({len(missing)} missing, {len(unexpected)} unexpected).")
     for name, shape in expected.items():
         if found[name] != shape:
             raise CheckpointError(f"{weights} holds {name} with shape {list(found[name])}; "

@@ -27,7 +27,7 @@ from . import data as data_mod
 from . import provenance
 from .checkpoints import (SHIPPED_DIR, CheckpointError, expand_user, list_checkpoints, load_checkpoint, read_meta,
                           resolve, update_metrics)
-from .models import REGISTRY, build_model, family, make_config
+from .models import REGISTRY, build_model, families_with, family, make_config
 from .sampling import MAX_SAMPLES, MAX_TRUNCATION
 from .validation import check_int, check_optional_float, check_seed, number, show
 
@@ -43,12 +43,13 @@ MAX_ERROR_CHARS = 500  # a refusal longer than this (a library echoing a huge ar
 
 
 def classifier_for(dataset: str, explicit: str | None, device: str = "cpu") -> torch.nn.Module:
-    """The evaluator's classifier: ``explicit`` or the shipped ``<dataset>-classifier``."""
-    path = explicit or str(SHIPPED_DIR / f"{dataset}-classifier")
+    """The evaluator's classifier: ``explicit`` or the shipped ``<dataset>-<the classifying family>``."""
+    name = families_with("classify")[0]
+    path = explicit or str(SHIPPED_DIR / f"{dataset}-{name}")
     if not explicit and not Path(path).is_dir():
         raise CheckpointError(
             f"No classifier for {dataset} at {path}. Train one with "
-            f"`python -m aigc_models train --model classifier --dataset {dataset} --out {path}` or pass --classifier."
+            f"`python -m aigc_models train --model {name} --dataset {dataset} --out {path}` or pass --classifier."
         )
     model = load_checkpoint(path, device=device)
     if not REGISTRY[model.family].can("classify"):
@@ -488,7 +489,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.set_defaults(func=cmd_train)
 
     s = sub.add_parser("sample", help="draw images from a checkpoint")
-    s.add_argument("--checkpoint", required=True, help="folder, shipped name (mnist-dcgan) or Hub repo id")
+    s.add_argument("--checkpoint", required=True, help="folder, shipped name (see `list`) or Hub repo id")
     s.add_argument("--n", type=int, default=64, help=f"how many samples, 1 to {MAX_SAMPLES:,}")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--label", help="class index or name (conditional models); default: split evenly")

@@ -17,10 +17,9 @@ from pathlib import Path
 sys.path[:0] = [str(Path(__file__).resolve().parent.parent), str(Path(__file__).resolve().parent.parent / "tests")]
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import numpy as np  # noqa: E402
-from api_calls import backend_dependencies, call, components_by_id, default_value, get_config, peak_rss_mb, rss_mb  # noqa: E402
+from api_calls import backend_dependencies, call, get_config, peak_rss_mb, rss_mb  # noqa: E402
 from app_helpers import AppServer, make_tiny_checkpoints  # noqa: E402
-from test_security import digit_png, png_bytes, upload  # noqa: E402
+from test_security import huge_sketch_request, sketch  # noqa: E402
 
 
 def main() -> None:
@@ -37,18 +36,11 @@ def main() -> None:
                 out["after_250_sessions_mb"] = round(rss_mb(pid), 1)
         out["after_2000_sessions_mb"] = round(rss_mb(pid), 1)
 
-        comps = components_by_id(config)
-        interp = next(d for d in backend_dependencies(config) if d.get("api_name") == "interpolate_real")
-        data = [default_value(comps[i]) for i in interp["inputs"]]
-        data[0] = "mnist-vae"
-        small = upload(server.url, "small.png", digit_png())
-        big_array = np.zeros((4096, 4096), np.uint16)
-        big_array[1000:3000, 1900:2200] = 65535
-        big = upload(server.url, "big.png", png_bytes(big_array, "I;16"))
-        data[1] = data[3] = {"background": None, "layers": [small] * 4, "composite": small}
+        interp, data, small, big = huge_sketch_request(server.url)
+        data[1] = data[3] = sketch(small)
         assert call(server.url, interp, data).success
         before = peak_rss_mb(pid)
-        data[1] = data[3] = {"background": None, "layers": [big] * 4, "composite": big}
+        data[1] = data[3] = sketch(big)
         reply = call(server.url, interp, data)
         out["huge_sketches_ok"] = reply.success
         out["huge_sketches_peak_over_small_mb"] = round(peak_rss_mb(pid) - before, 1)

@@ -88,19 +88,20 @@ def default_value(component: dict[str, Any]) -> Any:
     return value
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory of a process, in MB (Linux)."""
+def _status_mb(pid: int, field: str) -> float:
+    """A memory field of ``/proc/PID/status`` (given in kB there), in MB (Linux)."""
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS")
+    raise RuntimeError(f"no {field} for process {pid}")
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process, in MB."""
+    return _status_mb(pid, "VmRSS")
 
 
 def peak_rss_mb(pid: int) -> float:
-    """The process's highest resident memory so far, in MB (Linux VmHWM)."""
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmHWM")
+    """The process's highest resident memory so far, in MB (VmHWM)."""
+    return _status_mb(pid, "VmHWM")

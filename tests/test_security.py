@@ -304,24 +304,29 @@ def test_new_sessions_leave_memory_flat(own_server):
     assert rss_mb(own_server.proc.pid) - warm < 100, (warm, rss_mb(own_server.proc.pid))
 
 
+def sketch(file: dict, layers: int = 4) -> dict:
+    """A sketch value whose composite and every layer are ``file``."""
+    return {"background": None, "layers": [file] * layers, "composite": file}
+
+
+def huge_sketch_request(url: str) -> tuple[dict, list, dict, dict]:
+    """/interpolate_real on ``mnist-vae`` with its default values, and two uploaded pictures for its
+    sketch slots: a small digit and a 4096 x 4096 16-bit one. Returns (dependency, data, small, big)."""
+    config = get_config(url)
+    comps = components_by_id(config)
+    dep = dependency(config, "interpolate_real")
+    data = [default_value(comps[i]) for i in dep["inputs"]]
+    data[0] = "mnist-vae"
+    big_array = np.zeros((4096, 4096), np.uint16)
+    big_array[1000:3000, 1900:2200] = 65535
+    return dep, data, upload(url, "small.png", digit_png()), upload(url, "big.png", png_bytes(big_array, "I;16"))
+
+
 @pytest.mark.slow
 def test_one_request_with_huge_sketches_stays_within_300_mb(own_server):
     """Both sketch slots of /interpolate_real with a 4096 x 4096 16-bit composite and the most
     layers allowed: at most 300 MB over what the same call with small sketches needed."""
-    config = get_config(own_server.url)
-    comps = components_by_id(config)
-    dep = dependency(config, "interpolate_real")
-    defaults = [default_value(comps[i]) for i in dep["inputs"]]
-    defaults[0] = "mnist-vae"
-    small = upload(own_server.url, "small.png", digit_png())
-    big_array = np.zeros((4096, 4096), np.uint16)
-    big_array[1000:3000, 1900:2200] = 65535
-    big = upload(own_server.url, "big.png", png_bytes(big_array, "I;16"))
-
-    def sketch(file):
-        return {"background": None, "layers": [file] * 4, "composite": file}
-
-    data = list(defaults)
+    dep, data, small, big = huge_sketch_request(own_server.url)
     data[1], data[3] = sketch(small), sketch(small)
     assert call(own_server.url, dep, data).success
     before = peak_rss_mb(own_server.proc.pid)
@@ -329,7 +334,7 @@ def test_one_request_with_huge_sketches_stays_within_300_mb(own_server):
     reply = call(own_server.url, dep, data)
     assert reply.success or isinstance(reply.error, str)
     assert peak_rss_mb(own_server.proc.pid) - before < 300
-    data[1] = {"background": None, "layers": [big] * 30, "composite": big}
+    data[1] = sketch(big, layers=30)
     reply = call(own_server.url, dep, data)
     assert not reply.success and "at most 4 layers" in reply.error
 

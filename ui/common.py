@@ -135,9 +135,9 @@ def run_key(folder: str | os.PathLike) -> str:
 
 
 def classifier_path(dataset: str) -> str | None:
-    """The folder of the evaluator's classifier for ``dataset`` (``<dataset>-classifier`` preferred), or None."""
+    """The folder of the evaluator's classifier for ``dataset`` (the shipped ``<dataset>-<family>`` preferred), or None."""
     found = discover(families_with("classify"), dataset)
-    found.sort(key=lambda i: i["name"] != f"{dataset}-classifier")
+    found.sort(key=lambda i: i["name"] != f"{dataset}-{i['family']}")
     return found[0]["path"] if found else None
 
 
