@@ -37,6 +37,7 @@ from .checkpoints import (SHIPPED_DIR, CheckpointError, check_model_options, fin
 from .configs import bounded, bounds_of, field_type
 from .losses import GAN_LOSSES
 from .models import DEFAULT_FAMILY, REGISTRY, build_model, check_family, make_config
+from .models.diffusion import LIVE_SAMPLE_STEPS
 from .objectives import (EMA, OBJECTIVES, ClassifierObjective, DiffusionObjective, GANObjective,  # noqa: F401 - re-exported
                          VAEObjective, adam, recalibrate_batchnorm)
 from .validation import MAX_SEED, check_choice, check_float, check_int, check_optional_float, show
@@ -233,7 +234,6 @@ Event = Started | Step | Samples | Metrics | CheckpointSaved | Done
 Evaluator = Callable[[nn.Module], dict[str, Any]]
 
 
-LIVE_SAMPLE_STEPS = 10  # a diffusion model's sample grids during training: few sampler steps, to stay live
 
 
 # ----------------------------------------------------------------------------- divergence

@@ -68,10 +68,11 @@ except ImportError:  # pragma: no cover - depends on the host
 # ----------------------------------------------------------------------------- live view
 
 
-def histogram_probe(dataset: str) -> metrics.HistogramProbe | None:
+def histogram_probe(dataset: str, live_cost: int = 1) -> metrics.HistogramProbe | None:
     """The library's class-histogram probe on ``dataset``'s classifier (None without one); the
     classifier and the test features are loaded in the background, so the run starts at once and
-    the first histograms come as soon as they are ready."""
+    the first histograms come as soon as they are ready. A family ``live_cost`` times dearer to sample
+    than a GAN is probed on that many times fewer images (and less often: ``make_config``)."""
     path = common.classifier_path(dataset)
     if not path:
         return None
@@ -84,7 +85,7 @@ def histogram_probe(dataset: str) -> metrics.HistogramProbe | None:
             ready["evaluator"] = None
 
     threading.Thread(target=warm, daemon=True).start()
-    return metrics.HistogramProbe(lambda: ready.get("evaluator"), n=HIST_SAMPLES)
+    return metrics.HistogramProbe(lambda: ready.get("evaluator"), n=HIST_SAMPLES // live_cost)
 
 
 def histogram_frame(hist: list[float], names: tuple[str, ...]) -> pd.DataFrame:
@@ -224,13 +225,14 @@ def make_config(family: str, dataset: str, steps: float, batch_size: float, lr_g
     check_family_choice(family)
     cpu = resolve_device("auto").type == "cpu"
     dataset = common.check_dataset(dataset)
+    cost = REGISTRY[family].live_cost  # a diffusion model's grid and histogram cost many network passes
     cfg = TrainConfig(
         model=family, dataset=dataset, model_options=shipped_recipe(family, dataset).model_options,
         steps=steps, max_seconds=MAX_SECONDS, batch_size=batch_size, lr_g=lr_g, lr_d=lr_d, lr=lr,
         betas=(beta1, beta2), loss=loss, seed=seed, device="auto", ema=ema,
         diffaugment="translation,cutout" if diffaugment else "",
-        out=out, log_every=5 if cpu else 25, sample_every=20 if cpu else 200,
-        eval_seconds=HIST_EVERY, command="app.py (Train tab)",
+        out=out, log_every=5 if cpu else 25, sample_every=(20 if cpu else 200) * cost,
+        eval_seconds=HIST_EVERY * cost, command="app.py (Train tab)",
     )
     try:
         return cfg.validate()
@@ -296,7 +298,7 @@ def train_model(family: str, dataset: str, steps: float, batch_size: float, lr_g
         except data_mod.DatasetUnavailableError as err:
             raise UserError(common.dataset_unavailable(cfg.dataset)) from err
         view = LiveView(cfg, out)
-        run = train(cfg, stop=ticket.stop.is_set, evaluator=histogram_probe(cfg.dataset))
+        run = train(cfg, stop=ticket.stop.is_set, evaluator=histogram_probe(cfg.dataset, REGISTRY[family].live_cost))
         last = 0.0
         try:
             for event in run:

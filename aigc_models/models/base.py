@@ -34,7 +34,9 @@ class Family:
 
     ``width_fields``: the config fields that the CLI's ``--channels`` sets. ``train_defaults``:
     ``TrainConfig`` settings this family trains with when nothing else is said (a shipped
-    checkpoint's recorded recipe wins, see ``training.shipped_recipe``)."""
+    checkpoint's recorded recipe wins, see ``training.shipped_recipe``). ``live_cost``: about how
+    many times a GAN's cost drawing its images takes while training (a diffusion model runs its
+    network at every sampler step); a live view samples that many times less often."""
 
     name: str
     config: type
@@ -44,6 +46,7 @@ class Family:
     abilities: frozenset[str]
     width_fields: tuple[str, ...] = ()
     train_defaults: dict[str, Any] = field(default_factory=dict)
+    live_cost: int = 1
 
     def __post_init__(self) -> None:
         unknown = set(self.abilities) - ABILITIES

@@ -1,0 +1,109 @@
+"""A diffusion model in the places a GAN already goes: the Train tab (live grid at few sampler steps, a
+histogram probe sized to its cost), ``evaluate`` with a sampler, steps and guidance, and the report
+naming how its samples were drawn."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from aigc_models import cli, metrics
+from aigc_models.models import REGISTRY, build_model, families_with, make_config
+from aigc_models.models.diffusion import PROBE_SAMPLE_STEPS
+
+
+@pytest.fixture(scope="module")
+def tiny_diffusion(tmp_path_factory):
+    out = tmp_path_factory.mktemp("diffusion") / "tiny"
+    assert cli.main(["train", "--model", "diffusion", "--steps", "2", "--batch-size", "8", "--device", "cpu",
+                     "--option", "channels=8", "--option", "channel_mults=[1,1,2]", "--option", "default_steps=2",
+                     "--out", str(out), "--quiet"]) == 0
+    return out
+
+
+def test_diffusion_trains_live_and_costs_more_to_watch():
+    assert "diffusion" in families_with("train_live")
+    assert REGISTRY["diffusion"].live_cost > 1 and all(REGISTRY[f].live_cost == 1 for f in families_with("discriminate"))
+
+
+def test_train_tab_trains_a_diffusion_model_with_its_own_pacing(root, app_environment):
+    from ui import common, train
+
+    cfg = train.make_config("diffusion", "mnist", 10, 8, 2e-4, 2e-4, 2e-3, 0.9, 0.999, "ns", False, 0.0, 0, "x")
+    gan = train.make_config("dcgan", "mnist", 10, 8, 2e-4, 2e-4, 2e-3, 0.5, 0.999, "ns", False, 0.0, 0, "x")
+    cost = REGISTRY["diffusion"].live_cost
+    assert cfg.sample_every == gan.sample_every * cost and cfg.eval_seconds == gan.eval_seconds * cost
+
+    run = train.train_model("diffusion", "mnist", 100_000, 8, 2e-4, 2e-4, 2e-3, 0.9, 0.999, "ns", False, 0.0, 0,
+                            "handler-diffusion")
+    updates = []
+    for out in run:
+        updates.append(out)
+        if len(updates) == 3:
+            assert "Stopping" in train.stop_training(None)
+    status, losses, scores, grid, hist, warning, saved, run_id = updates[-1]
+    assert "stopped" in status and set(losses.series) == {"loss"}
+    assert grid is not None and grid.size[0] > 200  # the fixed-noise grid, drawn at LIVE_SAMPLE_STEPS
+    assert saved == "runs/handler-diffusion" and (root / "runs" / "handler-diffusion" / "model.safetensors").exists()
+    assert saved in [key for _, key in common.checkpoint_choices("mnist", families_with("generate"))]
+
+
+class _CountingEvaluator:
+    """Stands in for metrics.Evaluator: records what the probe scores, calls every image a 3."""
+
+    def __init__(self) -> None:
+        self.seen: list[torch.Tensor] = []
+
+    def score(self, images: torch.Tensor):
+        self.seen.append(images)
+        probs = torch.zeros(len(images), 10)
+        probs[:, 3] = 1
+        return metrics.Scored(probs=probs, features=torch.zeros(len(images), 4))
+
+
+def test_histogram_probe_samples_a_diffusion_model_in_few_steps(monkeypatch):
+    model = build_model("diffusion", make_config("diffusion", dataset="mnist", channels=8, channel_mults=(1, 1, 2)))
+    asked = {}
+    import aigc_models.samplers as samplers
+
+    real = samplers.sample
+
+    def spy(m, n, **kwargs):
+        asked.update(kwargs, n=n)
+        return real(m, n, **kwargs)
+
+    monkeypatch.setattr(samplers, "sample", spy)
+    evaluator = _CountingEvaluator()
+    result = metrics.HistogramProbe(lambda: evaluator, n=12)(model)
+    assert asked["steps"] == PROBE_SAMPLE_STEPS and asked["n"] == 12
+    assert result["class_histogram"][3] == 1.0 and result["collapse"]["collapsing"]
+    assert evaluator.seen[0].shape == (12, 1, 28, 28)
+
+
+def test_evaluate_scores_other_sampler_settings_and_names_them(tiny_diffusion, capsys):
+    args = ["evaluate", "--checkpoint", str(tiny_diffusion), "--n", "20", "--no-floor"]
+    assert cli.main(args) == 0
+    default = json.loads(capsys.readouterr().out)
+    assert default["sampling"] == {"sampler": "euler", "steps": 2, "guidance": 1.75}
+    assert cli.main([*args, "--sampler", "heun", "--steps", "3", "--guidance", "0"]) == 0
+    other = json.loads(capsys.readouterr().out)
+    assert other["sampling"] == {"sampler": "heun", "steps": 3, "guidance": 0}
+    assert other["frechet_distance"] != default["frechet_distance"]
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--steps", "3", "--save"], "drop --save"),
+    (["--sampler", "ddim"], "choose one of: euler, heun"),
+    (["--guidance", "-1"], "guidance"),
+])
+def test_evaluate_refuses_bad_stepping_in_one_line(tiny_diffusion, capsys, extra, message):
+    code = cli.main(["evaluate", "--checkpoint", str(tiny_diffusion), "--n", "4", "--no-floor", *extra])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and message in err[0]
+
+
+def test_evaluate_stepping_is_for_diffusion_models_only(capsys):
+    assert cli.main(["evaluate", "--checkpoint", "mnist-dcgan", "--n", "4", "--guidance", "2"]) == 2
+    assert "--guidance apply to diffusion models" in capsys.readouterr().err
