@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shlex
 import statistics
 import sys
 import time
@@ -159,18 +160,90 @@ def time_to_quality(device: torch.device, *, targets: tuple[float, ...], max_sec
 # ----------------------------------------------------------------------------- sampling
 
 
-def sampling_latency(checkpoint: Path, *, n_images: int, repeats: int) -> dict[str, float]:
-    """Median and p99 milliseconds to draw ``n_images`` from a checkpoint on the CPU."""
+def sampling_latency(checkpoint: Path, *, n_images: int, repeats: int, warmup: int = 5,
+                     max_seconds: float | None = None, model: nn.Module | None = None) -> dict[str, float]:
+    """Median, p90 and p99 milliseconds to draw ``n_images`` from a checkpoint on the CPU with
+    ``sampling.sample``'s defaults (a diffusion model: its config's sampler, steps and guidance),
+    after ``warmup`` untimed calls; ``repeats`` timed calls, fewer once ``max_seconds`` of timed
+    calls have passed (at least five). ``repeats`` is how many were timed."""
     from .sampling import sample
 
-    model = load_checkpoint(checkpoint, device="cpu")
-    times = []
-    for i in range(repeats + 5):
-        t = time.perf_counter()
+    model = model if model is not None else load_checkpoint(checkpoint, device="cpu")
+    for i in range(warmup):
         sample(model, n_images, seed=i)
+    times: list[float] = []
+    begin = time.perf_counter()
+    for i in range(repeats):
+        t = time.perf_counter()
+        sample(model, n_images, seed=warmup + i)
         times.append((time.perf_counter() - t) * 1000)
-    times = sorted(times[5:])
-    return {"median_ms": round(statistics.median(times), 2), "p99_ms": round(times[min(len(times) - 1, int(0.99 * len(times)))], 2)}
+        if max_seconds is not None and len(times) >= 5 and time.perf_counter() - begin >= max_seconds:
+            break
+    times.sort()
+
+    def pct(q: float) -> float:
+        return round(times[min(len(times) - 1, int(q * len(times)))], 2)
+
+    return {"median_ms": round(statistics.median(times), 2), "p90_ms": pct(0.9), "p99_ms": pct(0.99), "repeats": len(times)}
+
+
+def sampling_parameters(model: nn.Module, *, n_images: int = 1) -> int:
+    """Parameters of the modules that run while ``sampling.sample`` draws ``n_images`` (a GAN's
+    generator, a VAE's decoder, a diffusion model's whole network), found with forward hooks."""
+    from .sampling import sample
+
+    called: set[int] = set()
+    hooks = [m.register_forward_hook(lambda mod, args, out: called.add(id(mod))) for m in model.modules()]
+    try:
+        sample(model, n_images, seed=0)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return sum(p.numel() for m in model.modules() if id(m) in called for p in m.parameters(recurse=False))
+
+
+def _cpu_name() -> str:
+    """The CPU's model name from /proc/cpuinfo (Linux), else platform's answer."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def sampling_bench(roots: list[Path] | None = None, *, n_images: int = 64, repeats: int = 50, warmup: int = 3,
+                   max_seconds: float = 30.0, note: str = "", log=print) -> dict[str, Any]:
+    """``bench --sampling``: milliseconds to draw ``n_images`` from every generator checkpoint under
+    ``roots`` (default: the shipped ones) on the CPU, in this process, one after another, so that
+    the rows compare. Each row keeps the config's SHA-256 (``compare.config_digest``): the Compare
+    view uses a row only for a checkpoint with that config."""
+    from . import compare
+
+    roots = roots or [SHIPPED_DIR]
+    device = torch.device("cpu")
+    report: dict[str, Any] = {
+        "what": f"milliseconds to draw {n_images} images with aigc_models.sampling.sample (each model's default "
+                "sampler settings), on the CPU, after warm-up; median and 90th percentile of the timed calls",
+        "date": time.strftime("%Y-%m-%d"), "device": device_label(device), "cpu": _cpu_name(),
+        "cpu_count": os.cpu_count(), "threads": torch.get_num_threads(), "torch": torch.__version__,
+        "python": platform.python_version(), "n_images": n_images, "warmup": warmup, "repeats": repeats,
+        "max_seconds_per_checkpoint": max_seconds,
+        "load_average_at_start": [round(v, 2) for v in os.getloadavg()] if hasattr(os, "getloadavg") else None,
+        "note": note, "command": "python -m aigc_models " + shlex.join(sys.argv[1:]), "checkpoints": {},
+    }
+    for info in compare.generator_checkpoints(roots):
+        model = load_checkpoint(info["path"], device="cpu")
+        row = sampling_latency(Path(info["path"]), n_images=n_images, repeats=repeats, warmup=warmup,
+                               max_seconds=max_seconds, model=model)
+        row.pop("p99_ms")
+        row.update(threads=torch.get_num_threads(), sampler=compare.sampler_settings(info["family"], info["config"]),
+                   sampling_parameters=sampling_parameters(model), config_sha256=compare.config_digest(info["config"]))
+        report["checkpoints"][info["name"]] = row
+        log(f"{info['name']}: {row['median_ms']} ms median, {row['p90_ms']} ms p90 ({row['repeats']} calls)")
+    report["load_average_at_end"] = [round(v, 2) for v in os.getloadavg()] if hasattr(os, "getloadavg") else None
+    return report
 
 
 # ----------------------------------------------------------------------------- the app
