@@ -107,3 +107,23 @@ def test_evaluate_refuses_bad_stepping_in_one_line(tiny_diffusion, capsys, extra
 def test_evaluate_stepping_is_for_diffusion_models_only(capsys):
     assert cli.main(["evaluate", "--checkpoint", "mnist-dcgan", "--n", "4", "--guidance", "2"]) == 2
     assert "--guidance apply to diffusion models" in capsys.readouterr().err
+
+
+def test_steps_and_guidance_tables_script(tiny_diffusion, tmp_path, capsys):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "scripts" / "diffusion_tables.py"
+    spec = importlib.util.spec_from_file_location("diffusion_tables", path)
+    tables = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tables)
+    out = tmp_path / "tables.json"
+    assert tables.main(["--checkpoint", str(tiny_diffusion), "--n", "20", "--steps", "1,3", "--guidance", "0,2",
+                        "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert [(r["sampler"], r["steps"]) for r in result["steps_table"]] == [("euler", 1), ("euler", 3), ("heun", 1), ("heun", 3)]
+    assert [r["guidance"] for r in result["guidance_table"]] == [0.0, 2.0]
+    assert all(0 <= r["class_accuracy"] <= 1 and r["frechet_distance"] > 0 for r in result["steps_table"])
+    printed = capsys.readouterr().out
+    assert "| heun: FD |" in printed and "| 2 |" in printed and "N = 20" in printed
+    assert tables.main(["--out", str(out), "--markdown-only"]) == 0 and capsys.readouterr().out == printed
