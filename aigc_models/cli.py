@@ -1,4 +1,4 @@
-"""``python -m aigc_models train | sample | evaluate | list``.
+"""``python -m aigc_models train | sample | evaluate | bench | compare | list``.
 
 Every failure a user can cause (unknown model or dataset, missing data or
 checkpoint, a bad label, a number out of range, an output too large or a path
@@ -366,10 +366,57 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from .bench import BenchOptions, markdown_report, run_bench
 
+    if args.sampling:
+        return cmd_bench_sampling(args)
     check_out_file(args.out).parent.mkdir(parents=True, exist_ok=True)  # before minutes of measuring, not after
     report = run_bench(BenchOptions(device=args.device, quick=args.quick, app=args.app, out=args.out),
                        log=lambda m: print(m, file=sys.stderr))
     print(markdown_report(report) if args.markdown else json.dumps(report, indent=2))
+    return 0
+
+
+def cmd_bench_sampling(args: argparse.Namespace) -> int:
+    """``bench --sampling``: time 64 images from every generator checkpoint; write the results file."""
+    from .bench import sampling_bench
+
+    out = check_out_file(args.out)
+    repeats = check_int(args.repeats, "--repeats", lo=5, hi=10_000)
+    roots = [check_root(r) for r in args.root] if args.root else None
+    report = sampling_bench(roots, repeats=repeats, note=args.note or "", log=lambda m: print(m, file=sys.stderr))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
+def check_root(text: str) -> Path:
+    """An existing folder of checkpoint folders, else ``ValueError`` in one line."""
+    path = expand_user(text)
+    try:
+        ok = path.is_dir()
+    except (OSError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(f"--root {show(text)} is not a folder.")
+    return path
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """``compare``: every generator checkpoint's stored quality beside its measured sampling time."""
+    from . import compare
+
+    roots = [check_root(r) for r in args.root] if args.root else [SHIPPED_DIR]
+    bench = check_in_file(args.bench) if args.bench else None
+    rows = compare.collect_rows(roots, bench=bench)
+    if args.png:
+        out = check_out_file(args.png, "--png")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        compare.figure_png(rows).save(out, optimize=True)
+        print(f"wrote {out}", file=sys.stderr)
+    if args.json:
+        print(json.dumps([r.as_dict() for r in rows], indent=2))
+    else:
+        print(compare.markdown_table(rows))
     return 0
 
 
@@ -523,7 +570,26 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--app", action="store_true", help="also time app start-up and a Sample request")
     b.add_argument("--out", default="bench.json", help="where to write the JSON report")
     b.add_argument("--markdown", action="store_true", help="print the README's Performance tables instead of JSON")
+    b.add_argument("--sampling", action="store_true",
+                   help="only time 64 images from every generator checkpoint (for `compare`), e.g. "
+                        "--out docs/sampling-bench.json")
+    b.add_argument("--repeats", type=int, default=50, help="--sampling: timed calls per checkpoint, 5 to 10,000 "
+                   "(fewer once 30 s have passed)")
+    b.add_argument("--root", action="append", help="--sampling: a folder of checkpoints (repeatable; "
+                   "default: the shipped ones)")
+    b.add_argument("--note", help="--sampling: a sentence stored with the results (what else ran on the machine)")
     b.set_defaults(func=cmd_bench)
+
+    c = sub.add_parser("compare", help="every generator checkpoint: quality against sampling time",
+                       description="The stored evaluator numbers of every generator checkpoint beside the sampling "
+                                   "time that `bench --sampling` measured; Markdown by default.")
+    form = c.add_mutually_exclusive_group()
+    form.add_argument("--markdown", action="store_true", help="print the table as Markdown (the default)")
+    form.add_argument("--json", action="store_true", help="print the rows as JSON")
+    c.add_argument("--root", action="append", help="a folder of checkpoints (repeatable; default: the shipped ones)")
+    c.add_argument("--bench", help="the sampling-bench results file (default: docs/sampling-bench.json)")
+    c.add_argument("--png", help="also draw the quality-against-time picture to this PNG file")
+    c.set_defaults(func=cmd_compare)
 
     ls = sub.add_parser("list", help="list models, datasets and checkpoints")
     ls.add_argument("--root", default=str(SHIPPED_DIR))
