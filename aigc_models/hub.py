@@ -101,7 +101,12 @@ def model_card(meta: dict[str, Any]) -> str:
                 lines.append(f"- {key}: {training[key]}")
         lines.append("")
     if metrics:
-        lines += ["## Evaluation", "", "| metric | value |", "| --- | --- |"]
+        lines += ["## Evaluation", ""]
+        sampling = metrics.get("sampling")
+        if isinstance(sampling, dict):  # a diffusion model's numbers hold for one sampler, step count and guidance
+            lines += [f"Samples drawn with the {sampling.get('sampler')} sampler in {sampling.get('steps')} steps at "
+                      f"classifier-free guidance {sampling.get('guidance')} (the config's defaults).", ""]
+        lines += ["| metric | value |", "| --- | --- |"]
         for key, value in metrics.items():
             shown = f"{value:.4g}" if isinstance(value, float) else json.dumps(value)
             lines.append(f"| {key} | {shown} |")

@@ -127,3 +127,16 @@ def test_steps_and_guidance_tables_script(tiny_diffusion, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "| heun: FD |" in printed and "| 2 |" in printed and "N = 20" in printed
     assert tables.main(["--out", str(out), "--markdown-only"]) == 0 and capsys.readouterr().out == printed
+
+
+def test_model_card_names_how_a_diffusion_model_was_sampled(tiny_diffusion, tmp_path):
+    import shutil
+
+    from aigc_models.checkpoints import read_meta
+
+    folder = tmp_path / "card"
+    shutil.copytree(tiny_diffusion, folder)
+    assert cli.main(["evaluate", "--checkpoint", str(folder), "--n", "20", "--no-floor", "--save"]) == 0
+    assert read_meta(folder)["metrics"]["sampling"] == {"sampler": "euler", "steps": 2, "guidance": 1.75}
+    card = (folder / "README.md").read_text()
+    assert "Samples drawn with the euler sampler in 2 steps at classifier-free guidance 1.75" in card
