@@ -84,8 +84,28 @@ def parse_options(pairs: list[str]) -> dict[str, Any]:
     return out
 
 
-def full_report(model: torch.nn.Module, *, n: int, seed: int, classifier: str | None, floor: bool) -> dict[str, Any]:
-    """What ``evaluate`` prints for any family."""
+def stepping_options(args: argparse.Namespace, objective: str, family_name: str) -> dict[str, Any]:
+    """``--sampler`` / ``--steps`` / ``--guidance`` as given (absent ones left out); ``ValueError``
+    when any is given for a model that is not a diffusion model. The samplers check the values."""
+    stepping = {key: value for key, value in (("sampler", args.sampler), ("steps", args.steps),
+                                               ("guidance", args.guidance)) if value is not None}
+    if stepping and objective != "diffusion":
+        raise ValueError(f"--{', --'.join(stepping)} apply to diffusion models; {show(args.checkpoint)} is a "
+                         f"{family_name}.")
+    return stepping
+
+
+def resolved_stepping(model: torch.nn.Module, stepping: dict[str, Any]) -> dict[str, Any]:
+    """A diffusion model's sampler, steps and guidance with the config's defaults filled in (what a
+    report records, so that its numbers name how the samples were drawn)."""
+    cfg = model.config
+    return {"sampler": stepping.get("sampler", cfg.sampler), "steps": stepping.get("steps", cfg.default_steps),
+            "guidance": stepping.get("guidance", cfg.default_guidance)}
+
+
+def full_report(model: torch.nn.Module, *, n: int, seed: int, classifier: str | None, floor: bool,
+                stepping: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What ``evaluate`` prints for any family; a diffusion model's report names its ``sampling``."""
     from .metrics import Evaluator, classifier_accuracy, evaluate_vae
 
     dataset = model.config.dataset
@@ -97,7 +117,9 @@ def full_report(model: torch.nn.Module, *, n: int, seed: int, classifier: str | 
         out.update(evaluate_vae(model, dataset, seed=seed))
         out["prior_samples"] = evaluator.evaluate_generator(model, n=n, seed=seed)
     else:
-        out.update(evaluator.evaluate_generator(model, n=n, seed=seed))
+        out.update(evaluator.evaluate_generator(model, n=n, seed=seed, stepping=stepping))
+    if model.objective == "diffusion":
+        out["sampling"] = resolved_stepping(model, stepping or {})
     if floor:
         out["real_floor"] = evaluator.real_floor(n, seed=seed)
     out["classifier_test_accuracy"] = evaluator.test_accuracy()
@@ -272,11 +294,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     label = parse_label(args.label, meta["dataset"])
     if label is not None and not k:
         raise ValueError(f"--label needs a conditional model; {show(args.checkpoint)} is a {meta['family']}.")
-    stepping = {key: value for key, value in (("sampler", args.sampler), ("steps", args.steps),
-                                               ("guidance", args.guidance)) if value is not None}
-    if stepping and described.objective != "diffusion":
-        raise ValueError(f"--{', --'.join(stepping)} apply to diffusion models; {show(args.checkpoint)} is a "
-                         f"{meta['family']}.")
+    stepping = stepping_options(args, described.objective, meta["family"])
     if truncation is not None and described.objective == "diffusion":
         raise ValueError("--truncation applies to GANs and VAEs (a diffusion model's noise is not a latent code).")
     if args.format == "npz":
@@ -355,8 +373,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     n = check_int(args.n, "--n", lo=2, hi=MAX_SAMPLES)  # a covariance needs two samples
     seed = check_seed(args.seed, "--seed")
     device = check_device(args.device)
+    meta = read_meta(args.checkpoint)
+    stepping = stepping_options(args, outline(meta).objective, meta["family"])
+    if stepping and args.save:
+        raise ValueError("--save stores the numbers of the model card's own sampler, steps and guidance; "
+                         "drop --save to score other settings.")
     model = load_checkpoint(args.checkpoint, device=device)
-    report = full_report(model, n=n, seed=seed, classifier=args.classifier, floor=not args.no_floor)
+    report = full_report(model, n=n, seed=seed, classifier=args.classifier, floor=not args.no_floor, stepping=stepping)
     if args.save:
         update_metrics(args.checkpoint, {k: v for k, v in report.items() if k not in ("family", "dataset")})
     print(json.dumps(report, indent=2))
@@ -506,6 +529,15 @@ def add_setting_flags(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--" + name.replace("_", "-"), **kwargs)
 
 
+def add_stepping_flags(parser: argparse.ArgumentParser) -> None:
+    """``--sampler``, ``--steps`` and ``--guidance``: how a diffusion model is sampled."""
+    parser.add_argument("--sampler", help="diffusion models: euler or heun (flow), ddpm, ddim or dpm-solver++ (ddpm); "
+                        "default: the model card's")
+    parser.add_argument("--steps", type=int, help="diffusion models: sampler steps, 1 to 1000 (default: the model card's)")
+    parser.add_argument("--guidance", type=float, help="diffusion models: classifier-free guidance scale, 0 "
+                        "(unconditional) to 20; 1 = plain conditional")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = Parser(prog="python -m aigc_models", description="Train, sample and evaluate the AIGC lab's models.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -547,11 +579,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--scale", type=int, default=1,
                    help=f"enlarge the PNG, 1 to {MAX_SCALE}; the PNG may hold at most {MAX_GRID_PIXELS / 1e6:.0f} megapixels")
     s.add_argument("--device", default="cpu", help="auto, cpu, cuda or cuda:N")
-    s.add_argument("--sampler", help="diffusion models: euler or heun (flow), ddpm, ddim or dpm-solver++ (ddpm); "
-                   "default: the model card's")
-    s.add_argument("--steps", type=int, help="diffusion models: sampler steps, 1 to 1000 (default: the model card's)")
-    s.add_argument("--guidance", type=float,
-                   help="diffusion models: classifier-free guidance scale, 0 (unconditional) to 20; 1 = plain conditional")
+    add_stepping_flags(s)
     s.set_defaults(func=cmd_sample)
 
     e = sub.add_parser("evaluate", help="score a checkpoint's samples; prints JSON")
@@ -562,6 +590,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--no-floor", action="store_true", help="skip the real-data floor")
     e.add_argument("--save", action="store_true", help="store the numbers in the checkpoint's config and card")
     e.add_argument("--device", default="cpu", help="auto, cpu, cuda or cuda:N")
+    add_stepping_flags(e)
     e.set_defaults(func=cmd_evaluate)
 
     b = sub.add_parser("bench", help="training and sampling speed against the source documents' loop")
