@@ -219,16 +219,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.spectral_norm:
         options["spectral_norm"] = True
     steps = args.steps if args.steps is not None else (10**9 if args.max_seconds else 2000)
-    cfg = TrainConfig(
-        model=args.model, dataset=args.dataset, model_options=options, steps=steps, max_seconds=args.max_seconds,
-        batch_size=args.batch_size, lr_g=args.lr_g, lr_d=args.lr_d, lr=args.lr,
-        betas=(args.beta1, args.beta2) if args.beta1 is not None else None, loss=args.loss, seed=args.seed,
-        r1=args.r1, r1_every=args.r1_every,
-        device=args.device, amp=not args.no_amp, ema=args.ema, diffaugment=args.diffaugment,
-        real_augment=args.real_augment, init_from=args.init_from, out=args.out, log_every=args.log_every,
-        sample_every=args.sample_every, save_every=args.save_every, eval_every=args.eval_every,
-        stop_if_d_wins_for=args.stop_if_d_wins_for, eval_seconds=args.eval_seconds,
-        command=command_line(),
+    given = {name: getattr(args, name) for name in SETTING_FLAGS if getattr(args, name) is not None}
+    cfg = TrainConfig.for_family(  # flags not given: the family's train_defaults, then TrainConfig's
+        args.model, **{**given, "steps": steps}, dataset=args.dataset, model_options=options,
+        betas=(args.beta1, args.beta2) if args.beta1 is not None else None,
+        amp=not args.no_amp, diffaugment=args.diffaugment,
+        real_augment=args.real_augment, init_from=args.init_from, out=args.out, command=command_line(),
     )
     final_eval = None
     if entry.objective == "classifier":
@@ -510,22 +506,26 @@ SETTING_FLAGS = ("steps", "max_seconds", "batch_size", "device", "seed", "lr_g",
 def add_setting_flags(parser: argparse.ArgumentParser) -> None:
     """One flag per ``SETTING_FLAGS`` entry, built from ``TrainConfig``'s declared bounds and help
     (``training.setting_bounds``): its type, default and choices, and the allowed range in the help.
-    ``--steps`` has no default here: 2,000, or unlimited when only ``--max-seconds`` is given."""
+    No flag has a parser default (None = not given), so that a family's ``train_defaults`` can fill
+    it; ``--steps`` is 2,000, or unlimited when only ``--max-seconds`` is given."""
     from .configs import field_type
     from .training import TrainConfig, setting_bounds
 
     for name in SETTING_FLAGS:
         b = setting_bounds(name)
         kwargs: dict[str, Any] = {"help": b["help"]}
+        own = {f.name: f.train_defaults[name] for f in REGISTRY.values() if name in f.train_defaults}
+        shown = "; ".join([f"default {b['default']}", *(f"{k}: {v}" for k, v in own.items())])
         if b.get("choices"):
-            kwargs.update(choices=list(b["choices"]), default=b["default"])
+            kwargs.update(choices=list(b["choices"]), default=None)
+            kwargs["help"] += f" [{shown}]"
         else:
             kind = field_type(TrainConfig, name)
             kwargs["type"] = int if kind is int else float
             low = f"{'>' if b['lo_open'] else ''}{number(b['lo'])}"
             high = f"{'<' if b['hi_open'] else ''}{number(b['hi'])}"
-            kwargs["help"] += f" [{low} .. {high}; default {b['default']}]"
-            kwargs["default"] = None if name == "steps" else b["default"]
+            kwargs["help"] += f" [{low} .. {high}; {shown}]"
+            kwargs["default"] = None
         parser.add_argument("--" + name.replace("_", "-"), **kwargs)
 
 

@@ -89,6 +89,13 @@ class TrainConfig:
                                   help="also evaluate when this many seconds have passed since the last evaluation (0 = off)")
     command: str | None = None  # recorded in the model card
 
+    @classmethod
+    def for_family(cls, model: str, **settings: Any) -> TrainConfig:
+        """A config for ``model`` whose unset fields take the family's own ``train_defaults`` (a
+        diffusion model trains at batch 128, lr 2e-3 with EMA) and then the dataclass's; ``settings``
+        win. Not validated yet (``validate``)."""
+        return cls(model=model, **{**REGISTRY[check_family(model)].train_defaults, **settings})
+
     def validate(self) -> TrainConfig:
         """Check every field a caller can get wrong and normalise its type in place (``64.0`` -> 64).
 
@@ -152,10 +159,10 @@ def shipped_recipe(family: str, dataset: str) -> TrainConfig:
     """The settings that trained the shipped checkpoint ``<dataset>-<family>``: a validated
     ``TrainConfig`` with its ``RECIPE_FIELDS`` (model options, batch size, learning rates,
     betas, loss, R1, EMA, DiffAugment) read from that checkpoint's config.json, and the
-    defaults for every other field (steps, time limit, seed, device, output) and wherever
+    family's defaults (``TrainConfig.for_family``) for every other field (steps, time limit, seed, device, output) and wherever
     nothing is shipped or the record does not validate. Raises ``ValueError`` for an
     unknown family or dataset."""
-    cfg = TrainConfig(model=check_family(family), dataset=data_mod.check_dataset_name(dataset))
+    cfg = TrainConfig.for_family(check_family(family), dataset=data_mod.check_dataset_name(dataset))
     try:
         recorded = read_meta(SHIPPED_DIR / f"{cfg.dataset}-{cfg.model}")["training"]["train_config"]
         return dataclasses.replace(cfg, **{k: recorded[k] for k in RECIPE_FIELDS if k in recorded}).validate()

@@ -140,3 +140,20 @@ def test_model_card_names_how_a_diffusion_model_was_sampled(tiny_diffusion, tmp_
     assert read_meta(folder)["metrics"]["sampling"] == {"sampler": "euler", "steps": 2, "guidance": 1.75}
     card = (folder / "README.md").read_text()
     assert "Samples drawn with the euler sampler in 2 steps at classifier-free guidance 1.75" in card
+
+
+def test_a_bare_train_command_uses_the_familys_recipe(tmp_path):
+    from aigc_models.checkpoints import read_meta
+    from aigc_models.training import TrainConfig
+
+    out = tmp_path / "bare"
+    assert cli.main(["train", "--model", "diffusion", "--steps", "1", "--device", "cpu", "--option", "channels=8",
+                     "--out", str(out), "--quiet"]) == 0
+    recorded = read_meta(out)["training"]["train_config"]
+    assert {k: recorded[k] for k in REGISTRY["diffusion"].train_defaults} == REGISTRY["diffusion"].train_defaults
+    out2 = tmp_path / "given"
+    assert cli.main(["train", "--model", "diffusion", "--steps", "1", "--device", "cpu", "--option", "channels=8",
+                     "--batch-size", "16", "--ema", "0", "--out", str(out2), "--quiet"]) == 0
+    recorded = read_meta(out2)["training"]["train_config"]
+    assert (recorded["batch_size"], recorded["ema"], recorded["lr"]) == (16, 0.0, 2e-3)  # flags win, the rest is the family's
+    assert TrainConfig.for_family("dcgan").batch_size == TrainConfig().batch_size  # a family without its own defaults
