@@ -27,6 +27,7 @@ from torch import nn
 from . import data as data_mod
 from .app_process import AppProcess
 from .checkpoints import SHIPPED_DIR, load_checkpoint
+from .models import REGISTRY
 from .training import Metrics, Step, TrainConfig, device_label, resolve_device, train
 
 # ----------------------------------------------------------------------------- the documents' loop
@@ -129,17 +130,18 @@ TIME_TO_QUALITY_RECIPE: dict[str, Any] = dict(
 
 
 def time_to_quality(device: torch.device, *, targets: tuple[float, ...], max_seconds: float | None, eval_every: int,
-                    eval_n: int = 2000, steps: int = 10**9, **cfg: Any) -> dict[str, Any]:
+                    eval_n: int = 2000, steps: int = 10**9, model: str = "cgan", **cfg: Any) -> dict[str, Any]:
     """Wall seconds from ``train`` start (start-up included) until the evaluator first
-    reports MNIST cgan class accuracy >= each target on ``eval_n`` samples; the run ends
-    there, after ``steps`` steps, or after ``max_seconds`` (None: no time limit)."""
+    reports MNIST class accuracy >= each target on ``eval_n`` samples of the conditional
+    ``model`` (its family's own training defaults under ``cfg``); the run ends there, after
+    ``steps`` steps, or after ``max_seconds`` (None: no time limit)."""
     from .metrics import Evaluator
 
     begin = time.perf_counter()
     classifier = load_checkpoint(SHIPPED_DIR / "mnist-classifier", device=device)
     evaluator = Evaluator(classifier, "mnist")
-    config = TrainConfig(model="cgan", dataset="mnist", steps=steps, max_seconds=max_seconds, device=device.type,
-                         eval_every=eval_every, log_every=eval_every, sample_every=10**9, **cfg)
+    config = TrainConfig.for_family(model, dataset="mnist", steps=steps, max_seconds=max_seconds, device=device.type,
+                                    eval_every=eval_every, log_every=eval_every, sample_every=10**9, **cfg)
     reached: dict[str, float | None] = {f"{t:.2f}": None for t in targets}
     trace = []
     run = train(config, evaluator=lambda m: evaluator.evaluate_generator(m, n=eval_n, seed=1))
@@ -154,7 +156,8 @@ def time_to_quality(device: torch.device, *, targets: tuple[float, ...], max_sec
             if all(v is not None for v in reached.values()):
                 run.close()
                 break
-    return {"seconds_to_accuracy": reached, "trace": trace, "config": cfg, "eval_n": eval_n, "eval_every": eval_every}
+    return {"model": model, "seconds_to_accuracy": reached, "trace": trace, "config": cfg, "eval_n": eval_n,
+            "eval_every": eval_every}
 
 
 # ----------------------------------------------------------------------------- sampling
@@ -185,6 +188,37 @@ def sampling_latency(checkpoint: Path, *, n_images: int, repeats: int, warmup: i
         return round(times[min(len(times) - 1, int(q * len(times)))], 2)
 
     return {"median_ms": round(statistics.median(times), 2), "p90_ms": pct(0.9), "p99_ms": pct(0.99), "repeats": len(times)}
+
+
+DIFFUSION_STEPS = (1, 5, 10, 20, 50)
+DIFFUSION_BATCHES = (1, 16, 64)
+
+
+def diffusion_latency(model: nn.Module, *, steps: tuple[int, ...] = DIFFUSION_STEPS,
+                      batches: tuple[int, ...] = DIFFUSION_BATCHES, repeats: int = 20, warmup: int = 2,
+                      max_seconds: float = 20.0) -> dict[str, Any]:
+    """How a diffusion model's sampling time scales: median milliseconds for each batch size at
+    each step count with its config's sampler and guidance, and at 16 images / 20 steps without
+    guidance (guidance 1: a plain conditional pass of N instead of one batched pass of 2N)."""
+    from .samplers import sample as sample_diffusion
+
+    def timed(n: int, **stepping: Any) -> float:
+        for i in range(warmup):
+            sample_diffusion(model, n, seed=i, **stepping)
+        times, begin = [], time.perf_counter()
+        for i in range(repeats):
+            t = time.perf_counter()
+            sample_diffusion(model, n, seed=warmup + i, **stepping)
+            times.append((time.perf_counter() - t) * 1000)
+            if len(times) >= 3 and time.perf_counter() - begin >= max_seconds:
+                break
+        return round(statistics.median(times), 1)
+
+    cfg = model.config
+    table = {str(n): {str(k): timed(n, steps=k) for k in steps} for n in batches}
+    plain = timed(16, steps=20, guidance=1.0)
+    return {"sampler": cfg.sampler, "guidance": cfg.default_guidance, "median_ms": table,
+            "16_images_20_steps_unguided_ms": plain, "threads": torch.get_num_threads()}
 
 
 def sampling_parameters(model: nn.Module, *, n_images: int = 1) -> int:
@@ -353,17 +387,33 @@ def run_bench(opts: BenchOptions, log=print) -> dict[str, Any]:
         report["time_to_quality_cgan_mnist"] = time_to_quality(device, **bounds, **TIME_TO_QUALITY_RECIPE)
         log(f"time to quality: {report['time_to_quality_cgan_mnist']['seconds_to_accuracy']}")
 
+    from .compare import generator_checkpoints
+
+    shipped = generator_checkpoints([SHIPPED_DIR])  # every generating family the registry knows
     latency = {}
-    for family in ("mlp-gan", "dcgan", "cgan"):
-        for dataset in ("mnist", "fashion-mnist"):
-            ckpt = SHIPPED_DIR / f"{dataset}-{family}"
-            if ckpt.is_dir():
-                latency[ckpt.name] = {str(n): sampling_latency(ckpt, n_images=n, repeats=5 if opts.quick else 200)
-                                      for n in (1, 64)}
-            if opts.quick and latency:
-                break
+    for info in shipped:
+        if opts.quick and latency:
+            break
+        latency[info["name"]] = {str(n): sampling_latency(Path(info["path"]), n_images=n, repeats=5 if opts.quick else 200,
+                                                          max_seconds=None if opts.quick else 30.0) for n in (1, 64)}
     report["sampling_latency_cpu"] = latency
     log(f"sampling latency: {json.dumps(latency)}")
+
+    diffusion = [info for info in shipped if REGISTRY[info["family"]].objective == "diffusion"]
+    if diffusion and not opts.quick:
+        reference = next((info for info in shipped if REGISTRY[info["family"]].can("discriminate", "condition")), None)
+        rows = {}
+        for info in diffusion:
+            rows[info["name"]] = diffusion_latency(load_checkpoint(info["path"], device="cpu"))
+            log(f"diffusion sampling {info['name']}: {rows[info['name']]}")
+        if reference is not None:  # a conditional GAN in the same run, for the ratio
+            rows["reference"] = {"checkpoint": reference["name"],
+                                 "16_images_ms": sampling_latency(Path(reference["path"]), n_images=16, repeats=200,
+                                                                  max_seconds=20.0)["median_ms"]}
+        report["diffusion_sampling_cpu"] = rows
+        report["time_to_quality_diffusion_mnist"] = time_to_quality(
+            device, model=diffusion[0]["family"], targets=(0.97, 0.99), max_seconds=600, eval_every=200, eval_n=2000)
+        log(f"diffusion time to quality: {report['time_to_quality_diffusion_mnist']['seconds_to_accuracy']}")
     if opts.app:
         report["app"] = app_latency()
         log(f"app: {report['app']}")
@@ -391,18 +441,38 @@ def markdown_report(report: dict[str, Any]) -> str:
         cells = [f"{row['img_s_by_batch'].get(str(b), '-'):,}" if str(b) in row["img_s_by_batch"] else "-" for b in sizes]
         lines.append(f"| {family} | " + " | ".join(cells) + f" | {row['ratio_to_source_loop']}x |")
     lines.append("")
-    ttq = report.get("time_to_quality_cgan_mnist")
-    if ttq:
-        reached = ", ".join(f"accuracy {k}: {'%.0f s' % v if v is not None else 'not reached'}"
-                            for k, v in ttq["seconds_to_accuracy"].items())
-        lines += [f"Time to quality, MNIST cGAN (wall time from start, set-up included; class accuracy of "
-                  f"{ttq.get('eval_n', 2000):,} samples checked every {ttq.get('eval_every', '?')} steps): {reached}.", ""]
+    for key in ("time_to_quality_cgan_mnist", "time_to_quality_diffusion_mnist"):
+        ttq = report.get(key)
+        if ttq:
+            reached = ", ".join(f"accuracy {k}: {'%.0f s' % v if v is not None else 'not reached'}"
+                                for k, v in ttq["seconds_to_accuracy"].items())
+            lines += [f"Time to quality, MNIST {ttq.get('model', 'cgan')} (wall time from start, set-up included; "
+                      f"class accuracy of {ttq.get('eval_n', 2000):,} samples checked every {ttq.get('eval_every', '?')} "
+                      f"steps): {reached}.", ""]
     if report.get("sampling_latency_cpu"):
         lines += ["| sampling on the CPU | 1 image, median / p99 | 64 images, median / p99 |", "| --- | --- | --- |"]
         for name, row in report["sampling_latency_cpu"].items():
             one, many = row["1"], row["64"]
             lines.append(f"| `{name}` | {one['median_ms']} / {one['p99_ms']} ms | {many['median_ms']} / {many['p99_ms']} ms |")
         lines.append("")
+    diffusion = report.get("diffusion_sampling_cpu") or {}
+    reference = diffusion.get("reference")
+    for name, row in diffusion.items():
+        if name == "reference":
+            continue
+        steps = list(next(iter(row["median_ms"].values())))
+        lines += [f"| `{name}` ({row['sampler']}, guidance {row['guidance']:g}), median ms | "
+                  + " | ".join(f"{k} steps" for k in steps) + " |", "| --- |" + " --- |" * len(steps)]
+        for n, cells in row["median_ms"].items():
+            lines.append(f"| {n} image{'s' if n != '1' else ''} | " + " | ".join(f"{cells[k]:,.0f}" for k in steps) + " |")
+        guided = row["median_ms"].get("16", {}).get("20")
+        note = [f"16 images at 20 steps without guidance: {row['16_images_20_steps_unguided_ms']:,.0f} ms"]
+        if guided:
+            note[0] += f" (guided: {guided:,.0f} ms, {guided / row['16_images_20_steps_unguided_ms']:.2f}x)"
+        if reference and guided:
+            note.append(f"`{reference['checkpoint']}` draws 16 images in {reference['16_images_ms']:.1f} ms in the same "
+                        f"run ({guided / reference['16_images_ms']:,.0f}x faster)")
+        lines += ["", "; ".join(note) + ".", ""]
     app = report.get("app")
     if app:
         parts = [f"first HTTP 200 {app['seconds_to_first_200']} s after `python app.py`"]

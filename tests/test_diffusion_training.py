@@ -157,3 +157,24 @@ def test_a_bare_train_command_uses_the_familys_recipe(tmp_path):
     recorded = read_meta(out2)["training"]["train_config"]
     assert (recorded["batch_size"], recorded["ema"], recorded["lr"]) == (16, 0.0, 2e-3)  # flags win, the rest is the family's
     assert TrainConfig.for_family("dcgan").batch_size == TrainConfig().batch_size  # a family without its own defaults
+
+
+def test_bench_times_diffusion_sampling_by_steps_and_batch_and_reports_it():
+    from aigc_models import bench
+
+    model = build_model("diffusion", make_config("diffusion", dataset="mnist", channels=8, channel_mults=(1, 1, 2)))
+    row = bench.diffusion_latency(model, steps=(1, 2), batches=(1, 16), repeats=3, warmup=1)
+    assert set(row["median_ms"]) == {"1", "16"} and set(row["median_ms"]["16"]) == {"1", "2"}
+    assert all(v > 0 for cells in row["median_ms"].values() for v in cells.values())
+    assert row["sampler"] == "euler" and row["guidance"] == 1.75 and row["16_images_20_steps_unguided_ms"] > 0
+    row["median_ms"]["16"]["20"] = 800.0  # the report's guided-against-unguided sentence reads this cell
+    report = {"date": "d", "device": "CPU", "cpu_count": 2, "torch": "t", "command": "bench",
+              "mlp_gan_batch64": {"source_loop_img_s": 1, "trainer_img_s": 2, "ratio": 2.0},
+              "trainer": {}, "diffusion_sampling_cpu": {"mnist-diffusion": row,
+                                                       "reference": {"checkpoint": "mnist-cgan", "16_images_ms": 4.0}},
+              "time_to_quality_diffusion_mnist": {"model": "diffusion", "seconds_to_accuracy": {"0.99": 250.0},
+                                                  "eval_n": 2000, "eval_every": 200}}
+    text = bench.markdown_report(report)
+    assert "| `mnist-diffusion` (euler, guidance 1.75), median ms | 1 steps | 2 steps |" in text
+    assert "| 16 images |" in text and "`mnist-cgan` draws 16 images in 4.0 ms" in text and "200x faster" in text
+    assert "Time to quality, MNIST diffusion" in text and "accuracy 0.99: 250 s" in text
