@@ -3,8 +3,9 @@
 Compares the trainer with the source documents' loop (a torchvision
 ``DataLoader`` over PIL images with ``ToTensor``, batch 64, ``Sigmoid`` +
 ``BCELoss``, default Adam, the MLP GAN), run in the same process on the same
-device; measures time to quality (MNIST cgan class accuracy), sampling latency
-of the shipped GANs, and, when asked, the app's start-up and Sample latency.
+device; measures time to quality (MNIST class accuracy of the cGAN and the diffusion
+recipe), sampling latency of the shipped generators, and, with ``--app``, the app's start-up
+and Sample latency (``ui.app_process.app_latency``: the app lives beside the package).
 Throughput is the median over timing windows; latency gives median and p99.
 """
 
@@ -25,7 +26,6 @@ import torch
 from torch import nn
 
 from . import data as data_mod
-from .app_process import AppProcess
 from .checkpoints import SHIPPED_DIR, load_checkpoint
 from .models import REGISTRY
 from .training import Metrics, Step, TrainConfig, device_label, resolve_device, train
@@ -280,66 +280,6 @@ def sampling_bench(roots: list[Path] | None = None, *, n_images: int = 64, repea
     return report
 
 
-# ----------------------------------------------------------------------------- the app
-
-
-def _browser_click_seconds(url: str, *, repeats: int) -> list[float]:
-    """Seconds from a click on the GAN tab's Generate button to a new grid image, in headless
-    Chromium (Debian's ``/usr/bin/chromium`` driven by Playwright); [] when either is missing."""
-    chromium = Path("/usr/bin/chromium")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        return []
-    if not chromium.exists():
-        return []
-    times = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(chromium), headless=True,
-                                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        page = browser.new_page()
-        page.goto(url, wait_until="networkidle")
-        seed = page.get_by_label("Seed").first
-        for i in range(repeats):
-            seed.fill(str(1000 + i))
-            previous = page.evaluate("() => document.querySelector('#gan-grid img')?.src || ''")
-            t = time.perf_counter()
-            page.get_by_role("button", name="Generate", exact=True).first.click()
-            page.wait_for_function("prev => { const i = document.querySelector('#gan-grid img');"
-                                   " return i && i.complete && i.src && i.src !== prev; }", arg=previous, timeout=60_000)
-            times.append(time.perf_counter() - t)
-        browser.close()
-    return times
-
-
-def app_latency(*, timeout: float = 120, repeats: int = 5) -> dict[str, Any]:
-    """Seconds from ``python app.py`` to the first HTTP 200; then the Sample round trip through
-    the API (64 images of the first GAN checkpoint) and from a browser click to the image."""
-    from gradio_client import Client
-
-    app = AppProcess(timeout=timeout, poll_seconds=0.05)
-    url = app.url
-    try:
-        out: dict[str, Any] = {"seconds_to_first_200": round(app.seconds_to_ready, 2)}
-        gans = [c for c in ("mnist-dcgan", "mnist-mlp-gan") if (SHIPPED_DIR / c).is_dir()]
-        if gans:
-            client = Client(url, verbose=False)
-            checkpoint = str(SHIPPED_DIR / gans[0])
-            times = []
-            for i in range(repeats + 1):
-                t = time.perf_counter()
-                client.predict(checkpoint, 64, i, 0, False, api_name="/sample_gan")
-                times.append(time.perf_counter() - t)
-            out["sample_api_seconds_median"] = round(statistics.median(times[1:]), 3)  # first call warms the cache
-            clicks = _browser_click_seconds(url, repeats=repeats)
-            if clicks:
-                out["sample_click_to_image_seconds_median"] = round(statistics.median(clicks), 3)
-            out["sample_checkpoint"] = gans[0]
-        return out
-    finally:
-        app.stop()
-
-
 # ----------------------------------------------------------------------------- the report
 
 
@@ -415,6 +355,10 @@ def run_bench(opts: BenchOptions, log=print) -> dict[str, Any]:
             device, model=diffusion[0]["family"], targets=(0.97, 0.99), max_seconds=600, eval_every=200, eval_n=2000)
         log(f"diffusion time to quality: {report['time_to_quality_diffusion_mnist']['seconds_to_accuracy']}")
     if opts.app:
+        try:  # the app and its process helper live in the repository beside the package, not in it
+            from ui.app_process import app_latency
+        except ImportError as err:
+            raise ValueError("bench --app times app.py: run it from the repository's folder (it needs app.py and ui/).") from err
         report["app"] = app_latency()
         log(f"app: {report['app']}")
     Path(opts.out).write_text(json.dumps(report, indent=2) + "\n")

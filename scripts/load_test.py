@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run as `python scripts/load_test.py`: the package is beside scripts/
-from aigc_models.app_process import AppProcess  # noqa: E402
+from ui.app_process import AppProcess  # noqa: E402
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 MAX_CLIENTS, MAX_REQUESTS, MAX_SECONDS = 64, 500, 1800

@@ -10,7 +10,7 @@ import os
 import time
 from pathlib import Path
 
-from aigc_models.app_process import AppProcess
+from ui.app_process import AppProcess
 
 REPO = Path(__file__).resolve().parent.parent
 TINY: dict[str, dict] = {

@@ -150,3 +150,20 @@ def test_the_train_tab_takes_its_limits_from_trainconfig(app_environment):
     big = setting_bounds("batch_size")["hi"]
     assert train_tab.make_config("dcgan", "mnist", 10, big, 2e-4, 2e-4, 1e-3, 0.5, 0.999, "ns", False, 0.0, 0, "x").batch_size == big
     assert set(families_with("train_live")) == {v for _, v in train_tab.family_choices()}
+
+
+def test_the_package_is_the_library_only():
+    """No module of aigc_models imports gradio or the app's ui/ (bench --app reaches the app's process helper
+    lazily, with a sentence when the package runs outside the repository), and importing all of them pulls
+    in no gradio."""
+    package = REPO / "aigc_models"
+    modules = sorted(p.relative_to(REPO).with_suffix("").as_posix().replace("/", ".") for p in package.rglob("*.py"))
+    for path in package.rglob("*.py"):
+        for line in path.read_text().splitlines():
+            code = line.split("#")[0].strip()
+            assert not code.startswith(("import gradio", "from gradio")), f"{path.name}: {line}"
+            if code.startswith(("from ui", "import ui")):
+                assert path.name == "bench.py" and code == "from ui.app_process import app_latency", f"{path.name}: {line}"
+    names = ", ".join(m.removesuffix(".__init__").removesuffix(".__main__") for m in modules if not m.endswith("__main__"))
+    result = subprocess.run([sys.executable, "-c", f"import sys, {names}; sys.exit('gradio' in sys.modules)"], cwd=REPO)
+    assert result.returncode == 0
