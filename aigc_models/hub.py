@@ -68,27 +68,22 @@ def download(repo: str, revision: str) -> Path:
 
 
 def model_card(meta: dict[str, Any]) -> str:
-    """A Hugging Face model card (YAML front matter + text) from checkpoint metadata."""
+    """A Hugging Face model card from checkpoint metadata: YAML front matter written by
+    ``huggingface_hub.ModelCardData`` (tags, dataset, and each numeric metric as an ``EvalResult``,
+    so that the Hub shows them in the model index), then the text."""
+    from huggingface_hub import EvalResult, ModelCardData
+
     family, dataset = meta["family"], meta["dataset"]
     hub_dataset = HUB_DATASETS[dataset]
     training, metrics = meta.get("training", {}), meta.get("metrics", {})
-    lines = [
-        "---",
-        "library_name: aigc_models",
-        "license: mit",
-        "tags:",
-        *[f"- {t}" for t in ("aigc-lab", family, dataset, "pytorch", "safetensors")],
-        "datasets:",
-        f"- {hub_dataset}",
-    ]
-    if metrics:
-        lines += ["model-index:", f"- name: {dataset}-{family}", "  results:", "  - task:",
-                  "      type: unconditional-image-generation" if not REGISTRY[family].can("classify") else "      type: image-classification",
-                  "    dataset:", f"      name: {dataset}", f"      type: {hub_dataset}", "    metrics:"]
-        for key, value in metrics.items():
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                lines += [f"    - type: {key}", f"      value: {value:.6g}"]
-    lines += ["---", "", f"# {dataset} {family}", ""]
+    task = "image-classification" if REGISTRY[family].can("classify") else "unconditional-image-generation"
+    results = [EvalResult(task_type=task, dataset_type=hub_dataset, dataset_name=dataset, metric_type=key,
+                          metric_value=float(f"{value:.6g}"))
+               for key, value in metrics.items() if isinstance(value, (int, float)) and not isinstance(value, bool)]
+    data = ModelCardData(library_name="aigc_models", license="mit", datasets=[hub_dataset],
+                         tags=["aigc-lab", family, dataset, "pytorch", "safetensors"],
+                         model_name=f"{dataset}-{family}" if results else None, eval_results=results or None)
+    lines = ["---", data.to_yaml(), "---", "", f"# {dataset} {family}", ""]
     lines += [f"A `{family}` model from the AIGC lab (`aigc_models`), trained on {dataset}.", ""]
     lines += ["```python", "from aigc_models.checkpoints import load_checkpoint",
               "model = load_checkpoint(\"PATH_OR_REPO_ID\")", "```", ""]

@@ -90,6 +90,12 @@ def test_folder_layout_and_metadata(tmp_path):
     assert "library_name: aigc_models" in front and "- dcgan" in front and "- ylecun/mnist" in front
     assert "frechet_distance" in front  # model-index results
     assert training["command"] in card
+    from huggingface_hub import ModelCard
+
+    parsed = ModelCard(card).data  # the Hub's own reader finds the tags and the model index
+    assert parsed.library_name == "aigc_models" and "dcgan" in parsed.tags
+    assert [(r.metric_type, r.metric_value, r.dataset_type) for r in parsed.eval_results] == [
+        ("frechet_distance", 12.5, "ylecun/mnist")]
 
 
 def test_fashion_mnist_card_names_the_hub_dataset(tmp_path):
