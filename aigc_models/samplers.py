@@ -32,6 +32,7 @@ seeded by that initial noise. Images are float ``(B, 1, 28, 28)`` in [-1, 1].
 from __future__ import annotations
 
 import hashlib
+import threading
 from typing import Any, NamedTuple
 
 import torch
@@ -84,9 +85,25 @@ def check_labels(model: nn.Module, labels: Any, n: int) -> torch.Tensor | None:
 # ----------------------------------------------------------------------------- schedulers
 
 
+_IMPORT_LOCK = threading.Lock()
+
+
+def _diffusers() -> Any:
+    """diffusers, with the scheduler classes used here resolved. It is imported here (it takes
+    seconds, and only sampling needs it) under a lock: diffusers resolves its names lazily, and
+    threads that do it at once (a server's first requests) get AttributeError."""
+    with _IMPORT_LOCK:
+        import diffusers
+
+        for name in ("FlowMatchEulerDiscreteScheduler", "FlowMatchHeunDiscreteScheduler", "DDPMScheduler",
+                     "DDIMScheduler", "DPMSolverMultistepScheduler"):
+            getattr(diffusers, name)
+    return diffusers
+
+
 def make_scheduler(sampler: str, config: DiffusionConfig) -> Any:
     """A fresh diffusers scheduler for ``sampler`` that matches how ``config``'s model was trained."""
-    import diffusers  # imported here: it takes seconds, and only sampling needs it
+    diffusers = _diffusers()
 
     t = config.num_train_timesteps
     if sampler == "euler":
