@@ -56,11 +56,42 @@ SAVE_EVERY = 1000  # steps between saves during a run, so a diverged run keeps i
 
 TICKETS = RunTickets()  # who owns which run (ui/run_tickets.py)
 
+# ZeroGPU (Hugging Face Spaces) lends a GPU per call for a duration asked up front, and refuses a
+# call whose duration exceeds what the visitor's quota has left. So the duration follows the run
+# asked for (its steps at an assumed GPU step time, plus start-up, capped at ZERO_GPU_MAX_SECONDS),
+# and the run itself is limited to that duration less a margin (gpu_run_seconds), so that it stops
+# and saves before the lease ends, whatever a step really costs there. GPU_STEP_SECONDS is a guess
+# for these small networks, not a measurement: no ZeroGPU Space was available to measure it.
+ZERO_GPU_MAX_SECONDS = int(os.environ.get("AIGC_ZEROGPU_MAX_SECONDS", "300"))
+GPU_STEP_SECONDS = 0.02
+GPU_START_SECONDS = 30  # the lease starts before the run: loading the data, building the model
+GPU_MARGIN_SECONDS = 15  # the final save and samples after the run's time limit
+
+
+def gpu_duration(family: str, dataset: str, steps: float, *args: Any, **kwargs: Any) -> int:
+    """Seconds of ZeroGPU to ask for a run of ``steps`` (``train_model``'s arguments): between
+    60 and ``ZERO_GPU_MAX_SECONDS``, and never more than the app's own time limit needs."""
+    try:
+        wanted = GPU_START_SECONDS + GPU_MARGIN_SECONDS + float(steps) * GPU_STEP_SECONDS
+    except (TypeError, ValueError):  # the run checks its settings and says what is wrong
+        wanted = 60
+    cap = min(ZERO_GPU_MAX_SECONDS, int(MAX_SECONDS) + GPU_START_SECONDS + GPU_MARGIN_SECONDS)
+    return int(min(max(wanted, 60), cap))
+
+
+def gpu_run_seconds(family: str, dataset: str, steps: float) -> float:
+    """The time limit of a run on ZeroGPU: its lease (``gpu_duration``) less start-up and margin."""
+    return float(gpu_duration(family, dataset, steps) - GPU_START_SECONDS - GPU_MARGIN_SECONDS)
+
+
 try:  # ZeroGPU on Hugging Face Spaces; absent elsewhere, where training runs as is
     import spaces
 
-    gpu = spaces.GPU(duration=int(MAX_SECONDS) + 60)
+    gpu = spaces.GPU(duration=gpu_duration)
+    ON_ZERO_GPU = True
 except ImportError:  # pragma: no cover - depends on the host
+    ON_ZERO_GPU = False
+
     def gpu(fn):  # type: ignore[no-redef]
         return fn
 
@@ -292,6 +323,8 @@ def train_model(family: str, dataset: str, steps: float, batch_size: float, lr_g
         cfg = make_config(family, dataset, steps, batch_size, lr_g, lr_d, lr, beta1, beta2, loss, diffaugment,
                           ema, seed, out)
         cfg.save_every = SAVE_EVERY
+        if ON_ZERO_GPU:  # stop and save within the GPU lease asked for this run
+            cfg.max_seconds = min(cfg.max_seconds or MAX_SECONDS, gpu_run_seconds(family, dataset, steps))
         make_room(out)
         try:
             data_mod.load_split(cfg.dataset, train=True)
