@@ -31,6 +31,10 @@ for ds in ${@:-mnist fashion-mnist}; do
   run "$ds-cgan" --model cgan --dataset "$ds" --steps 10000 --max-seconds 3600 --batch-size 64 --ema 0.999 --channels 32 \
     --lr-g 2e-3 --lr-d 2e-3 --loss hinge --spectral-norm --option d_stages=3 --option d_kernel=5
   run "$ds-vae" --model vae --dataset "$ds" --steps 6000 --batch-size 128 --latent-dim 16
+  # the diffusion family's own recipe (batch 128, lr 2e-3, EMA 0.999: its train_defaults; U-Net 16/32/64, flow
+  # matching), for up to 70 minutes; it saves every 2,000 steps, so a stopped run keeps a checkpoint
+  run "$ds-diffusion" --model diffusion --dataset "$ds" --steps 14000 --max-seconds 4200 --save-every 2000 --log-every 200 \
+    --sample-every 2000
 done
 # a 2-D latent for the drawable latent map in the app
 run "mnist-vae-2d" --model vae --dataset mnist --steps 4000 --batch-size 128 --latent-dim 2
