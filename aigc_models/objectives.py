@@ -7,6 +7,8 @@ one by the model's ``objective`` and knows nothing else about it.
 * ``DiffusionObjective``: DDPM noise prediction (Ho et al. 2020) or flow matching (Lipman et al.
   2023; Liu et al. 2023), with classifier-free guidance's label dropout (Ho & Salimans 2022).
 * ``ClassifierObjective``: cross-entropy for the evaluator's classifier.
+* ``AutoregressiveObjective``: the exact negative log-likelihood of a PixelCNN (van den Oord et
+  al. 2016), on dynamically binarized images when the model has 2 levels.
 
 Each takes the model and the run's ``TrainConfig``; ``step(real, labels)`` returns its losses as
 device tensors (read back by the trainer every ``log_every`` steps), and ``export(final=...)``
@@ -16,13 +18,17 @@ the model to sample from and save.
 from __future__ import annotations
 
 import copy
+import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 
 from .augment import classic_augment, diff_augment
-from .losses import GAN_LOSSES, ddpm_loss, discriminator_loss, flow_matching_loss, generator_loss, r1_penalty, vae_loss
+from .data import binarize
+from .losses import (GAN_LOSSES, categorical_nll, ddpm_loss, discriminator_loss, flow_matching_loss, generator_loss,
+                     r1_penalty, vae_loss)
 
 if TYPE_CHECKING:
     from .training import TrainConfig
@@ -76,8 +82,29 @@ def recalibrate_batchnorm(model: nn.Module, *, batches: int = 16, batch_size: in
     return model
 
 
+@dataclass
+class DPhase:
+    """What the D phase leaves behind: the fakes it judged, for the G phase to push back
+    through D, and its loss and D's logits, for the log.
+
+    ``fake``: ``(B, 1, 28, 28)`` in [-1, 1], still attached to G's graph; ``fake_labels``:
+    ``(B,)`` for a conditional model, else None; ``loss_d``: D's loss without R1 (a scalar);
+    ``d_real`` / ``d_fake``: D's logits ``(B,)`` on the real batch and on the fakes (detached)."""
+
+    fake: torch.Tensor
+    fake_labels: torch.Tensor | None
+    loss_d: torch.Tensor
+    d_real: torch.Tensor
+    d_fake: torch.Tensor
+
+
 class GANObjective:
-    """D step then G step (Goodfellow et al. 2014), optional DiffAugment, R1 and EMA."""
+    """D step then G step (Goodfellow et al. 2014), optional DiffAugment, R1 and EMA.
+
+    ``step`` is the two phases in a row, as pytorch/examples' ``dcgan/main.py`` writes them:
+    ``d_phase`` (update D on a real batch and fresh fakes) then ``g_phase`` (update G through
+    the updated D on those same fakes). Either phase can also run alone (``aigc_models.stepper``):
+    ``draw_fakes`` gives the G phase fakes of its own."""
 
     def __init__(self, model: nn.Module, cfg: TrainConfig) -> None:
         betas = cfg.adam_betas()
@@ -85,18 +112,44 @@ class GANObjective:
         self.opt_g = adam(model.generator.parameters(), lr=cfg.lr_g, betas=betas)
         self.opt_d = adam(model.discriminator.parameters(), lr=cfg.lr_d, betas=betas)
         self.ema = EMA(model.generator, cfg.ema) if cfg.ema > 0 else None
-        self.steps_done = 0
+        self.steps_done = 0  # D phases taken (R1 is applied every r1_every of them)
         if cfg.loss not in GAN_LOSSES:
             raise ValueError(f"Unknown GAN loss {cfg.loss!r}; choose from {GAN_LOSSES}.")
 
     def augment(self, x: torch.Tensor) -> torch.Tensor:
         return diff_augment(x, self.cfg.diffaugment) if self.cfg.diffaugment else x
 
+    def fake_labels(self, b: int, device: torch.device) -> torch.Tensor | None:
+        """Random classes ``(b,)`` for a conditional model's fakes (torch's global generator), else None."""
+        return torch.randint(0, self.model.num_classes, (b,), device=device) if self.model.num_classes else None
+
+    def draw_fakes(self, b: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """``b`` fresh fakes ``(b, 1, 28, 28)`` in [-1, 1] attached to G's graph, and their labels
+        (None when unconditional): z ~ N(0, I) from torch's global generator."""
+        fake_labels = self.fake_labels(b, device)
+        z = torch.randn(b, self.model.latent_dim, device=device)
+        with self.autocast():
+            return self.model.generate(z, fake_labels), fake_labels
+
     def step(self, real: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
+        """One D step then one G step on ``real`` ``(B, 1, 28, 28)`` in [-1, 1] (``labels`` ``(B,)``);
+        returns the losses and D's mean scores (sigmoid of its logits) as device tensors."""
+        d = self.d_phase(real, labels)
+        loss_g = self.g_phase(d.fake, d.fake_labels)
+        return {
+            "loss_d": d.loss_d,
+            "loss_g": loss_g,
+            "d_real": torch.sigmoid(d.d_real.float()).mean(),
+            "d_fake": torch.sigmoid(d.d_fake.float()).mean(),
+        }
+
+    def d_phase(self, real: torch.Tensor, labels: torch.Tensor) -> DPhase:
+        """Update D once on ``real`` ``(B, 1, 28, 28)`` in [-1, 1] (``labels`` ``(B,)``, used by a
+        conditional model) and ``B`` fresh fakes, with R1 every ``r1_every`` D phases."""
         model, cfg = self.model, self.cfg
         b = real.shape[0]
         conditional = model.num_classes > 0
-        fake_labels = torch.randint(0, max(model.num_classes, 1), (b,), device=real.device) if conditional else None
+        fake_labels = self.fake_labels(b, real.device)
         real_labels = labels if conditional else None
         if cfg.real_augment:
             real = classic_augment(real)
@@ -108,7 +161,7 @@ class GANObjective:
 
         # -- D: maximise log D(x) + log(1 - D(G(z)))  [fake detached: no G gradients]
         with self.autocast():
-            fake = model.generate(z, fake_labels)
+            fake = model.generate(z, fake_labels)  # (B, 1, 28, 28), kept attached for the G phase
             d_real = model.discriminate(self.augment(real), real_labels)
             d_fake = model.discriminate(self.augment(fake.detach()), fake_labels)
             loss_d = discriminator_loss(d_real.float(), d_fake.float(), cfg.loss)
@@ -116,7 +169,12 @@ class GANObjective:
         self.opt_d.zero_grad(set_to_none=True)
         loss_d_total.backward()
         self.opt_d.step()
+        return DPhase(fake, fake_labels, loss_d.detach(), d_real.detach(), d_fake.detach())
 
+    def g_phase(self, fake: torch.Tensor, fake_labels: torch.Tensor | None) -> torch.Tensor:
+        """Update G once through the current D on ``fake`` ``(B, 1, 28, 28)``, still attached to
+        G's graph (``d_phase``'s or ``draw_fakes``'); returns G's loss (a detached scalar)."""
+        model, cfg = self.model, self.cfg
         # -- G: maximise log D(G(z))  (non-saturating) through the updated D.
         # D's weights are frozen for this backward: G needs only the gradient w.r.t. D's
         # input, and skipping D's weight gradients saves one of the step's matrix products per layer.
@@ -132,13 +190,7 @@ class GANObjective:
         self.opt_g.step()
         if self.ema is not None:
             self.ema.update(model.generator)
-
-        return {
-            "loss_d": loss_d.detach(),
-            "loss_g": loss_g.detach(),
-            "d_real": torch.sigmoid(d_real.detach().float()).mean(),
-            "d_fake": torch.sigmoid(d_fake.detach().float()).mean(),
-        }
+        return loss_g.detach()
 
     def autocast(self):
         device = next(self.model.parameters()).device
@@ -232,6 +284,48 @@ class DiffusionObjective:
         return copy.deepcopy(self.ema.module) if final else self.ema.module
 
 
+class AutoregressiveObjective:
+    """Maximum likelihood: minimise the exact ``-log p(x | y)`` of each training image, a K-way
+    cross-entropy per pixel given the pixels before it (van den Oord et al. 2016, "Pixel Recurrent
+    Neural Networks", arXiv:1601.06759), by teacher forcing: one network pass scores all 784 pixels.
+
+    Targets: with 2 levels each batch is binarized afresh (``data.binarize``, Salakhutdinov &
+    Murray's stochastic binarization drawn from torch's global generator, which the run seeds:
+    "dynamic" binarization; the benchmark's published models trained on one fixed binarization, the
+    test protocol is the same); with more levels the grey values are rounded to the model's levels.
+    The model gives ``levels`` (K), ``num_classes``, ``to_levels`` / ``from_levels`` (images in [-1, 1]
+    <-> int levels) and ``forward(x, labels)`` -> logits ``(B, K, 28, 28)``. Optional EMA of the weights."""
+
+    def __init__(self, model: nn.Module, cfg: TrainConfig) -> None:
+        self.model, self.cfg = model, cfg
+        self.opt = adam(model.parameters(), lr=cfg.lr, betas=cfg.adam_betas())
+        self.ema = EMA(model, cfg.ema) if cfg.ema > 0 else None
+
+    def step(self, real: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
+        model = self.model
+        if model.levels == 2:
+            real = binarize(real)  # {-1, 1}, a fresh draw every step
+        targets = model.to_levels(real)  # (B, 1, 28, 28) int64 in 0..K-1
+        x = model.from_levels(targets)  # (B, 1, 28, 28) in [-1, 1]
+        device = real.device
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=self.cfg.amp and device.type == "cuda"):
+            logits = model(x, labels if model.num_classes else None)
+        nll = categorical_nll(logits.float(), targets).mean()  # nats per image
+        self.opt.zero_grad(set_to_none=True)
+        (nll / targets[0].numel()).backward()  # per pixel: the learning rate does not depend on the image size
+        self.opt.step()
+        if self.ema is not None:
+            self.ema.update(model)
+        nll = nll.detach()
+        return {"nll": nll, "bits_per_dim": nll / (targets[0].numel() * math.log(2))}
+
+    def export(self, *, final: bool = False) -> nn.Module:
+        """The model to sample from and save: the EMA network when EMA is on (a copy when ``final``)."""
+        if self.ema is None:
+            return self.model
+        return copy.deepcopy(self.ema.module) if final else self.ema.module
+
+
 OBJECTIVES = {"gan": GANObjective, "vae": VAEObjective, "diffusion": DiffusionObjective,
-              "classifier": ClassifierObjective}
+              "classifier": ClassifierObjective, "autoregressive": AutoregressiveObjective}
 
