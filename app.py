@@ -9,6 +9,7 @@ GRADIO_SERVER_NAME / GRADIO_SERVER_PORT; checkpoints are discovered in
 from __future__ import annotations
 
 import os
+from types import ModuleType
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported
 
@@ -16,17 +17,30 @@ import gradio as gr  # noqa: E402
 
 from starlette.middleware import Middleware  # noqa: E402
 
-from ui import about, augment, cgan, common, components, gan, guard, interpolate, train, vae  # noqa: E402
+from ui import about, augment, cgan, common, components, diffusion, gan, guard, interpolate, train, vae  # noqa: E402
 from ui.i18n import I18N, t  # noqa: E402
 
-TABS = [("tab_gan", gan), ("tab_cgan", cgan), ("tab_interp", interpolate), ("tab_vae", vae),
-        ("tab_aug", augment), ("tab_train", train), ("tab_about", about)]
+TABS: list[tuple[str, str, ModuleType]] = [  # (section, tab, module): adding a tab is one line
+    ("section_generate", "tab_gan", gan),
+    ("section_generate", "tab_cgan", cgan),
+    ("section_generate", "tab_diffusion", diffusion),
+    ("section_explore", "tab_interp", interpolate),
+    ("section_explore", "tab_vae", vae),
+    ("section_train", "tab_train", train),
+    ("section_lessons", "tab_aug", augment),
+    ("section_about", "tab_about", about),
+]
+"""The page's tabs, grouped into top-level sections in the order they first appear. Keys are
+``ui.i18n`` keys and the tabs' ids; a section with one tab shows it directly (its id is the tab's),
+a section with more shows a second row of tabs (its id is the section's). Each module's
+``build_tab()`` lays out its tab and returns its checkpoint pickers."""
 SYSTEM_FONTS = ["system-ui", "-apple-system", "Segoe UI", "Roboto", "Noto Sans", "Noto Sans CJK SC",
                 "Source Han Sans SC", "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "WenQuanYi Micro Hei",
                 "Helvetica", "Arial", "sans-serif"]  # CJK fonts by name: where system-ui has none, Chinese still shows
 MONO_FONTS = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "Noto Sans Mono", "monospace"]
 THEME = gr.themes.Default(font=SYSTEM_FONTS, font_mono=MONO_FONTS)
-CSS = "#gan-grid img, #cgan-grid img, #train-grid img, .pixelated img { image-rendering: pixelated; }"
+CSS = ("#gan-grid img, #cgan-grid img, #train-grid img, .pixelated img { image-rendering: pixelated; }"
+       " .below-label .image-container img { padding-top: 2.4rem; box-sizing: border-box; }")  # clear of the label
 
 
 def refresh_pickers(pickers: list[common.Picker]):
@@ -40,25 +54,58 @@ def refresh_pickers(pickers: list[common.Picker]):
     return refresh
 
 
+def sections() -> list[tuple[str, list[tuple[str, ModuleType]]]]:
+    """``TABS`` grouped: (section, [(tab, module), ...]) in order of first appearance."""
+    grouped: dict[str, list[tuple[str, ModuleType]]] = {}
+    for section, key, module in TABS:
+        grouped.setdefault(section, []).append((key, module))
+    return list(grouped.items())
+
+
+def on_select(tab: gr.Tab, pickers: list[common.Picker]) -> None:
+    """When ``tab`` is opened: pick the brush on the sketchpads it shows, and refresh ``pickers``
+    (a section's are all its tabs' pickers, since opening it shows one of them)."""
+    tab.select(None, js=components.SELECT_BRUSH_JS, api_visibility="private", queue=False)
+    if pickers:
+        inputs = [c for p in pickers for c in (p.dataset, p.checkpoint)]
+        tab.select(refresh_pickers(pickers), inputs, [p.checkpoint for p in pickers],
+                   api_visibility="private", queue=False)
+
+
+def build_section(section: str, tabs: list[tuple[str, ModuleType]]) -> None:
+    """One top-level tab: the module itself when the section has one tab, else nested tabs."""
+    if len(tabs) == 1:
+        key, module = tabs[0]
+        with gr.Tab(t(section), id=key, elem_id=key) as tab:
+            pickers = module.build_tab()
+        on_select(tab, pickers)
+        return
+    everyone: list[common.Picker] = []
+    with gr.Tab(t(section), id=section, elem_id=section) as outer:
+        with gr.Tabs(elem_id=f"{section}-tabs"):
+            for key, module in tabs:
+                with gr.Tab(t(key), id=key, elem_id=key) as tab:
+                    pickers = module.build_tab()
+                on_select(tab, pickers)
+                everyone += pickers
+    on_select(outer, everyone)
+
+
 SESSION_CAPACITY = 200  # sessions whose state the server keeps (gradio's default, 10,000, let memory grow)
 CACHE_SWEEP = (120, 600)  # every 2 minutes, delete uploads and outputs older than 10 minutes
 
 
 def build_app() -> gr.Blocks:
-    """All tabs in one ``guard.LabBlocks`` (every input value checked, every handler guarded);
-    each tab refreshes its checkpoint lists when opened (so runs trained in the Train tab
-    appear at once); a closed page's session state is dropped at once."""
+    """All tabs, grouped into sections (``TABS``), in one ``guard.LabBlocks`` (every input value
+    checked, every handler guarded); each tab or section refreshes its checkpoint lists when
+    opened (so runs trained in the Train tab appear at once); a closed page's session state is
+    dropped at once."""
     common.ON_OPEN.clear()
     with guard.LabBlocks(title="AIGC lab", delete_cache=CACHE_SWEEP) as demo:
         gr.Markdown(t("header"))
-        for key, module in TABS:
-            with gr.Tab(t(key), id=key, elem_id=key) as tab:
-                pickers = module.build_tab()
-            tab.select(None, js=components.SELECT_BRUSH_JS, api_visibility="private", queue=False)
-            if pickers:
-                inputs = [c for p in pickers for c in (p.dataset, p.checkpoint)]
-                tab.select(refresh_pickers(pickers), inputs, [p.checkpoint for p in pickers],
-                           api_visibility="private", queue=False)
+        with gr.Tabs(elem_id="sections"):
+            for section, tabs in sections():
+                build_section(section, tabs)
 
         for fn, inputs, outputs in common.ON_OPEN:  # every tab shows a result for its defaults
             demo.load(fn, inputs, outputs, api_visibility="private")

@@ -321,3 +321,85 @@ def test_every_picture_tab_opens_on_content_and_an_unusable_default_stays_quiet(
     calls = []
     remembered = common.remembered(lambda a, b: calls.append((a, b)) or a + b)
     assert remembered(1, 2) == remembered(1, 2) == 3 and calls == [(1, 2)]
+
+
+# ----------------------------------------------------------------------------- sections
+
+
+def parents(layout: dict, wanted: int, chain: tuple[int, ...] = ()) -> tuple[int, ...] | None:
+    """The component ids from the page's root down to ``wanted`` in /config's layout tree."""
+    if layout.get("id") == wanted:
+        return chain
+    for child in layout.get("children", []):
+        found = parents(child, wanted, (*chain, layout.get("id")))
+        if found is not None:
+            return found
+    return None
+
+
+def tab_items(config: dict) -> dict[str, dict]:
+    return {c["props"]["id"]: c for c in config["components"] if c["type"] == "tabitem" and c["props"].get("id")}
+
+
+def test_tabs_are_grouped_into_sections_and_keep_their_ids(app_environment):
+    import app
+    from ui import about, augment, cgan, diffusion, gan, interpolate, train, vae
+
+    modules = [module for _, _, module in app.TABS]
+    assert sorted(m.__name__ for m in modules) == sorted(
+        m.__name__ for m in (gan, cgan, diffusion, interpolate, vae, augment, train, about))  # each once
+    config = app.demo.get_config_file()
+    items = tab_items(config)
+    for section, tabs in app.sections():
+        for key, _ in tabs:
+            assert items[key]["props"]["elem_id"] == key  # the ids tests and scripts know stay
+            chain = parents(config["layout"], items[key]["id"])
+            inside = [i for i in chain if i in {c["id"] for c in items.values()}]
+            if len(tabs) == 1:  # a section of one tab is that tab, at the top
+                assert inside == []
+            else:
+                assert inside == [items[section]["id"]]
+    assert [s for s, _ in app.sections()] == ["section_generate", "section_explore", "section_train",
+                                              "section_lessons", "section_about"]
+    assert [k for k, _ in dict(app.sections())["section_generate"]] == ["tab_gan", "tab_cgan", "tab_diffusion"]
+
+
+def test_opening_a_section_refreshes_every_picker_in_it_and_picks_the_brush(app_environment):
+    import app
+    from ui import common, components
+
+    items = tab_items(app.demo.get_config_file())
+
+    def on_select(key: str) -> list:
+        return [d for d in app.demo.fns.values() if (items[key]["id"], "select") in [tuple(t) for t in d.targets]]
+
+    refreshes = {}
+    for key, pickers in (("section_generate", 3), ("section_explore", 3), ("tab_diffusion", 1), ("tab_interp", 2),
+                         ("tab_vae", 1), ("tab_train", 0), ("tab_aug", 0)):
+        events = on_select(key)
+        assert any(d.js == components.SELECT_BRUSH_JS for d in events), key  # nested tabs pick the brush too
+        refresh = [d for d in events if d.fn is not None]
+        assert len(refresh) == (1 if pickers else 0), key
+        if pickers:
+            assert len(refresh[0].outputs) == pickers and len(refresh[0].inputs) == 2 * pickers
+            refreshes[key] = refresh[0].fn
+    gan, cgan, diffusion = refreshes["section_generate"]("mnist", None, "mnist", None, "mnist", None)
+    assert [k for _, k in gan["choices"]] == [k for _, k in common.checkpoint_choices("mnist", common.gan_families())]
+    assert gan["value"] == "mnist-dcgan" and cgan["value"] == "mnist-cgan" and "choices" in diffusion
+
+
+def test_adding_a_tab_is_one_line(app_environment, monkeypatch):
+    import types
+
+    import app
+    import gradio as gr
+
+    toy = types.ModuleType("toy_tab")
+    toy.build_tab = lambda: [gr.Markdown("a toy tab", elem_id="toy-text")][:0]
+    monkeypatch.setattr(app, "TABS", [*app.TABS, ("section_lessons", "tab_toy", toy)])
+    config = app.build_app().get_config_file()
+    items = tab_items(config)
+    lessons = items["section_lessons"]["id"]  # the one-tab section now nests its two tabs
+    assert parents(config["layout"], items["tab_toy"]["id"])[-2:] == parents(config["layout"], items["tab_aug"]["id"])[-2:]
+    assert lessons in parents(config["layout"], items["tab_toy"]["id"])
+    assert "tab_aug" in items and items["tab_aug"]["props"]["elem_id"] == "tab_aug"

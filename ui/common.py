@@ -229,6 +229,15 @@ def provenance_of(name: str, kind: str, **settings: Any) -> dict[str, Any] | Non
                              family=info["family"], dated=False, **settings)
 
 
+def language(request: Any) -> str:
+    """'zh' when a request's browser asks for Chinese first (its Accept-Language), else 'en': the
+    language a handler's refusals are said in (the page's own text follows ``ui.i18n``)."""
+    headers = getattr(request, "headers", None)
+    accept = headers.get("accept-language", "") if headers is not None else ""
+    first = str(accept).split(",")[0].strip().lower()
+    return "zh" if first.startswith("zh") else "en"
+
+
 def random_seed() -> int:
     """A fresh seed in 0..2**31-1 (for 'random' buttons)."""
     return int(np.random.default_rng().integers(0, 2**31 - 1))

@@ -8,8 +8,9 @@ import gradio as gr
 
 EN: dict[str, str] = {
     "title": "AIGC lab: GANs, cGANs and VAEs on MNIST",
-    "header": "# AIGC lab\nSample from GANs, steer a conditional GAN, walk latent spaces, reconstruct drawings with a VAE, "
-              "see what augmentation does, and train a model live. Everything runs on this machine, offline.",
+    "header": "# AIGC lab\nSample from GANs, steer a conditional GAN, watch a diffusion model denoise, walk latent "
+              "spaces, reconstruct drawings with a VAE, see what augmentation does, and train a model live. Everything "
+              "runs on this machine, offline.",
     "tab_gan": "GAN sampling", "tab_cgan": "Conditional GAN", "tab_interp": "Latent interpolation",
     "tab_vae": "VAE reconstruction", "tab_aug": "Augmentation", "tab_train": "Train", "tab_about": "About",
     "dataset": "Dataset", "checkpoint": "Checkpoint", "vae_checkpoint": "VAE checkpoint",
@@ -66,6 +67,46 @@ EN: dict[str, str] = {
     "d_scores": "Mean D(real) blue, D(fake) orange (VAE: ELBO)", "samples_fixed": "Samples from fixed noise",
     "class_hist": "What the classifier sees in 500 fresh samples", "saved_run": "Saved run", "run_id": "Run id (Stop takes it)",
     "hub_repo": "Hub repository name", "push": "Push to the Hub",
+    "section_generate": "Generate", "section_explore": "Explore", "section_train": "Train",
+    "section_lessons": "Lessons", "section_about": "About",
+    "tab_diffusion": "Diffusion",
+    "diffusion_intro": "### Diffusion\nA diffusion model learns to undo noise. To draw, it starts from pure noise and "
+                       "removes a little of it at every step, each time asking the network what the clean image "
+                       "looks like. Below: one image denoising step by step, and what noise does to a real image.",
+    "diffusion_class": "Class (none = unconditional)", "no_class": "none (unconditional)", "sampler": "Sampler",
+    "guidance": "Guidance (1 = plain class-conditional, 0 = ignore the class)",
+    "trajectory_title": "### Watch one image denoise\nThe grid's first image, step by step. Drag the slider: left, "
+                        "the image the sampler holds at that step; right, the model's guess of the finished image "
+                        "from it. The GIF plays the whole run.",
+    "trajectory_step": "Step (0 = pure noise; the last = the finished sample)",
+    "noisy_image": "At this step: x_t", "predicted_clean": "Its clean guess: x̂₀", "trajectory_gif": "The whole run (GIF)", "noise_level": "Noise level",
+    "forward_title": "### The forward process: noise a real image\nTraining runs the other way: take a real "
+                     "image, mix in noise up to a random level t, and teach the network to predict what was added.",
+    "forward_class": "Real image: the first test image of class (none = by number)", "by_number": "none (by number)",
+    "noise_t": "Noise level t (0 = the image, 1 = pure noise)", "add_noise": "Add noise",
+    "real_image": "Real image: x₀", "noised_image": "Noised to t: x_t",
+    "noise_strip": "The same image and noise at t = 0, 0.1, …, 1",
+    "diffusion_help": "#### What each control does\n"
+                      "**Class.** The digit (or garment) to draw. *none* draws without a class: the network was "
+                      "trained with the class hidden one time in ten, so it can also denoise without one.\n\n"
+                      "**Seed.** Picks the starting noise. The same seed and settings always give the same images; "
+                      "the trajectory follows the grid's first image.\n\n"
+                      "**Sampler.** The rule that turns the network's prediction into the next, less noisy image. "
+                      "Flow models: *euler* (one network call a step) or *heun* (two calls, more accurate per step). "
+                      "DDPM models: *ddpm* (adds fresh noise at every step), *ddim* (deterministic) or "
+                      "*dpm-solver++* (a second-order solver, good in few steps).\n\n"
+                      "**Steps.** How many times the sampler asks the network. Few steps are fast but coarse; past "
+                      "a few dozen the images hardly change. A request is capped (images × steps, doubled by "
+                      "guidance or by heun) so that it stays within a few seconds on a 2-core CPU.\n\n"
+                      "**Guidance.** Classifier-free guidance: 1 is the plain class-conditional prediction, 0 ignores "
+                      "the class, above 1 pushes away from the unconditional prediction: more clearly the class, "
+                      "less varied, and far above 1 harsh, burnt strokes. No effect with class *none*.\n\n"
+                      "**Step slider.** Scrubs through one sampling run: the image at that step beside the clean "
+                      "image the network predicts from it. Early guesses are blurry averages; they sharpen as the "
+                      "noise goes.\n\n"
+                      "**Noise level t.** The forward process that training uses: a real image mixed with noise, "
+                      "x_t = a·x₀ + b·ε; the line under the pictures gives a and b. At t = 0 it is the image, at "
+                      "t = 1 pure noise.",
     "about_models": """### The models
 | Model | What it is |
 | --- | --- |
@@ -98,7 +139,8 @@ VAE:   x ──► encoder ──► (μ, σ) ──► z = μ + σ·ε ──�
 
 ZH: dict[str, str] = {
     "title": "AIGC 实验室：MNIST 上的 GAN、条件 GAN 与 VAE",
-    "header": "# AIGC 实验室\n从 GAN 采样、控制条件 GAN、在潜空间中漫游、用 VAE 重建手绘图、查看数据增强的效果，并实时训练模型。一切都在本机离线运行。",
+    "header": "# AIGC 实验室\n从 GAN 采样、控制条件 GAN、观看扩散模型逐步去噪、在潜空间中漫游、用 VAE 重建手绘图、查看数据增强的效果，并实时训练模型。"
+              "一切都在本机离线运行。",
     "tab_gan": "GAN 采样", "tab_cgan": "条件 GAN", "tab_interp": "潜空间插值", "tab_vae": "VAE 重建",
     "tab_aug": "数据增强", "tab_train": "训练", "tab_about": "关于",
     "dataset": "数据集", "checkpoint": "模型检查点", "vae_checkpoint": "VAE 检查点",
@@ -141,6 +183,36 @@ ZH: dict[str, str] = {
     "d_scores": "平均 D(真实) 蓝色，D(生成) 橙色（VAE：ELBO）", "samples_fixed": "固定噪声生成的样本",
     "class_hist": "分类器眼中的 500 个新样本", "saved_run": "已保存的运行", "run_id": "运行编号（停止时使用）", "hub_repo": "Hub 仓库名",
     "push": "推送到 Hub",
+    "section_generate": "生成", "section_explore": "探索", "section_train": "训练", "section_lessons": "课堂",
+    "section_about": "关于",
+    "tab_diffusion": "扩散模型",
+    "diffusion_intro": "### 扩散模型\n扩散模型学习的是去除噪声。生成时它从纯噪声出发，每一步去掉一点噪声，每次都让网络猜测干净的图像是什么样子。"
+                       "下方可以看到一张图像一步步去噪的过程，以及噪声如何作用于一张真实图像。",
+    "diffusion_class": "类别（none = 无条件）", "no_class": "none（无条件）", "sampler": "采样器",
+    "guidance": "引导强度（1 = 普通的类别条件，0 = 忽略类别）",
+    "trajectory_title": "### 看一张图像如何去噪\n网格中的第一张图像，一步一步地生成。拖动滑块：左边是采样器在这一步持有的图像，"
+                        "右边是模型据此猜测的最终图像。GIF 播放整个过程。",
+    "trajectory_step": "步（0 = 纯噪声；最后一步 = 生成的样本）",
+    "noisy_image": "这一步：x_t", "predicted_clean": "预测的干净图像：x̂₀", "trajectory_gif": "整个过程（GIF）", "noise_level": "噪声水平",
+    "forward_title": "### 前向过程：给真实图像加噪\n训练时方向相反：取一张真实图像，混入随机强度 t 的噪声，让网络学会预测加入了什么噪声。",
+    "forward_class": "真实图像：该类别的第一张测试图像（none = 按编号）", "by_number": "none（按编号）",
+    "noise_t": "噪声水平 t（0 = 原图，1 = 纯噪声）", "add_noise": "加噪",
+    "real_image": "真实图像：x₀", "noised_image": "加噪到 t：x_t",
+    "noise_strip": "同一张图像、同一份噪声，t = 0, 0.1, …, 1",
+    "diffusion_help": "#### 各个控件的作用\n"
+                      "**类别。** 要画的数字（或服饰）。*none* 表示不指定类别：训练时每十次有一次隐藏类别，所以网络也能在没有类别时去噪。\n\n"
+                      "**种子。** 决定起始噪声。相同的种子和设置总是得到相同的图像；去噪轨迹展示的是网格中的第一张图像。\n\n"
+                      "**采样器。** 把网络的预测变成下一张噪声更少的图像的规则。流匹配模型：*euler*（每步调用一次网络）或 *heun*"
+                      "（每步两次，单步更准确）。DDPM 模型：*ddpm*（每一步加入新的噪声）、*ddim*（确定性）或 *dpm-solver++*"
+                      "（二阶求解器，步数少时效果好）。\n\n"
+                      "**步数。** 采样器调用网络的次数。步数少则快但粗糙；超过几十步后图像几乎不再变化。每个请求有上限"
+                      "（图像数 × 步数，使用引导或 heun 时加倍），以便在 2 核 CPU 上几秒内完成。\n\n"
+                      "**引导强度。** 无分类器引导：1 是普通的类别条件预测，0 忽略类别，大于 1 则远离无条件预测：类别更鲜明、"
+                      "变化更少，远大于 1 时笔画生硬、过曝。类别为 *none* 时不起作用。\n\n"
+                      "**步滑块。** 在一次采样过程中来回拖动：左边是这一步的图像，右边是网络据此预测的干净图像。早期的猜测是模糊的平均，"
+                      "随着噪声减少而变得清晰。\n\n"
+                      "**噪声水平 t。** 训练所用的前向过程：真实图像与噪声混合，x_t = a·x₀ + b·ε；图下的一行给出 a 和 b。"
+                      "t = 0 时是原图，t = 1 时是纯噪声。",
     "about_models": """### 模型
 | 模型 | 简介 |
 | --- | --- |
