@@ -1,19 +1,25 @@
 """The app in headless Chromium: every tab's main control gives a result image,
-training streams and stops, the interface follows the browser language, no
-request leaves 127.0.0.1, and a screenshot of each tab is saved: in a temporary folder, or
-in docs/screenshots/ (the README's) with AIGC_UPDATE_SCREENSHOTS=1, so that a test run does
-not rewrite tracked files."""
+training streams and stops, the Diffusion tab denoises, scrubs and plays its GIF in both
+languages, the interface follows the browser language, no request leaves 127.0.0.1, and a
+screenshot of each tab is saved: in a temporary folder, or in docs/screenshots/ (the README's)
+with AIGC_UPDATE_SCREENSHOTS=1, so that a test run does not rewrite tracked files.
+
+Tabs sit in sections (app.TABS): ``open_tab(page, "Generate", "GAN sampling")`` clicks the
+section, then the tab; a section of one tab ("Train", "Lessons", "About") is one click."""
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from PIL import Image
 
-from app_helpers import REPO, AppServer, shared_server
+from app_helpers import REPO, AppServer
+from test_diffusion_app import make_tiny_diffusion
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
@@ -28,15 +34,24 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 TIMEOUT = 120_000  # generous: a busy 2-core machine is slow, and a test waits on events, never on the clock
 
 
+def has_diffusion(folder: Path) -> bool:
+    from aigc_models.checkpoints import list_checkpoints
+    from ui.diffusion import families
+
+    return any(info["family"] in families() for info in list_checkpoints(folder))
+
+
 @pytest.fixture(scope="module")
 def server(root: Path):
     """The app on the shipped checkpoints when they are there (so the screenshots show real
-    samples), else on the tiny ones shared with the client tests."""
+    samples), else on the tiny ones of the client tests; a tiny diffusion checkpoint is added
+    where no diffusion model is shipped."""
     shipped = REPO / "checkpoints"
-    if not (shipped / "mnist-dcgan" / "model.safetensors").exists():
-        yield shared_server(root)
-        return
-    app = AppServer(root, extra_env={"AIGC_CHECKPOINT_DIRS": str(shipped), "AIGC_RUNS_DIR": str(root / "browser-runs")})
+    dirs = [shipped] if (shipped / "mnist-dcgan" / "model.safetensors").exists() else [root / "checkpoints"]
+    if not has_diffusion(dirs[0]):
+        dirs.append(make_tiny_diffusion(root / "diffusion"))
+    app = AppServer(root, extra_env={"AIGC_CHECKPOINT_DIRS": os.pathsep.join(map(str, dirs)),
+                                     "AIGC_RUNS_DIR": str(root / "browser-runs")})
     yield app
     app.stop()
 
@@ -72,9 +87,11 @@ def open_page(browser, server, outside: list[str], locale: str = "en-US"):
     return page
 
 
-def open_tab(page, name: str) -> None:
-    page.get_by_role("tab", name=name).click()
-    page.get_by_role("tab", name=name, selected=True).wait_for(state="visible")
+def open_tab(page, *path: str) -> None:
+    """Click the section, then the tab in it (``path`` as the page labels them)."""
+    for name in path:
+        page.get_by_role("tab", name=name, exact=True).click()
+        page.get_by_role("tab", name=name, exact=True, selected=True).wait_for(state="visible")
 
 
 def click_visible(page, text: str) -> None:
@@ -97,6 +114,16 @@ def wait_idle(page) -> None:
     page.wait_for_function("() => !document.body.innerText.includes('processing |')", timeout=TIMEOUT)
 
 
+def wait_loaded(page, elem_ids: list[str]) -> None:
+    """Scroll each ``#elem_id`` image into view and wait until it has loaded (images below the
+    fold load lazily: a full-page screenshot would show them empty)."""
+    for elem_id in elem_ids:
+        page.locator(f"#{elem_id} img").first.scroll_into_view_if_needed()
+        page.wait_for_function("(sel) => { const i = document.querySelector(sel); return i && i.complete && i.naturalWidth > 0; }",
+                               arg=f"#{elem_id} img", timeout=TIMEOUT)
+    page.evaluate("window.scrollTo(0, 0)")
+
+
 def shot(page, name: str) -> None:
     wait_idle(page)
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -106,10 +133,12 @@ def shot(page, name: str) -> None:
 def test_every_tab_opens_on_content(browser, server, outside_requests):
     """A teacher opens the page and finds a result in every tab before clicking anything."""
     page = open_page(browser, server, outside_requests)
-    for tab, elem_ids in (("GAN sampling", ["gan-grid"]), ("Conditional GAN", ["cgan-grid"]),
-                          ("Latent interpolation", ["interp-lerp", "interp-slerp"]),
-                          ("VAE reconstruction", ["vae-input", "vae-recon"]), ("Augmentation", ["aug-original", "aug-diff"])):
-        open_tab(page, tab)
+    for tab, elem_ids in ((("Generate", "GAN sampling"), ["gan-grid"]), (("Generate", "Conditional GAN"), ["cgan-grid"]),
+                          (("Generate", "Diffusion"), DIFFUSION_IMAGES),
+                          (("Explore", "Latent interpolation"), ["interp-lerp", "interp-slerp"]),
+                          (("Explore", "VAE reconstruction"), ["vae-input", "vae-recon"]),
+                          (("Lessons",), ["aug-original", "aug-diff"])):
+        open_tab(page, *tab)
         for elem_id in elem_ids:
             wait_image(page, elem_id)
     assert page.locator("#interp-class").is_hidden()  # it opens on an unconditional GAN: no class to pick
@@ -119,23 +148,23 @@ def test_every_tab_opens_on_content(browser, server, outside_requests):
 def test_every_tab_works_offline_in_a_browser(browser, server, outside_requests):
     page = open_page(browser, server, outside_requests)
 
-    open_tab(page, "GAN sampling")
+    open_tab(page, "Generate", "GAN sampling")
     click_visible(page, "Generate")
     wait_image(page, "gan-grid")
     shot(page, "gan")
 
-    open_tab(page, "Conditional GAN")
+    open_tab(page, "Generate", "Conditional GAN")
     click_visible(page, "Generate")
     wait_image(page, "cgan-grid")
     shot(page, "cgan")
 
-    open_tab(page, "Latent interpolation")
+    open_tab(page, "Explore", "Latent interpolation")
     click_visible(page, "Interpolate")
     wait_image(page, "interp-lerp")
     wait_image(page, "interp-slerp")
     shot(page, "interpolation")
 
-    open_tab(page, "VAE reconstruction")
+    open_tab(page, "Explore", "VAE reconstruction")
     page.locator("#vae-gallery button").nth(3).click()  # a test image
     first = wait_image(page, "vae-recon")
     # the brush is picked when the tab opens: a student draws at once (Gradio starts with no tool)
@@ -151,7 +180,7 @@ def test_every_tab_works_offline_in_a_browser(browser, server, outside_requests)
     wait_image(page, "vae-recon", previous=first)
     shot(page, "vae")
 
-    open_tab(page, "Augmentation")
+    open_tab(page, "Lessons")
     click_visible(page, "Show")
     wait_image(page, "aug-classic")
     wait_image(page, "aug-diff")
@@ -195,4 +224,77 @@ def test_the_interface_follows_the_browser_language(browser, server, outside_req
     click_visible(page, "生成")
     wait_image(page, "gan-grid")
     shot(page, "zh-CN")
+    assert outside_requests == []
+
+
+DIFFUSION_IMAGES = ["diffusion-grid", "diffusion-noisy", "diffusion-x0", "diffusion-gif", "diffusion-real",
+                    "diffusion-noised", "diffusion-strip"]
+
+
+@pytest.mark.parametrize("locale, path, generate, none", [
+    ("en-US", ("Generate", "Diffusion"), "Generate", "none (unconditional)"),
+    ("zh-CN", ("生成", "扩散模型"), "生成", "none（无条件）"),
+])
+def test_the_diffusion_tab_denoises_scrubs_and_plays(browser, server, outside_requests, locale, path, generate, none):
+    page = open_page(browser, server, outside_requests, locale=locale)
+    open_tab(page, *path)
+    srcs = {elem_id: wait_image(page, elem_id) for elem_id in DIFFUSION_IMAGES}  # on open, before any click
+
+    # the trajectory's GIF: an <img> of an animated GIF (the browser plays it), noisy | predicted side by side
+    gif = page.request.get(srcs["diffusion-gif"]).body()
+    frames = Image.open(io.BytesIO(gif))
+    assert gif[:6] == b"GIF89a" and frames.n_frames >= 5 and frames.size == (58 * 6, 28 * 6)
+    page.wait_for_function("() => document.querySelector('#diffusion-gif img').naturalWidth === 348", timeout=TIMEOUT)
+
+    # scrubbing to step 0 shows the pure noise the run starts from, without a new GIF
+    slider = page.locator("#diffusion-step input[type=range]")
+    slider.focus()
+    slider.press("Home")
+    wait_image(page, "diffusion-noisy", previous=srcs["diffusion-noisy"])
+    page.wait_for_function("() => document.querySelector('#diffusion-step-note textarea').value.startsWith('0 / ')",
+                           timeout=TIMEOUT)
+    assert page.locator("#diffusion-gif img").first.get_attribute("src") == srcs["diffusion-gif"]
+
+    # a new seed: a new grid, a new run (its GIF) and the slider follows
+    page.locator("#diffusion-seed input").fill("5")
+    click_visible(page, generate)
+    wait_image(page, "diffusion-grid", previous=srcs["diffusion-grid"])
+    wait_image(page, "diffusion-gif", previous=srcs["diffusion-gif"])
+
+    # the forward process follows its slider
+    level = page.locator("#diffusion-t input[type=range]")
+    level.focus()
+    level.press("End")
+    wait_image(page, "diffusion-noised", previous=srcs["diffusion-noised"])
+    page.wait_for_function("() => document.querySelector('#diffusion-forward-note textarea').value.includes('t = 1.00')",
+                           timeout=TIMEOUT)
+
+    # the class list: none (unconditional) first, in the page's language
+    page.locator("#diffusion-class input").click()
+    page.get_by_role("option", name=none, exact=True).wait_for(state="visible")
+    page.keyboard.press("Escape")
+    page.evaluate("document.activeElement.blur()")
+
+    # for the screenshot: a quarter of the way (noise, yet the guess is a digit) and the real image half noised
+    note = page.locator("#diffusion-step-note textarea").input_value()
+    slider.focus()
+    for _ in range(5):
+        slider.press("ArrowRight")
+    page.wait_for_function("() => document.querySelector('#diffusion-step-note textarea').value.startsWith('5 / ')",
+                           timeout=TIMEOUT)
+    level.focus()
+    level.press("Home")
+    for _ in range(40):
+        level.press("ArrowRight")
+    page.wait_for_function("() => document.querySelector('#diffusion-forward-note textarea').value.includes('t = 0.40')",
+                           timeout=TIMEOUT)
+    page.evaluate("document.activeElement.blur()")
+    assert note.startswith("0 / ")  # the new run kept the slider where it was
+
+    wait_loaded(page, DIFFUSION_IMAGES)
+    suffix = "" if locale == "en-US" else f"-{locale}"
+    shot(page, f"diffusion{suffix}")
+    page.set_viewport_size({"width": 1024, "height": 768})
+    wait_loaded(page, DIFFUSION_IMAGES)
+    shot(page, f"diffusion{suffix}-1024")
     assert outside_requests == []
