@@ -282,6 +282,9 @@ def cmd_sample(args: argparse.Namespace) -> int:
     nrow = None if args.nrow is None else check_int(args.nrow, "--nrow", lo=1, hi=n)
     device = check_device(args.device)
     out = check_out_file(args.out)
+    if args.ensemble is not None:
+        return sample_ensemble(args, n=n, seed=seed, truncation=truncation, scale=scale, nrow=nrow, device=device, out=out)
+    ensemble_flags_alone(args)
     meta = read_meta(args.checkpoint)  # config.json only
     described = outline(meta)
     if described.objective == "classifier":
@@ -293,16 +296,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     stepping = stepping_options(args, described.objective, meta["family"])
     if truncation is not None and described.objective == "diffusion":
         raise ValueError("--truncation applies to GANs and VAEs (a diffusion model's noise is not a latent code).")
-    if args.format == "npz":
-        if n * TILE * TILE > MAX_NPZ_PIXELS:
-            raise ValueError(f"--n {n:,} makes {n * TILE * TILE:,} pixels of npz; the limit is {MAX_NPZ_PIXELS:,}.")
-    else:
-        nrow = nrow or (10 if k else math.ceil(math.sqrt(n)))  # a row per class, else a square
-        width, height = grid_size(n, nrow=nrow, scale=scale)
-        if width * height > MAX_GRID_PIXELS:
-            raise ValueError(f"--n {n:,} at --scale {scale} makes a {width:,} x {height:,} PNG "
-                             f"({width * height / 1e6:,.0f} megapixels); the limit is {MAX_GRID_PIXELS / 1e6:.0f} "
-                             f"megapixels: lower --n or --scale, or write --format npz.")
+    nrow = check_output_size(args.format, n=n, nrow=nrow, scale=scale, conditional=bool(k))
 
     model = load_checkpoint(args.checkpoint, device=device)
     labels = (torch.full((n,), label, dtype=torch.int64) if label is not None else even_labels(n, k)) if k else None
@@ -325,6 +319,123 @@ def cmd_sample(args: argparse.Namespace) -> int:
     except OSError as err:  # disk full, permissions changed since the check
         raise ValueError(f"Could not write {show(str(out))} ({err.strerror or type(err).__name__}).") from None
     print(f"wrote {n} samples to {out}", file=sys.stderr)
+    return 0
+
+
+def check_output_size(fmt: str, *, n: int, nrow: int | None, scale: int, conditional: bool) -> int | None:
+    """``ValueError`` when ``sample``'s npz or PNG would be too large; the PNG's samples per row (a row
+    per class for a conditional model, else a square) or None for npz."""
+    if fmt == "npz":
+        if n * TILE * TILE > MAX_NPZ_PIXELS:
+            raise ValueError(f"--n {n:,} makes {n * TILE * TILE:,} pixels of npz; the limit is {MAX_NPZ_PIXELS:,}.")
+        return nrow
+    nrow = nrow or (10 if conditional else math.ceil(math.sqrt(n)))  # a row per class, else a square
+    width, height = grid_size(n, nrow=nrow, scale=scale)
+    if width * height > MAX_GRID_PIXELS:
+        raise ValueError(f"--n {n:,} at --scale {scale} makes a {width:,} x {height:,} PNG "
+                         f"({width * height / 1e6:,.0f} megapixels); the limit is {MAX_GRID_PIXELS / 1e6:.0f} "
+                         f"megapixels: lower --n or --scale, or write --format npz.")
+    return nrow
+
+
+# ----------------------------------------------------------------------------- ensembles (issue 16)
+
+
+def ensemble_flags_alone(args: argparse.Namespace) -> None:
+    """``ValueError`` when ``--mode`` or ``--weights`` come without ``--ensemble``."""
+    given = [flag for flag, value in (("--mode", args.mode), ("--weights", args.weights)) if value is not None]
+    if given:
+        raise ValueError(f"{' and '.join(given)} {'go' if len(given) > 1 else 'goes'} with --ensemble (several "
+                         f"checkpoints); {show(args.checkpoint)} is one checkpoint.")
+
+
+def ensemble_outline(args: argparse.Namespace) -> tuple[list[str], str, Any]:
+    """The ``--ensemble`` / ``--mode`` / ``--weights`` of ``sample`` or ``evaluate``, checked on the
+    members' config.json files only: (names as given, mode, meta-device ensemble)."""
+    from . import ensemble
+
+    stepping = [f"--{k}" for k in ("sampler", "steps", "guidance") if getattr(args, k, None) is not None]
+    if stepping:
+        raise ValueError(f"{', '.join(stepping)} apply to diffusion models, which ensembles do not take.")
+    if args.mode is None:
+        raise ValueError("--ensemble needs --mode: average (the documents' way: the mean of the members' images "
+                         "for the same seed) or mixture (each image from one member, picked by --weights).")
+    refs = ensemble.parse_list(args.ensemble, "--ensemble")
+    ensemble.check_count(len(refs))
+    weights = ensemble.parse_weights(args.weights, len(refs), what="--weights")
+    return refs, args.mode, ensemble.check_refs(refs, weights=weights)
+
+
+def sample_ensemble(args: argparse.Namespace, *, n: int, seed: int, truncation: float | None, scale: int,
+                    nrow: int | None, device: str, out: Path) -> int:
+    """``sample --ensemble a,b --mode average|mixture [--weights 1,2]``: every member's config is
+    checked like one checkpoint's, and the output's size, before any weights load. An npz of a
+    mixture also stores which member drew each image (``member``, an index into --ensemble)."""
+    import numpy as np
+
+    from . import ensemble
+    from .sampling import grid
+
+    refs, mode, described = ensemble_outline(args)
+    k = described.num_classes
+    label = parse_label(args.label, described.dataset)
+    if label is not None and not k:
+        raise ValueError(f"--label needs conditional members; {', '.join(described.names)} are unconditional.")
+    nrow = check_output_size(args.format, n=n, nrow=nrow, scale=scale, conditional=bool(k))
+    ens = ensemble.load(refs, weights=described.weights, device=device)
+    labels = ensemble.ensemble_labels(ens, n, label)
+    picked = None
+    if mode == "average":
+        images = ensemble.average(ens, n, seed=seed, labels=labels, truncation=truncation)
+    else:
+        images, picked = ensemble.mixture(ens, n, seed=seed, labels=labels, truncation=truncation)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if args.format == "npz":
+            arrays = {"images": data_mod.to_uint8(images)[:, 0].numpy()}
+            if labels is not None:
+                arrays["labels"] = labels.numpy()
+            if picked is not None:
+                arrays["member"] = picked.numpy()
+            np.savez_compressed(out, **arrays)
+        else:
+            command = " ".join(["python -m aigc_models sample", f"--ensemble {shlex.quote(args.ensemble)}",
+                                f"--mode {mode}", *([f"--weights {shlex.quote(args.weights)}"] if args.weights else []),
+                                f"--n {n}", f"--seed {seed}",
+                                *(f"--{k} {shlex.quote(str(v))}" for k, v in (("label", args.label),
+                                  ("truncation", args.truncation), ("nrow", args.nrow)) if v is not None),
+                                f"--scale {scale}", "--format png", "--out OUT.png"])
+            members = [{"checkpoint": name[:200], "weights_sha256": provenance.weights_sha256(resolve(ref))}
+                       for name, ref in zip(ens.names, refs)]
+            info = provenance.record(checkpoint=f"ensemble ({mode}) of {', '.join(ens.names)}"[:200], folder=None,
+                                     kind=f"ensemble {mode}", dataset=ens.dataset, members=members,
+                                     weights=[round(w, 6) for w in ens.weights], seed=seed, n=n, truncation=truncation,
+                                     **{"class": data_mod.class_names(ens.dataset)[label] if label is not None else None},
+                                     command=command)
+            provenance.save_png(grid(images, nrow=nrow, scale=scale), out, info)
+    except OSError as err:  # disk full, permissions changed since the check
+        raise ValueError(f"Could not write {show(str(out))} ({err.strerror or type(err).__name__}).") from None
+    print(f"wrote {n} samples of the {mode} of {len(refs)} members to {out}", file=sys.stderr)
+    return 0
+
+
+def evaluate_ensemble(args: argparse.Namespace, *, n: int, seed: int, device: str) -> int:
+    """``evaluate --ensemble a,b --mode average|mixture [--weights 1,2]``: the evaluator's report for the
+    ensemble's samples, like any generator's (evenly over the classes when conditional)."""
+    from . import ensemble
+    from .metrics import Evaluator
+
+    if args.save:
+        raise ValueError("--save stores numbers in one checkpoint's card; an ensemble has none: drop --save.")
+    refs, mode, described = ensemble_outline(args)
+    ens = ensemble.load(refs, weights=described.weights, device=device)
+    evaluator = Evaluator(classifier_for(ens.dataset, args.classifier), ens.dataset)
+    report: dict[str, Any] = {"dataset": ens.dataset, "seed": seed,
+                              **ensemble.evaluate(ens, evaluator, mode=mode, n=n, seed=seed)}
+    if not args.no_floor:
+        report["real_floor"] = evaluator.real_floor(n, seed=seed)
+    report["classifier_test_accuracy"] = evaluator.test_accuracy()
+    print(json.dumps(report, indent=2))
     return 0
 
 
@@ -369,6 +480,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     n = check_int(args.n, "--n", lo=2, hi=MAX_SAMPLES)  # a covariance needs two samples
     seed = check_seed(args.seed, "--seed")
     device = check_device(args.device)
+    if args.ensemble is not None:
+        return evaluate_ensemble(args, n=n, seed=seed, device=device)
+    ensemble_flags_alone(args)
     meta = read_meta(args.checkpoint)
     stepping = stepping_options(args, outline(meta).objective, meta["family"])
     if stepping and args.save:
@@ -538,6 +652,19 @@ def add_stepping_flags(parser: argparse.ArgumentParser) -> None:
                         "(unconditional) to 20; 1 = plain conditional")
 
 
+def add_ensemble_flags(parser: argparse.ArgumentParser, which: argparse._MutuallyExclusiveGroup) -> None:
+    """``--ensemble`` (instead of ``--checkpoint``), ``--mode`` and ``--weights``."""
+    from .ensemble import MAX_MEMBERS, MODES
+
+    which.add_argument("--ensemble", metavar="A,B,...", help=f"2 to {MAX_MEMBERS} generator checkpoints of one "
+                       "dataset, comma-separated (names or folders; one may repeat), used together by --mode")
+    parser.add_argument("--mode", choices=MODES, help="with --ensemble: average (the source documents' way: the "
+                        "mean of the members' images for the same seed) or mixture (each image drawn by one member, "
+                        "picked at random by --weights)")
+    parser.add_argument("--weights", metavar="W,W,...", help="with --ensemble: one positive number per member, "
+                        "comma-separated (default: equal); mixture: how often each member draws, average: its share")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = Parser(prog="python -m aigc_models", description="Train, sample and evaluate the AIGC lab's models.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -567,8 +694,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.set_defaults(func=cmd_train)
 
-    s = sub.add_parser("sample", help="draw images from a checkpoint")
-    s.add_argument("--checkpoint", required=True, help="folder, shipped name (see `list`) or Hub repo id")
+    s = sub.add_parser("sample", help="draw images from a checkpoint or an ensemble of checkpoints")
+    which = s.add_mutually_exclusive_group(required=True)
+    which.add_argument("--checkpoint", help="folder, shipped name (see `list`) or Hub repo id")
+    add_ensemble_flags(s, which)
     s.add_argument("--n", type=int, default=64, help=f"how many samples, 1 to {MAX_SAMPLES:,}")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--label", help="class index or name (conditional models); default: split evenly")
@@ -582,8 +711,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_stepping_flags(s)
     s.set_defaults(func=cmd_sample)
 
-    e = sub.add_parser("evaluate", help="score a checkpoint's samples; prints JSON")
-    e.add_argument("--checkpoint", required=True)
+    e = sub.add_parser("evaluate", help="score a checkpoint's (or an ensemble's) samples; prints JSON")
+    which = e.add_mutually_exclusive_group(required=True)
+    which.add_argument("--checkpoint")
+    add_ensemble_flags(e, which)
     e.add_argument("--n", type=int, default=10_000, help=f"how many samples to score, 2 to {MAX_SAMPLES:,}")
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--classifier", help="evaluator classifier checkpoint (default: the shipped one)")
