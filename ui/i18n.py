@@ -56,10 +56,29 @@ EN: dict[str, str] = {
                   "augmented, so it cannot use the augmentation as a hint, and G is never pushed to produce augmented "
                   "images: it gets the data-efficiency benefit without the leak. Its augmentations (small shifts, "
                   "cutout) are also ones that keep a digit a digit.",
+    "tab_ensemble": "Ensembles",
+    "ens_intro": "### Ensembles: average the images, or mix the generators\nThe source documents (§6.3 of the first) "
+                 "ensemble generators by **averaging their outputs for the same noise**. Below, one seed goes through "
+                 "each member you tick (a row each), then their **average**, then a **mixture**: each image drawn by "
+                 "one member, picked at random in proportion to the weights (the letter under it says which).",
+    "ens_members": "Members: generator checkpoints of this dataset (tick 2 to 8)",
+    "ens_weights": "Weights, one per ticked member in list order, comma-separated (blank = equal)",
+    "ens_per_row": "Images per row", "ens_button": "Compare",
+    "ens_figure": "Each member, their average and the mixture, for one seed",
+    "ens_lesson": "#### Why the average blurs\nTwo generators trained apart give the same z different meanings: where "
+                  "one draws a 3 the other draws a 7. Their average lays the two digits over each other, a grey blend "
+                  "that is no digit and that the classifier often reads as an 8. A mixture never blends: every image "
+                  "is one member's own, so its quality lies between its members' and its class balance is the mix of "
+                  "theirs. Members with different latent sizes cannot even share a z; each draws its own noise from "
+                  "the seed. To average *weights* rather than images, keep an exponential moving average of one "
+                  "model's weights while it trains (EMA, in the Train tab).",
+    "ens_measured": "#### Measured\nThe project's evaluator on each member alone, the average and the mixture (FD and "
+                    "precision / recall on the classifier's features, coverage and KL to uniform on its class "
+                    "histogram), read from `docs/ensemble-table.json`; N, the seed and the commands are under the table.",
     "train_intro": "### Train a model\nOne run at a time for the whole app: if someone else is training, you will see "
                    "your place in the queue. Stop ends the run early and **saves** it.",
     "model": "Model", "batch_size": "Batch size", "optimiser": "Optimiser and loss", "lr_g": "Learning rate G",
-    "lr_d": "Learning rate D", "lr_vae": "Learning rate (VAE)", "loss": "GAN loss",
+    "lr_d": "Learning rate D", "lr_vae": "Learning rate (VAE, diffusion)", "loss": "GAN loss",
     "ema": "EMA decay of G (0 = off, e.g. 0.999)", "diffaugment": "DiffAugment (translation + cutout)",
     "run_name": "Run name (optional)", "start": "Start training", "stop": "Stop",
     "train_idle": "Press **Start training**. On a laptop CPU the MLP GAN shows moving samples within a minute.",
@@ -174,9 +193,23 @@ ZH: dict[str, str] = {
                   "于是 G 也会学着画出它们。翻转的 2 不是数字，模型却会乐此不疲地生成。\n\n"
                   "**DiffAugment**（Zhao 等，2020）在 D 和 G 两个步骤中，对真实**和**生成图像施加同一类可微增强。D 始终拿增强后的图像与增强后的图像比较，"
                   "无法把增强当作线索，G 也不会被推向生成增强后的图像：既获得数据效率，又没有泄漏。它的增强（小幅平移、遮挡）也不会改变数字本身。",
+    "tab_ensemble": "模型集成",
+    "ens_intro": "### 模型集成：平均图像，还是混合生成器\n原文档（第一篇的 6.3 节）集成生成器的方法是**对同一噪声取各生成器输出的平均**。"
+                 "下方，同一个种子依次送入你勾选的每个成员（每个一行），然后是它们的**平均**，最后是**混合**：每张图像由一个成员生成，"
+                 "按权重随机挑选（图下的字母说明是哪一个）。",
+    "ens_members": "成员：本数据集中能生成图像的检查点（勾选 2 到 8 个）",
+    "ens_weights": "权重，按列表顺序每个勾选的成员一个，用逗号分隔（留空 = 相等）",
+    "ens_per_row": "每行图像数", "ens_button": "比较",
+    "ens_figure": "同一个种子下：每个成员、它们的平均与混合",
+    "ens_lesson": "#### 为什么平均会模糊\n分别训练的两个生成器赋予同一个 z 不同的含义：一个画 3 的地方，另一个画 7。"
+                  "取平均就是把两个数字叠在一起，得到一团不成数字的灰色，分类器常把它认作 8。混合从不叠加：每张图像都是某个成员自己的图像，"
+                  "所以质量介于各成员之间，类别分布是它们的混合。潜变量维度不同的成员甚至无法共用一个 z，各自用同一个种子抽取自己的噪声。"
+                  "若要平均的是*权重*而不是图像，可以在训练时保存模型权重的指数滑动平均（EMA，见训练页）。",
+    "ens_measured": "#### 实测\n项目评估器对每个成员单独、平均与混合的打分（分类器特征上的 FD 与精确率 / 召回率，"
+                    "类别直方图上的覆盖数与到均匀分布的 KL），读自 `docs/ensemble-table.json`；N、种子和命令见表格下方。",
     "train_intro": "### 训练模型\n整个应用一次只运行一个训练：如果别人正在训练，你会看到自己在队列中的位置。“停止”会提前结束训练并**保存**。",
     "model": "模型", "batch_size": "批大小", "optimiser": "优化器与损失", "lr_g": "G 的学习率", "lr_d": "D 的学习率",
-    "lr_vae": "学习率（VAE）", "loss": "GAN 损失", "ema": "G 的 EMA 衰减（0 = 关闭，例如 0.999）",
+    "lr_vae": "学习率（VAE、扩散模型）", "loss": "GAN 损失", "ema": "G 的 EMA 衰减（0 = 关闭，例如 0.999）",
     "diffaugment": "DiffAugment（平移 + 遮挡）", "run_name": "运行名称（可选）", "start": "开始训练", "stop": "停止",
     "train_idle": "点击**开始训练**。在笔记本 CPU 上，MLP GAN 一分钟内就能看到样本变化。",
     "losses": "损失：D 蓝色，G 橙色（VAE：重建 蓝色，KL 橙色）",
