@@ -168,7 +168,7 @@ def build_tab() -> list[common.Picker]:
             go = gr.Button(t("ens_button"), variant="primary")
         with gr.Column(scale=2):
             figure = gr.Image(format="png", type="pil", label=t("ens_figure"), elem_id="ensemble-figure",
-                              elem_classes=["pixelated"])
+                              elem_classes=["pixelated", "below-label"])
             note = gr.Markdown()
     gr.Markdown(t("ens_lesson"))
     gr.Markdown(t("ens_measured"))
