@@ -181,3 +181,173 @@ def test_from_a_checkpoint_with_the_settings_its_run_recorded(checkpoint_dirs, t
                                                               params(saved.discriminator))
     with pytest.raises(CheckpointError, match="not a checkpoint folder"):
         GANStepper.from_checkpoint(tmp_path / "nothing-here")
+
+
+# ----------------------------------------------------------------------------- the tab's handlers
+
+
+@pytest.fixture
+def tab(app_environment, monkeypatch):
+    """ui.step with an empty store of its own."""
+    from ui import step
+
+    monkeypatch.setattr(step, "STORE", step.StepperStore())
+    return step
+
+
+def visitor(session: str = "visitor", lang: str = "en-US"):
+    """What gradio passes as the request: the session and the browser's language."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(session_hash=session, headers={"accept-language": lang})
+
+
+FORM = ("mlp-gan", "mnist", 0, "scratch", None)
+
+
+def png(image) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    image.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def test_each_button_steps_the_sessions_model_and_shows_what_changed(tab):
+    me = visitor()
+    status, reading, before, after, hist_before, hist_after, grads = tab.d_step(*FORM, me)
+    assert "steps taken: D **1**, G **0**" in status and "loss D" in status and "loss G" not in status
+    assert reading.startswith("D step 1: D's mean score on real images ") and "the samples did not change" in reading
+    assert png(before) == png(after) and before.size[0] >= 400  # G did not step: the same picture
+    assert set(grads.net) == {"D"} and list(grads.layer)[0] == "D · features.0 (Linear)" and (grads.norm > 0).all()
+    stepper = tab.STORE.get("visitor").stepper
+    assert [b.y for b in hist_after.data[:2]] == [tuple(tab.shares(stepper.probe().real_scores)),
+                                                  tuple(tab.shares(stepper.probe().fake_scores))]
+    assert hist_before.layout.yaxis.range == hist_after.layout.yaxis.range  # one scale for both
+
+    status, reading, before2, after2, *_, grads = tab.g_step(*FORM, me)
+    assert "steps taken: D **1**, G **1**" in status and reading.startswith("G step 1: D's mean score on fakes ")
+    assert png(before2) == png(after) and png(after2) != png(before2)  # it goes on from the last picture
+    assert set(grads.net) == {"G"}
+    status, reading, *_, grads = tab.dg_step(*FORM, me)
+    assert "steps taken: D **2**, G **2**" in status and reading.startswith("Step 2 (D then G): ")
+    assert list(dict.fromkeys(grads.net)) == ["D", "G"]
+    assert tab.STORE.get("visitor").stepper is stepper  # one model, stepped three times
+
+    # the sentence is the report's numbers; in Chinese for a Chinese browser
+    report = stepper.d_step()
+    assert f"{float(report.before.real_scores.mean()):.2f}" in tab.reading(report, "en")
+    assert tab.reading(report, "zh").startswith("D 第 3 步：D 对真实图像的平均分")
+    zh = tab.d_step(*FORM, visitor("visitor", "zh-CN"))
+    assert "D 已更新 **4** 步" in zh[0] and zh[1].startswith("D 第 4 步")
+
+
+def test_moved_says_rose_fell_or_stayed_and_keeps_small_changes_visible(tab):
+    assert tab.moved(0.61, 0.66, "en") == "rose from 0.61 to 0.66"
+    assert tab.moved(0.42, 0.35, "en") == "fell from 0.42 to 0.35"
+    assert tab.moved(0.5070, 0.5057, "en") == "fell from 0.507 to 0.506"
+    assert tab.moved(0.5, 0.50001, "en") == "stayed at 0.500" and tab.moved(0.42, 0.35, "zh") == "从 0.42 降到 0.35"
+
+
+def test_reset_starts_again_and_a_checkpoint_is_named_never_its_path(tab, root):
+    me = visitor()
+    tab.d_step(*FORM, me)
+    status, reading, before, after, *_, grads = tab.reset(*FORM, me)
+    assert "steps taken: D **0**, G **0**" in status and reading.startswith("No step yet") and grads is None
+    assert png(before) == png(after)
+    assert png(before) == png(tab.preview(*FORM)[0])  # what the tab opened on
+    status, *_ = tab.reset("mlp-gan", "mnist", 3, "checkpoint", "mnist-dcgan", me)
+    assert status.startswith("**mnist-dcgan** (DCGAN) on **mnist**, seed 3") and str(root) not in status
+    assert tab.STORE.get("visitor").stepper.model.family == "dcgan"
+    # changing the form and clicking builds the model the form now names, and says so
+    status, *_ = tab.g_step(*FORM, me)
+    assert "a new **MLP GAN**" in status and "G **1**" in status and "The settings changed" in status
+
+
+def test_slow_motion_steps_until_pause(tab):
+    me = visitor()
+    run = tab.slow_motion(*FORM, me, pace=0)
+    views = [next(run) for _ in range(3)]
+    assert "D **1**, G **1**" in views[0][0] and "D **3**, G **3**" in views[-1][0]
+    assert [v[1].split(":")[0] for v in views] == ["Step 1 (D then G)", "Step 2 (D then G)", "Step 3 (D then G)"]
+    tab.pause(me)
+    rest = list(run)
+    assert len(rest) == 1 and "Paused after 3 slow-motion steps." in rest[0][0]
+    assert tab.STORE.get("visitor").stepper.step_count == {"D": 3, "G": 3}
+    # Reset, or a closed page, stops it without a word (the model it drove is gone)
+    run = tab.slow_motion(*FORM, me, pace=0)
+    next(run)
+    tab.reset(*FORM, me)
+    assert list(run) == []
+    run = tab.slow_motion(*FORM, me, pace=0)
+    next(run)
+    tab.forget(me)
+    assert list(run) == [] and tab.STORE.get("visitor") is None
+
+
+def test_slow_motion_stops_by_itself_after_its_step_limit(tab, monkeypatch):
+    monkeypatch.setattr(tab, "SLOW_MOTION_STEPS", 2)
+    views = list(tab.slow_motion(*FORM, visitor(), pace=0))
+    assert len(views) == 3 and "Slow motion stopped by itself after 2 steps." in views[-1][0]
+
+
+def test_the_store_keeps_at_most_eight_and_drops_the_least_recently_used(tab):
+    store = tab.StepperStore()
+    entries = {f"s{i}": tab.Entry(stepper=None, key=(i,), name={}) for i in range(10)}
+    for name in ("s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7"):
+        store.put(name, entries[name])
+    assert len(store) == tab.MAX_STEPPERS == 8
+    store.get("s0")  # s0 used again: s1 is now the least recently used
+    store.put("s8", entries["s8"])
+    assert store.get("s1") is None and store.get("s0") is entries["s0"] and len(store) == 8
+    assert entries["s1"].pause.is_set()  # its slow motion, if any, stops
+    assert store.was_dropped("s1") and not store.was_dropped("s1")  # told once
+    store.forget("s2")
+    assert store.get("s2") is None and not store.was_dropped("s2")  # a closed page has nothing to be told
+
+
+def test_a_dropped_visitor_is_told_at_the_next_click(tab, monkeypatch):
+    monkeypatch.setattr(tab, "STORE", tab.StepperStore(capacity=2))
+    a, b, c = visitor("a"), visitor("b"), visitor("c")
+    tab.d_step(*FORM, a)
+    tab.d_step(*FORM, b)
+    tab.d_step(*FORM, b)
+    tab.d_step(*FORM, c)  # a's model is the least recently used: dropped
+    status = tab.d_step(*FORM, a)[0]
+    assert "Your earlier model was dropped to make room: this server keeps 2 step-by-step models" in status
+    assert "D **1**, G **0**" in status
+    assert tab.STORE.get("b") is None and tab.STORE.get("c").stepper.step_count["D"] == 1
+    zh = tab.d_step(*FORM, visitor("b", "zh-CN"))[0]
+    assert "你之前的模型已被移除" in zh
+
+
+@pytest.mark.parametrize("form, english, chinese", [
+    (("vae", "mnist", 0, "scratch", None), "Step-by-step training needs a GAN; choose one of mlp-gan, dcgan, cgan",
+     "单步训练需要 GAN"),
+    (("mlp-gan", "cifar", 0, "scratch", None), "Unknown dataset 'cifar'", "未知的数据集"),
+    (("mlp-gan", "mnist", -1, "scratch", None), "Seed must be a whole number between 0 and 2147483647", "种子必须是"),
+    (("mlp-gan", "mnist", 0.5, "scratch", None), "Seed must be a whole number", "种子必须是"),
+    (("mlp-gan", "mnist", 0, "somewhere", None), "Start from must be scratch or checkpoint", "起点必须是"),
+    (("mlp-gan", "mnist", 0, "checkpoint", None), "Pick a GAN checkpoint first", "请先选择一个 GAN 检查点"),
+    (("mlp-gan", "mnist", 0, "checkpoint", "/etc"), "'/etc' is not one of this app's checkpoints", "不是本应用的检查点"),
+    (("mlp-gan", "mnist", 0, "checkpoint", "mnist-vae"), "mnist-vae holds a VAE model, which has no discriminator",
+     "没有判别器"),
+])
+def test_every_input_is_checked_in_one_sentence_in_the_visitors_language(tab, form, english, chinese):
+    import gradio as gr
+
+    for click in (tab.d_step, tab.g_step, tab.dg_step, tab.reset, lambda *a: next(tab.slow_motion(*a, pace=0))):
+        with pytest.raises(gr.Error) as err:
+            click(*form, visitor())
+        assert err.value.message.startswith(english) and "\n" not in err.value.message
+    with pytest.raises(gr.Error) as err:
+        tab.d_step(*form, visitor(lang="zh-CN"))
+    assert chinese in err.value.message
+    assert len(tab.STORE) == 0
+
+
+def test_no_data_here_is_one_sentence(tab, missing_data_dir):
+    import gradio as gr
+
+    with pytest.raises(gr.Error, match="images are not available on this machine"):
+        tab.d_step(*FORM, visitor())
