@@ -139,3 +139,34 @@ class BatchSampler:
             len(self.images), (self.batch_size,), device=self.images.device, generator=self.generator
         )
         return to_signed(self.images[idx]), self.labels[idx]
+
+
+# ----------------------------------------------------------------------------- binarized MNIST
+
+
+def binarize(images: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Stochastic binarization (Salakhutdinov & Murray 2008, "On the quantitative analysis of deep
+    belief networks"): each pixel becomes white with probability equal to its grey level,
+    ``1[u < g / 255]`` with u ~ U[0, 1) drawn from ``generator`` (torch's global one when None).
+
+    ``images``: uint8 ``(N, 1, 28, 28)`` in 0..255 -> uint8 in {0, 255}; or float in [-1, 1] -> float
+    in {-1, 1}; same shape and device (the generator must be on that device)."""
+    grey = images.float() / 255 if images.dtype == torch.uint8 else (images.float() + 1) / 2
+    white = torch.rand(images.shape, generator=generator, device=images.device) < grey
+    if images.dtype == torch.uint8:
+        return white.to(torch.uint8) * 255
+    return white.to(images.dtype) * 2 - 1
+
+
+@lru_cache(maxsize=4)
+def binarized_split(dataset: str, *, train: bool = False, seed: int = 0) -> Split:
+    """A split binarized once by ``binarize`` with a generator seeded ``seed``: images uint8 in
+    {0, 255}, the same labels. This is the protocol of the binarized-MNIST likelihood benchmark:
+    van den Oord et al. 2016 ("Pixel Recurrent Neural Networks", arXiv:1601.06759, the MNIST table
+    with PixelCNN at 81.30 nats) use the binary MNIST of Salakhutdinov & Murray 2008, which
+    Larochelle & Murray 2011 fixed once and published: the 10,000 test images stochastically
+    binarized one time. Ours is another draw of the same binarization of the same test images
+    (seed 0), so its NLL estimates the same quantity."""
+    split = load_split(dataset, train=train)
+    images = binarize(split.images, generator=torch.Generator().manual_seed(seed))
+    return Split(split.dataset, split.train, images, split.labels)

@@ -1,4 +1,4 @@
-"""GAN, VAE and diffusion objectives. The GAN and VAE losses take logits, never probabilities.
+"""GAN, VAE, diffusion and autoregressive objectives. The GAN and VAE losses take logits, never probabilities.
 
 * Non-saturating GAN loss (Goodfellow et al. 2014, arXiv:1406.2661, section 3):
   D maximises log D(x) + log(1 - D(G(z))); G maximises log D(G(z)).
@@ -16,6 +16,8 @@
   (Liu et al. 2023, arXiv:2209.03003): predict the velocity noise - x0 at
   x_sigma = (1 - sigma) x0 + sigma noise (diffusers' sigma convention: 1 = noise, 0 = data).
 * Label dropout for classifier-free guidance (Ho & Salimans 2022, arXiv:2207.12598).
+* Exact negative log-likelihood of an autoregressive model (van den Oord et al. 2016,
+  arXiv:1601.06759): a K-way cross-entropy per pixel, summed over the image, in nats.
 """
 
 from __future__ import annotations
@@ -144,3 +146,22 @@ def flow_matching_loss(model, x0: torch.Tensor, labels: torch.Tensor, *, label_d
     predicted = model(x_sigma, sigma * model.config.num_train_timesteps,
                       drop_labels(labels, label_dropout, model.null_label))
     return F.mse_loss(predicted.float(), noise - x0)
+
+
+# ----------------------------------------------------------------------------- autoregressive
+
+
+def categorical_nll(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Exact negative log-likelihood of an autoregressive model over K levels, in nats per image
+    ``(B,)``: ``-sum_i log softmax(logits_i)[x_i]`` over the 784 pixels, each pixel's logits computed
+    from the pixels before it (van den Oord et al. 2016, "Pixel Recurrent Neural Networks",
+    arXiv:1601.06759, eq. 1-2: the chain rule with a K-way softmax per pixel).
+
+    Args:
+        logits: ``(B, K, 28, 28)``, any real values (float32 or float64; the sum keeps their precision).
+        targets: the image's levels ``(B, 1, 28, 28)`` int64 in 0..K-1.
+
+    Logits that are all equal give exactly ``784 log K``; divide by ``784 log 2`` for bits per dimension.
+    """
+    per_pixel = F.cross_entropy(logits, targets[:, 0], reduction="none")  # (B, 28, 28)
+    return per_pixel.flatten(1).sum(1)
