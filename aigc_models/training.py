@@ -376,7 +376,7 @@ def train(
     n_params = sum(p.numel() for p in model.parameters())
     yield Started(cfg, device_label(device), n_params)
 
-    has_samples = model.objective in ("gan", "vae", "diffusion")
+    has_samples = model.objective in ("gan", "vae", "diffusion", "autoregressive")
     fixed_z, fixed_labels = fixed_inputs(model, 100 if getattr(model, "num_classes", 0) else 64, cfg.seed, device) if has_samples else (None, None)
 
     start = time.perf_counter()

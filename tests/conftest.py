@@ -54,6 +54,7 @@ TINY_OPTIONS: dict[str, dict] = {
     "cgan": {"latent_dim": 8, "embed_dim": 8, "g_channels": 8, "d_channels": 8},
     "vae": {"latent_dim": 8, "channels": 8},
     "diffusion": {"channels": 8, "channel_mults": (1, 1, 2), "default_steps": 3},
+    "pixelcnn": {"channels": 8, "layers": 2},
     "classifier": {"channels": 8, "feature_dim": 32},
 }
 """Every registered family at a size that trains a step in milliseconds on a CPU."""

@@ -64,6 +64,14 @@ def test_builds_from_tiny_config_with_the_right_outputs(family):
             assert prediction.shape == (B, 1, 28, 28) and torch.isfinite(prediction).all()
             out = model.generate(torch.randn(B, model.latent_dim), labels)  # the default sampler from noise
             assert out.shape == (B, 1, 28, 28) and out.min() >= -1 and out.max() <= 1
+        elif model.objective == "autoregressive":
+            labels = torch.arange(B) % model.num_classes
+            levels = model.to_levels(x)  # (B, 1, 28, 28) int64 in 0..K-1
+            logits = model(model.from_levels(levels), labels)  # the network: each pixel's K logits
+            assert logits.shape == (B, model.levels, 28, 28) and torch.isfinite(logits).all()
+            assert model.nll(levels, labels).shape == (B,)
+            out = model.generate(torch.randn(B, model.latent_dim), labels)  # pixel by pixel from noise
+            assert out.shape == (B, 1, 28, 28) and out.min() >= -1 and out.max() <= 1
         else:  # a new objective needs its own checks here
             pytest.fail(f"untested objective {model.objective!r}")
 

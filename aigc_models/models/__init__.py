@@ -14,13 +14,14 @@ from typing import Any
 from torch import nn
 
 from ..configs import build_config
-from . import cgan, classifier, dcgan, diffusion, mlp_gan, vae
+from . import cgan, classifier, dcgan, diffusion, mlp_gan, pixelcnn, vae
 from .base import ABILITIES, GAN, Family
 from .cgan import CGAN, CGANConfig
 from .classifier import Classifier, ClassifierConfig
 from .dcgan import DCGAN, DCGANConfig
 from .diffusion import Diffusion, DiffusionConfig
 from .mlp_gan import MLPGAN, MLPGANConfig
+from .pixelcnn import PixelCNN, PixelCNNConfig
 from .vae import VAE, VAEConfig
 
 REGISTRY: dict[str, Family] = {f.name: f for f in (
@@ -29,6 +30,7 @@ REGISTRY: dict[str, Family] = {f.name: f for f in (
     cgan.FAMILY,
     vae.FAMILY,
     diffusion.FAMILY,
+    pixelcnn.FAMILY,
     classifier.FAMILY,
 )}
 
@@ -87,6 +89,6 @@ def build_model(name: str, config: Any = None, **overrides: Any) -> nn.Module:
 __all__ = [
     "REGISTRY", "DEFAULT_FAMILY", "ABILITIES", "Family", "GAN", "build_model", "make_config", "check_family", "family",
     "families_with", "register", "unregister",
-    "MLPGAN", "DCGAN", "CGAN", "VAE", "Classifier", "Diffusion",
-    "MLPGANConfig", "DCGANConfig", "CGANConfig", "VAEConfig", "ClassifierConfig", "DiffusionConfig",
+    "MLPGAN", "DCGAN", "CGAN", "VAE", "Classifier", "Diffusion", "PixelCNN",
+    "MLPGANConfig", "DCGANConfig", "CGANConfig", "VAEConfig", "ClassifierConfig", "DiffusionConfig", "PixelCNNConfig",
 ]
