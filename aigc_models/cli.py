@@ -106,7 +106,7 @@ def resolved_stepping(model: torch.nn.Module, stepping: dict[str, Any]) -> dict[
 def full_report(model: torch.nn.Module, *, n: int, seed: int, classifier: str | None, floor: bool,
                 stepping: dict[str, Any] | None = None) -> dict[str, Any]:
     """What ``evaluate`` prints for any family; a diffusion model's report names its ``sampling``."""
-    from .metrics import Evaluator, classifier_accuracy, evaluate_vae
+    from .metrics import Evaluator, classifier_accuracy, evaluate_likelihood, evaluate_vae
 
     dataset = model.config.dataset
     if model.objective == "classifier":
@@ -117,6 +117,8 @@ def full_report(model: torch.nn.Module, *, n: int, seed: int, classifier: str | 
         out.update(evaluate_vae(model, dataset, seed=seed))
         out["prior_samples"] = evaluator.evaluate_generator(model, n=n, seed=seed)
     else:
+        if model.objective == "autoregressive":  # the exact test NLL, on the fixed binarization (seed 0)
+            out.update(evaluate_likelihood(model, dataset))
         out.update(evaluator.evaluate_generator(model, n=n, seed=seed, stepping=stepping))
     if model.objective == "diffusion":
         out["sampling"] = resolved_stepping(model, stepping or {})
@@ -128,11 +130,14 @@ def full_report(model: torch.nn.Module, *, n: int, seed: int, classifier: str | 
 
 def progress_evaluator(name: str, dataset: str, *, n: int, classifier: str | None):
     """For ``train --eval-every``: model -> metrics, the classifier loaded once. GANs are scored on ``n``
-    samples (seed 0, so successive lines compare); a VAE gets its test ELBO and reconstruction error."""
-    from .metrics import Evaluator, evaluate_vae
+    samples (seed 0, so successive lines compare); a VAE gets its test ELBO and reconstruction error;
+    an autoregressive model its exact NLL given the label on the first ``n`` test images."""
+    from .metrics import Evaluator, evaluate_likelihood, evaluate_vae
 
     if family(name).objective == "vae":
         return lambda m: evaluate_vae(m, dataset)
+    if family(name).objective == "autoregressive":  # NLL given the label on the first n test images
+        return lambda m: evaluate_likelihood(m, dataset, marginal=False, n=n)
     evaluator = Evaluator(classifier_for(dataset, classifier), dataset)
     return lambda m: evaluator.evaluate_generator(m, n=n, seed=0)
 
@@ -199,7 +204,7 @@ def outline(meta: dict[str, Any]) -> torch.nn.Module:
 def cmd_train(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from .metrics import classifier_accuracy, evaluate_vae
+    from .metrics import classifier_accuracy, evaluate_likelihood, evaluate_vae
     from .sampling import save_grid
     from .training import CheckpointSaved, Done, Metrics, Samples, Started, Step, TrainConfig, command_line, train
 
@@ -231,6 +236,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         final_eval = lambda m: classifier_accuracy(m, m.config.dataset)  # noqa: E731
     elif entry.objective == "vae":
         final_eval = lambda m: evaluate_vae(m, m.config.dataset)  # noqa: E731
+    elif entry.objective == "autoregressive":  # given the label (one pass); `evaluate` adds the marginal -log p(x)
+        final_eval = lambda m: evaluate_likelihood(m, m.config.dataset, marginal=False)  # noqa: E731
     if args.eval_n:
         final_eval = lambda m: full_report(m, n=args.eval_n, seed=0, classifier=args.classifier, floor=False)  # noqa: E731
     periodic_eval = None
