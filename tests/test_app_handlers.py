@@ -346,8 +346,8 @@ def test_tabs_are_grouped_into_sections_and_keep_their_ids(app_environment):
     from ui import about, augment, cgan, diffusion, gan, interpolate, train, vae
 
     modules = [module for _, _, module in app.TABS]
-    assert sorted(m.__name__ for m in modules) == sorted(
-        m.__name__ for m in (gan, cgan, diffusion, interpolate, vae, augment, train, about))  # each once
+    assert len(set(modules)) == len(modules) and {gan, cgan, diffusion, interpolate, vae, augment, train, about} <= set(modules)
+    assert len({key for _, key, _ in app.TABS}) == len(app.TABS)  # ids are unique
     config = app.demo.get_config_file()
     items = tab_items(config)
     for section, tabs in app.sections():
@@ -359,9 +359,12 @@ def test_tabs_are_grouped_into_sections_and_keep_their_ids(app_environment):
                 assert inside == []
             else:
                 assert inside == [items[section]["id"]]
-    assert [s for s, _ in app.sections()] == ["section_generate", "section_explore", "section_train",
-                                              "section_lessons", "section_about"]
-    assert [k for k, _ in dict(app.sections())["section_generate"]] == ["tab_gan", "tab_cgan", "tab_diffusion"]
+    order = [s for s, _ in app.sections()]
+    assert [s for s in order if s in ("section_generate", "section_explore", "section_train", "section_lessons",
+                                      "section_about")] == ["section_generate", "section_explore", "section_train",
+                                                            "section_lessons", "section_about"]
+    assert [k for k, _ in dict(app.sections())["section_generate"]][:3] == ["tab_gan", "tab_cgan", "tab_diffusion"]
+    assert any(len(tabs) == 1 for _, tabs in app.sections()) and any(len(tabs) > 1 for _, tabs in app.sections())
 
 
 def test_opening_a_section_refreshes_every_picker_in_it_and_picks_the_brush(app_environment):

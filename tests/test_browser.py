@@ -5,7 +5,7 @@ screenshot of each tab is saved: in a temporary folder, or in docs/screenshots/ 
 with AIGC_UPDATE_SCREENSHOTS=1, so that a test run does not rewrite tracked files.
 
 Tabs sit in sections (app.TABS): ``open_tab(page, "Generate", "GAN sampling")`` clicks the
-section, then the tab; a section of one tab ("Train", "Lessons", "About") is one click."""
+section, then the tab; a section of one tab ("Train", "About") is one click."""
 
 from __future__ import annotations
 
@@ -87,9 +87,12 @@ def open_page(browser, server, outside: list[str], locale: str = "en-US"):
     return page
 
 
-def open_tab(page, *path: str) -> None:
-    """Click the section, then the tab in it (``path`` as the page labels them)."""
-    for name in path:
+def open_tab(page, section: str, tab: str | None = None) -> None:
+    """Click the section, then the tab in it, as the page labels them; a section of one tab
+    (app.TABS) shows that tab without a second row, so there is no tab to click then."""
+    for name in (section, tab):
+        if name is None or (name == tab and page.get_by_role("tab", name=name, exact=True).count() == 0):
+            continue
         page.get_by_role("tab", name=name, exact=True).click()
         page.get_by_role("tab", name=name, exact=True, selected=True).wait_for(state="visible")
 
@@ -137,7 +140,7 @@ def test_every_tab_opens_on_content(browser, server, outside_requests):
                           (("Generate", "Diffusion"), DIFFUSION_IMAGES),
                           (("Explore", "Latent interpolation"), ["interp-lerp", "interp-slerp"]),
                           (("Explore", "VAE reconstruction"), ["vae-input", "vae-recon"]),
-                          (("Lessons",), ["aug-original", "aug-diff"])):
+                          (("Lessons", "Augmentation"), ["aug-original", "aug-diff"])):
         open_tab(page, *tab)
         for elem_id in elem_ids:
             wait_image(page, elem_id)
@@ -180,7 +183,7 @@ def test_every_tab_works_offline_in_a_browser(browser, server, outside_requests)
     wait_image(page, "vae-recon", previous=first)
     shot(page, "vae")
 
-    open_tab(page, "Lessons")
+    open_tab(page, "Lessons", "Augmentation")
     click_visible(page, "Show")
     wait_image(page, "aug-classic")
     wait_image(page, "aug-diff")
