@@ -329,12 +329,12 @@ LAYOUT_STYLE: dict[str, Any] = {"template": "none", "plot_bgcolor": "white", "pa
 to every figure sent to a browser."""
 
 
-def figure(rows: Sequence[Row], *, text: dict[str, str] | None = None):
+def figure(rows: Sequence[Row], *, text: dict[str, str] | None = None, family_labels: dict[str, str] | None = None):
     """The trilemma picture as a plotly ``Figure``: one panel per dataset, x = median milliseconds
     for ``SAMPLING_N`` images and y = Frechet distance, both log axes; one marker per checkpoint,
     labelled with its name and coloured by family (one legend entry per family), and the
     dataset's real-data floor as a dashed line. Rows without both numbers are left out (the table
-    keeps them)."""
+    keeps them). ``text`` and ``family_labels`` replace the English words and the registry's labels."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
@@ -356,7 +356,8 @@ def figure(rows: Sequence[Row], *, text: dict[str, str] | None = None):
             group = [r for r in mine if r.family == family]
             fig.add_trace(go.Scatter(
                 x=[r.sample_ms for r in group], y=[r.frechet_distance for r in group], mode="markers+text",
-                text=[r.name for r in group], textposition="top center", name=REGISTRY[family].label,
+                text=[r.name for r in group], textposition="top center",
+                name=(family_labels or {}).get(family, REGISTRY[family].label),
                 legendgroup=family, showlegend=family not in shown,
                 marker={"size": 12, "color": family_colour(family), "line": {"width": 1, "color": "white"}},
                 customdata=[[r.sampler, r.recall if r.recall is not None else float("nan"), r.n or 0] for r in group],

@@ -169,6 +169,55 @@ VAE:   x ──► encoder ──► (μ, σ) ──► z = μ + σ·ε ──�
     "scores_before": "Before: D's scores on 64 real images x (blue) and on the fakes G(z) (orange); dashed = mean",
     "scores_after": "After: D's scores on the same images",
     "grad_norms": "Gradient norm of each layer of the network that stepped (D blue, G orange)",
+    "section_compare": "Compare",
+    "tab_compare": "Compare",
+    "compare_intro": "### Every model on one yardstick\nEach shipped generator's quality (Frechet distance of the "
+                     "evaluator's classifier features against the test set: lower is better) against the time it "
+                     "takes to draw 64 images on this machine's CPU. Both come from files: the numbers that `python "
+                     "-m aigc_models evaluate --save` stored in each checkpoint, and the times that `python -m "
+                     "aigc_models bench --sampling` measured. Lower left is better.",
+    "compare_plot": "Quality against sampling time (log scales)",
+    "compare_table": "Every generator checkpoint",
+    "compare_refresh": "Refresh",
+    "compare_notes": "FD (floor): Frechet distance on N samples, with the real-data floor (N training images scored "
+                     "the same way) in brackets; † marks a VAE's prior samples, which are blurry by design. Class "
+                     "accuracy: how often the classifier names the class a conditional model was asked for. "
+                     "Coverage: classes found in the samples. Recall: how much of the real data the samples reach "
+                     "(diversity). Parameters: every network in the checkpoint (in brackets: those that run while "
+                     "sampling). \"-\": not stored or not measured. FDs compare within a dataset only.",
+    "compare_col_checkpoint": "checkpoint",
+    "compare_col_family": "family",
+    "compare_col_n": "N",
+    "compare_col_fd": "FD (floor)",
+    "compare_col_accuracy": "class acc.",
+    "compare_col_coverage": "coverage",
+    "compare_col_pr": "precision / recall",
+    "compare_col_time": "64 images, ms (median / p90)",
+    "compare_col_sampler": "sampler",
+    "compare_col_parameters": "parameters (sampling)",
+    "compare_col_train": "train time",
+    "compare_col_device": "device",
+    "compare_fig_title": "Quality against sampling time (lower left is better)",
+    "compare_fig_x": "ms for 64 images (CPU, log scale)",
+    "compare_fig_y": "Frechet distance (log scale)",
+    "compare_fig_floor": "real-data floor",
+    "compare_fig_empty": "No checkpoint has both a stored FD and a measured sampling time yet.",
+    "compare_reading_intro": "**Quality, diversity, speed.** Xiao et al. (2022) ask three things of a generator: "
+                             "high-quality samples, coverage of the data's diversity, and fast sampling, and argue "
+                             "that GANs, VAEs and diffusion models each give up one of them (the *generative "
+                             "learning trilemma*). What this lab's checkpoints measure (quality: lowest FD; "
+                             "diversity: highest recall; speed: fewest milliseconds for 64 images):",
+    "compare_reading_dataset": "On **{dataset}**, quality is best for the {quality} (FD {fd}), diversity for the "
+                               "{diversity} (recall {recall}) and speed for the {speed} ({ms} ms for {n} images).",
+    "compare_reading_one": "{name} leads on all three: on these checkpoints the trade-off does not show yet.",
+    "compare_reading_split": "No checkpoint leads on all three.",
+    "compare_reading_ratio": "The best-quality one takes {ratio}x the fastest one's time.",
+    "compare_reading_span": "The slowest, the {slowest}, takes {span}x the fastest one's time.",
+    "compare_reading_none": "No checkpoint has both stored metrics and a measured sampling time yet: run `python -m "
+                            "aigc_models evaluate --save` and `python -m aigc_models bench --sampling --out "
+                            "docs/sampling-bench.json`.",
+    "compare_reading_missing": "{k} checkpoint(s) without an FD or a sampling time are in the table only.",
+    "compare_measured": "Times measured on {date} on {cpu}, {device}, {n} images per call. {note}",
 }
 
 ZH: dict[str, str] = {
@@ -302,6 +351,50 @@ VAE:   x ──► 编码器 ──► (μ, σ) ──► z = μ + σ·ε ──
     "scores_before": "之前：D 对 64 张真实图像 x（蓝色）和生成图像 G(z)（橙色）的分数；虚线 = 平均值",
     "scores_after": "之后：D 对同样图像的分数",
     "grad_norms": "更新的网络每一层的梯度范数（D 蓝色，G 橙色）",
+    "section_compare": "对比",
+    "tab_compare": "对比",
+    "compare_intro": "### 同一把尺子量所有模型\n每个内置生成模型的质量（评估分类器特征与测试集之间的 Fréchet 距离，"
+                     "越低越好）与在本机 CPU 上生成 64 张图像所需时间的对比。两者都来自文件：`python -m aigc_models "
+                     "evaluate --save` 存入各检查点的指标，以及 `python -m aigc_models bench --sampling` 测得的时间"
+                     "。越靠左下越好。",
+    "compare_plot": "质量与采样时间（对数坐标）",
+    "compare_table": "所有生成模型检查点",
+    "compare_refresh": "刷新",
+    "compare_notes": "FD（下限）：N 个样本的 Fréchet 距离，括号内为真实数据下限（N 张训练图像按同样方式打分）；† 表"
+                     "示 VAE 的先验样本，它们本来就较模糊。类别准确率：条件模型按要求画出的类别被分类器认对的比例。"
+                     "覆盖：样本中出现的类别数。召回率：样本能触及多少真实数据（多样性）。参数：检查点中所有网络的参"
+                     "数（括号内为采样时实际运行的部分）。“-”：未存储或未测量。FD 只能在同一数据集内比较。",
+    "compare_col_checkpoint": "检查点",
+    "compare_col_family": "模型族",
+    "compare_col_n": "N",
+    "compare_col_fd": "FD（下限）",
+    "compare_col_accuracy": "类别准确率",
+    "compare_col_coverage": "覆盖",
+    "compare_col_pr": "精确率 / 召回率",
+    "compare_col_time": "64 张图像，毫秒（中位数 / p90）",
+    "compare_col_sampler": "采样器",
+    "compare_col_parameters": "参数（采样）",
+    "compare_col_train": "训练时间",
+    "compare_col_device": "设备",
+    "compare_fig_title": "质量与采样时间（越靠左下越好）",
+    "compare_fig_x": "生成 64 张图像的毫秒数（CPU，对数坐标）",
+    "compare_fig_y": "Fréchet 距离（对数坐标）",
+    "compare_fig_floor": "真实数据下限",
+    "compare_fig_empty": "还没有同时具备已存储 FD 和已测采样时间的检查点。",
+    "compare_reading_intro": "**质量、多样性、速度。** Xiao 等（2022）要求生成模型做到三点：样本质量高、覆盖数据的多"
+                             "样性、采样快，并认为 GAN、VAE 和扩散模型各自放弃了其中一点（*生成学习的三难困境*）。本"
+                             "实验室检查点的实测（质量：FD 最低；多样性：召回率最高；速度：生成 64 张图像的毫秒数最"
+                             "少）：",
+    "compare_reading_dataset": "在 **{dataset}** 上，质量最好的是 {quality}（FD {fd}），最多样的是 {diversity}（召回"
+                               "率 {recall}），最快的是 {speed}（{n} 张图像 {ms} 毫秒）。",
+    "compare_reading_one": "{name} 三项全部领先：在这些检查点上还看不出取舍。",
+    "compare_reading_split": "没有一个检查点三项全部领先。",
+    "compare_reading_ratio": "质量最好的那个所需时间是最快者的 {ratio} 倍。",
+    "compare_reading_span": "最慢的 {slowest} 所需时间是最快者的 {span} 倍。",
+    "compare_reading_none": "还没有同时具备已存储指标和已测采样时间的检查点：请运行 `python -m aigc_models evaluate "
+                            "--save` 和 `python -m aigc_models bench --sampling --out docs/sampling-bench.json`。",
+    "compare_reading_missing": "{k} 个缺少 FD 或采样时间的检查点只列在表中。",
+    "compare_measured": "时间测于 {date}，{cpu}，{device}，每次生成 {n} 张图像。{note}",
 }
 
 assert EN.keys() == ZH.keys(), sorted(set(EN) ^ set(ZH))
