@@ -219,7 +219,9 @@ def test_each_button_steps_the_sessions_model_and_shows_what_changed(tab):
     assert "steps taken: D **1**, G **0**" in status and "loss D" in status and "loss G" not in status
     assert reading.startswith("D step 1: D's mean score on real images ") and "the samples did not change" in reading
     assert png(before) == png(after) and before.size[0] >= 400  # G did not step: the same picture
-    assert set(grads.net) == {"D"} and list(grads.layer)[0] == "D · features.0 (Linear)" and (grads.norm > 0).all()
+    assert list(grads.layer[grads.net == "D"]) == [f"D · {k}" for k in ("features.0 (Linear)", "features.3 (Linear)",
+                                                                        "head (Linear)")]  # the network's order
+    assert (grads.norm[grads.net == "D"] > 0).all() and list(grads.norm[grads.net == "G"]) == [0.0]  # G: a 0 bar
     stepper = tab.STORE.get("visitor").stepper
     assert [b.y for b in hist_after.data[:2]] == [tuple(tab.shares(stepper.probe().real_scores)),
                                                   tuple(tab.shares(stepper.probe().fake_scores))]
@@ -228,10 +230,10 @@ def test_each_button_steps_the_sessions_model_and_shows_what_changed(tab):
     status, reading, before2, after2, *_, grads = tab.g_step(*FORM, me)
     assert "steps taken: D **1**, G **1**" in status and reading.startswith("G step 1: D's mean score on fakes ")
     assert png(before2) == png(after) and png(after2) != png(before2)  # it goes on from the last picture
-    assert set(grads.net) == {"G"}
+    assert list(grads.net) == ["G"] * 7 + ["D"] and list(grads.norm)[-1] == 0.0 and list(grads.layer)[-1] == list(grads.layer)[0]
     status, reading, *_, grads = tab.dg_step(*FORM, me)
     assert "steps taken: D **2**, G **2**" in status and reading.startswith("Step 2 (D then G): ")
-    assert list(dict.fromkeys(grads.net)) == ["D", "G"]
+    assert list(dict.fromkeys(grads.net)) == ["D", "G"] and (grads.norm > 0).all()
     assert tab.STORE.get("visitor").stepper is stepper  # one model, stepped three times
 
     # the sentence is the report's numbers; in Chinese for a Chinese browser
@@ -261,7 +263,7 @@ def test_reset_starts_again_and_a_checkpoint_is_named_never_its_path(tab, root):
     assert tab.STORE.get("visitor").stepper.model.family == "dcgan"
     # changing the form and clicking builds the model the form now names, and says so
     status, *_ = tab.g_step(*FORM, me)
-    assert "a new **MLP GAN**" in status and "G **1**" in status and "The settings changed" in status
+    assert "A new **MLP GAN**" in status and "G **1**" in status and "The settings changed" in status
 
 
 def test_slow_motion_steps_until_pause(tab):

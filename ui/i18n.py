@@ -158,16 +158,18 @@ VAE:   x ──► encoder ──► (μ, σ) ──► z = μ + σ·ε ──�
     "step_intro": "### Step by step\nTrain a GAN one click at a time and see what each step changed. **D step**: the "
                   "discriminator learns from one batch of real images and fakes; G stays as it is. **G step**: the "
                   "generator learns to fool the current D; D stays as it is. After a D step, D's scores on real images "
-                  "(blue) and on fakes (orange) move apart; after a G step the fakes' scores move back up.",
+                  "(blue) and on fakes (orange) move apart; after a G step the fakes' scores move back up. **Slow motion** "
+                  "takes one full step (D then G) a second until **Pause**.",
     "step_family": "Model (when starting from scratch)", "step_source": "Start from",
     "from_scratch": "scratch (untrained)", "from_checkpoint": "the checkpoint below",
-    "d_step": "D step", "g_step": "G step", "dg_step": "D+G step", "slow_motion": "Slow motion (1 step/s)",
+    "d_step": "D step", "g_step": "G step", "dg_step": "D+G step", "slow_motion": "Slow motion",
     "pause": "Pause", "reset": "Reset",
     "step_idle": "Click **D step**, **G step** or **D+G step**: your model is made from the settings on the left at "
                  "the first click, and the pictures show what each click changed.",
     "step_before": "Before: samples from fixed noise", "step_after": "After: the same noise",
-    "scores_before": "Before: D's scores on 64 real images x (blue) and on the fakes G(z) (orange); dashed = mean",
-    "scores_after": "After: D's scores on the same images",
+    "scores_note": "D's score is its probability that an image is real. Blue: 64 real images x; orange: the fakes "
+                   "G(z) from the fixed noise; dashed lines: the means.",
+    "scores_before": "Before: D's scores", "scores_after": "After: D's scores",
     "grad_norms": "Gradient norm of each layer of the network that stepped (D blue, G orange)",
     "section_compare": "Compare",
     "tab_compare": "Compare",
@@ -341,15 +343,15 @@ VAE:   x ──► 编码器 ──► (μ, σ) ──► z = μ + σ·ε ──
     "tab_step": "单步训练",
     "step_intro": "### 单步训练\n一次点击训练一步 GAN，看看每一步改变了什么。**D 单步**：判别器用一批真实图像和生成图像学习，G 保持不变。"
                   "**G 单步**：生成器学习骗过当前的 D，D 保持不变。D 单步之后，D 对真实图像（蓝色）和生成图像（橙色）的分数会拉开；"
-                  "G 单步之后，生成图像的分数会回升。",
+                  "G 单步之后，生成图像的分数会回升。**慢动作**每秒走一个完整的步（先 D 后 G），直到点击**暂停**。",
     "step_family": "模型（从头开始时）", "step_source": "起点",
     "from_scratch": "从头开始（未训练）", "from_checkpoint": "下面的检查点",
-    "d_step": "D 单步", "g_step": "G 单步", "dg_step": "D+G 单步", "slow_motion": "慢动作（每秒 1 步）",
+    "d_step": "D 单步", "g_step": "G 单步", "dg_step": "D+G 单步", "slow_motion": "慢动作",
     "pause": "暂停", "reset": "重置",
     "step_idle": "点击 **D 单步**、**G 单步** 或 **D+G 单步**：第一次点击时会按左边的设置创建你的模型，下面的图显示每次点击改变了什么。",
     "step_before": "之前：固定噪声生成的样本", "step_after": "之后：同样的噪声",
-    "scores_before": "之前：D 对 64 张真实图像 x（蓝色）和生成图像 G(z)（橙色）的分数；虚线 = 平均值",
-    "scores_after": "之后：D 对同样图像的分数",
+    "scores_note": "D 的分数是它认为图像为真的概率。蓝色：64 张真实图像 x；橙色：固定噪声生成的图像 G(z)；虚线：平均值。",
+    "scores_before": "之前：D 的分数", "scores_after": "之后：D 的分数",
     "grad_norms": "更新的网络每一层的梯度范数（D 蓝色，G 橙色）",
     "section_compare": "对比",
     "tab_compare": "对比",

@@ -29,8 +29,8 @@ from PIL import Image
 from aigc_models import data as data_mod
 from aigc_models import validation
 from aigc_models.checkpoints import CheckpointError
-from aigc_models.models import REGISTRY, families_with
-from aigc_models.stepper import GANStepper, Probe, StepReport
+from aigc_models.models import DEFAULT_FAMILY, REGISTRY, families_with
+from aigc_models.stepper import NETWORKS, GANStepper, Probe, StepReport
 from ui import common
 from ui.errors import UserError
 from ui.i18n import t
@@ -200,7 +200,7 @@ def build(form: Form, lang: str) -> Entry:
                     "zh": f"**{form.checkpoint['key']}**（{label}），数据集 **{form.dataset}**，种子 {form.seed}"}
         else:
             stepper = GANStepper.fresh(form.family, form.dataset, seed=form.seed)
-            name = {"en": f"a new **{label}** (seed {form.seed}) on **{form.dataset}**",
+            name = {"en": f"A new **{label}** (seed {form.seed}) on **{form.dataset}**",
                     "zh": f"新的 **{label}**（种子 {form.seed}），数据集 **{form.dataset}**"}
     except data_mod.DatasetUnavailableError as err:
         raise refuse(lang, common.dataset_unavailable(form.dataset),
@@ -254,9 +254,9 @@ def score_figure(probe: Probe, top: float) -> Any:
         fig.add_bar(x=centres, y=shares(scores), name=name, marker_color=colour, opacity=0.65, width=1 / BINS,
                     hovertemplate="%{y:.0%}<extra>" + name + "</extra>")
         fig.add_vline(x=float(scores.mean()), line_color=colour, line_dash="dash", line_width=2)
-    fig.update_layout(barmode="overlay", template="none", plot_bgcolor="white", paper_bgcolor="white", height=250,
-                      margin={"l": 45, "r": 15, "t": 30, "b": 35}, bargap=0,
-                      legend={"orientation": "h", "x": 0, "y": 1.14},
+    fig.update_layout(barmode="overlay", template="none", plot_bgcolor="white", paper_bgcolor="white", height=260,
+                      margin={"l": 45, "r": 15, "t": 45, "b": 30}, bargap=0,  # the top clear of the label
+                      legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.02, "yanchor": "bottom"},
                       xaxis={"range": [0, 1], "dtick": 0.1, "showline": True, "linecolor": "black", "gridcolor": "#e6e6e6"},
                       yaxis={"range": [0, top], "tickformat": ".0%", "showline": True, "linecolor": "black",
                              "gridcolor": "#e6e6e6"})
@@ -275,10 +275,16 @@ def grid(probe: Probe) -> Image.Image:
 
 
 def grad_frame(report: StepReport | None) -> pd.DataFrame | None:
-    """The gradient norms as a table for ``gr.BarPlot``: layer ("D · features.0 (Linear)"), norm, net."""
+    """The gradient norms as a table for ``gr.BarPlot``, in the networks' order: layer
+    ("D · features.0 (Linear)"), norm, net ("D" or "G"); None before the first step.
+
+    A network that did not step gets one bar of height 0 at the first layer: Gradio builds a
+    chart's colours from the first table it shows and afterwards only swaps the data, so a G
+    step after a D step would otherwise draw colourless (invisible) bars."""
     if report is None:
         return None
     rows = [(f"{net} · {layer}", value, net) for net, norms in report.grad_norms.items() for layer, value in norms.items()]
+    rows += [(rows[0][0], 0.0, net) for net in NETWORKS if net not in report.grad_norms]
     return pd.DataFrame(rows, columns=["layer", "norm", "net"]).astype({"layer": "str", "norm": "float64", "net": "str"})
 
 
@@ -452,21 +458,22 @@ def build_tab() -> list[common.Picker]:
     """The step-by-step tab; returns its checkpoint picker."""
     gr.Markdown(t("step_intro"))
     with gr.Row():
-        with gr.Column(scale=1, min_width=280):
+        with gr.Column(scale=2, min_width=300):
             family = gr.Radio(family_choices(), value=families()[0], label=t("step_family"), elem_id="step-family")
             source = gr.Radio([(t("from_scratch"), "scratch"), (t("from_checkpoint"), "checkpoint")], value="scratch",
                               label=t("step_source"), elem_id="step-source")
-            pick = common.picker(families())
+            pick = common.picker(families(), prefer=lambda info: info["family"] == DEFAULT_FAMILY)
             seed = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label=t("seed"), elem_id="step-seed")
+            with gr.Row():  # two a row: each label stays on one line at 1024 px
+                d = gr.Button(t("d_step"), variant="primary", elem_id="step-d", min_width=100)
+                g = gr.Button(t("g_step"), variant="primary", elem_id="step-g", min_width=100)
             with gr.Row():
-                d = gr.Button(t("d_step"), variant="primary", elem_id="step-d", min_width=80)
-                g = gr.Button(t("g_step"), variant="primary", elem_id="step-g", min_width=80)
-                dg = gr.Button(t("dg_step"), variant="primary", elem_id="step-dg", min_width=80)
+                dg = gr.Button(t("dg_step"), variant="primary", elem_id="step-dg", min_width=100)
+                again = gr.Button(t("reset"), elem_id="step-reset", min_width=100)
             with gr.Row():
-                slow = gr.Button(t("slow_motion"), elem_id="step-slow", min_width=80)
-                stop = gr.Button(t("pause"), variant="stop", elem_id="step-pause", min_width=80)
-            again = gr.Button(t("reset"), elem_id="step-reset")
-        with gr.Column(scale=3):
+                slow = gr.Button(t("slow_motion"), elem_id="step-slow", min_width=100)
+                stop = gr.Button(t("pause"), variant="stop", elem_id="step-pause", min_width=100)
+        with gr.Column(scale=5):
             state = gr.Markdown(t("step_idle"), elem_id="step-status")
             said = gr.Markdown(elem_id="step-reading")
             with gr.Row():
@@ -474,12 +481,14 @@ def build_tab() -> list[common.Picker]:
                                   elem_classes=LOOK, buttons=["fullscreen"], height=330)
                 after = gr.Image(format="png", type="pil", label=t("step_after"), elem_id="step-after",
                                  elem_classes=LOOK, buttons=["fullscreen"], height=330)
+            gr.Markdown(t("scores_note"))
             with gr.Row():
                 hist_before = gr.Plot(label=t("scores_before"), elem_id="step-hist-before")
                 hist_after = gr.Plot(label=t("scores_after"), elem_id="step-hist-after")
-            grads = gr.BarPlot(x="layer", y="norm", color="net", label=t("grad_norms"), height=300,
+            grads = gr.BarPlot(x="layer", y="norm", color="net", label=t("grad_norms"), height=400,
                                color_map={"D": BLUE, "G": ORANGE}, colors_in_legend=[], x_title=" ",
-                               y_title="‖∇‖", x_label_angle=-30, sort=None, elem_id="step-grads")
+                               y_title="‖∇‖", x_label_angle=-90, sort=None,  # None: the networks' order
+                               elem_id="step-grads")
     form = [family, pick.dataset, seed, source, pick.checkpoint]
     outputs = [state, said, before, after, hist_before, hist_after, grads]
     d.click(d_step, form, outputs, api_name="step_d", concurrency_id="step")
