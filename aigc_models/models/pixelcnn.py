@@ -320,9 +320,11 @@ class CachedSampler:
     """Per-layer activation caches for sampling, in the way of Fast PixelCNN++ (Ramachandran et al.
     2017, arXiv:1704.06001): a new pixel changes only the pixels after it, so each layer keeps what
     it has computed and adds, per row, one row of its vertical stack and, per pixel, one pixel of
-    its horizontal stack, from the same convolutions as ``PixelCNN.forward`` on the few input
-    pixels they read (k//2 + 1 rows, k//2 + 1 columns). About one full network pass of arithmetic
-    per image instead of 784; the caches hold k//2 + 1 rows per layer.
+    its horizontal stack, from the few input pixels those read (k//2 + 1 rows, k//2 + 1 columns).
+    About one full network pass of arithmetic per image instead of 784; the caches hold k//2 + 1
+    rows per layer. The vertical row runs ``GatedLayer``'s own convolutions; one pixel of the
+    horizontal stack is the same weights as matrix products on ``(B, features)`` (a convolution
+    over one output pixel is one), which cost less call overhead per pixel.
 
     ``vertical_row(r)`` (rows above r finished), then ``pixel_logits(c)`` / ``set_pixel(c, level)``
     for c = 0..27, then ``finish_row(r, levels)``."""
@@ -334,9 +336,13 @@ class CachedSampler:
         widths = [layer.v_conv.in_channels for layer in model.layers]
         # each layer's vertical input, rows r - p .. r (zeros above the image), columns -p .. 27 + p
         self.v_inputs = [torch.zeros(batch, w, p + 1, SIDE + 2 * p, device=device) for w in widths]
-        # each layer's horizontal input along row r, columns -p .. 27
-        self.h_inputs = [torch.zeros(batch, w, 1, SIDE + p, device=device) for w in widths]
-        self.links: list[torch.Tensor] = []
+        # each layer's horizontal input along row r, column-major: (columns -p .. 27, B, features)
+        self.h_inputs = [torch.zeros(SIDE + p, batch, w, device=device) for w in widths]
+        self.links: list[torch.Tensor] = []  # per layer (28, B, 2C): vertical link + class bias of row r
+        # one output pixel of each horizontal convolution as a matrix: (2C, C_in * (p + 1)), features major
+        self.h_weights = [(layer.h_conv.weight * layer.h_mask if layer.first else layer.h_conv.weight).flatten(1)
+                          for layer in model.layers]
+        self.head = [(m.weight.flatten(1), m.bias) if isinstance(m, nn.Conv2d) else m for m in model.head]
 
     def vertical_row(self, r: int) -> None:
         """Row r of every layer's vertical stack and its links into the horizontal stack."""
@@ -347,7 +353,7 @@ class CachedSampler:
             v, link = layer.vertical_out(layer.vertical_pre(self.v_inputs[i]), cond_v)  # (B, C, 1, 28), (B, 2C, 1, 28)
             if i + 1 < len(layers):
                 self.v_inputs[i + 1][:, :, p, p : p + SIDE] = v[:, :, 0]
-            self.links.append(link + cond_h)
+            self.links.append((link + cond_h)[:, :, 0].permute(2, 0, 1).contiguous())  # (28, B, 2C)
         for h in self.h_inputs:
             h.zero_()
 
@@ -355,16 +361,21 @@ class CachedSampler:
         """Logits ``(B, K)`` of pixel (r, c) from columns c - k//2 .. c of every layer's horizontal input."""
         p, layers = self.pad, self.model.layers
         for i, layer in enumerate(layers):
-            h_in = self.h_inputs[i]
-            pre = layer.horizontal_pre(h_in[..., c : c + p + 1])  # (B, 2C, 1, 1)
-            h = layer.horizontal_out(pre, self.links[i][..., c : c + 1], h_in[..., c + p : c + p + 1])
+            h_in = self.h_inputs[i]  # (28 + p, B, C_in)
+            window = h_in[c : c + p + 1].permute(1, 2, 0).reshape(h_in.shape[1], -1)  # (B, C_in * (p + 1))
+            pre = F.linear(window, self.h_weights[i], layer.h_conv.bias)  # (B, 2C)
+            h = F.linear(gate(pre + self.links[i][c]), layer.h_out.weight.flatten(1), layer.h_out.bias)  # (B, C)
+            if not layer.first:
+                h = h_in[c + p] + h  # the residual
             if i + 1 < len(layers):
-                self.h_inputs[i + 1][..., c + p] = h[..., 0]
-        return self.model.head(h)[:, :, 0, 0]
+                self.h_inputs[i + 1][c + p] = h
+        for m in self.head:  # ReLU, 1 x 1, ReLU, 1 x 1 on one pixel
+            h = F.linear(h, *m) if isinstance(m, tuple) else m(h)
+        return h  # (B, K)
 
     def set_pixel(self, c: int, level: torch.Tensor) -> None:
         """The drawn levels ``(B,)`` of pixel (r, c) become the first layer's horizontal input."""
-        self.h_inputs[0][:, 0, 0, c + self.pad] = dequantize(level, self.model.levels)
+        self.h_inputs[0][c + self.pad, :, 0] = dequantize(level, self.model.levels)
 
     def finish_row(self, r: int, codes: torch.Tensor) -> None:
         """Row r of the image (levels ``(B, 1, 28, 28)``) becomes the first layer's vertical input; every
