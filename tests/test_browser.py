@@ -5,7 +5,7 @@ screenshot of each tab is saved: in a temporary folder, or in docs/screenshots/ 
 with AIGC_UPDATE_SCREENSHOTS=1, so that a test run does not rewrite tracked files.
 
 Tabs sit in sections (app.TABS): ``open_tab(page, "Generate", "GAN sampling")`` clicks the
-section, then the tab; a section of one tab ("Train", "About") is one click."""
+section, then the tab; a section of one tab ("About") is one click."""
 
 from __future__ import annotations
 
@@ -89,12 +89,14 @@ def open_page(browser, server, outside: list[str], locale: str = "en-US"):
 
 def open_tab(page, section: str, tab: str | None = None) -> None:
     """Click the section, then the tab in it, as the page labels them; a section of one tab
-    (app.TABS) shows that tab without a second row, so there is no tab to click then."""
+    (app.TABS) shows that tab without a second row, so there is no tab to click then. A section
+    and its first tab may share a name ("Train"): the section's is the first on the page."""
     for name in (section, tab):
         if name is None or (name == tab and page.get_by_role("tab", name=name, exact=True).count() == 0):
             continue
-        page.get_by_role("tab", name=name, exact=True).click()
-        page.get_by_role("tab", name=name, exact=True, selected=True).wait_for(state="visible")
+        found = page.get_by_role("tab", name=name, exact=True)
+        (found.first if name == section else found.last).click()
+        page.get_by_role("tab", name=name, exact=True, selected=True).first.wait_for(state="visible")
 
 
 def click_visible(page, text: str) -> None:
@@ -300,4 +302,70 @@ def test_the_diffusion_tab_denoises_scrubs_and_plays(browser, server, outside_re
     page.set_viewport_size({"width": 1024, "height": 768})
     wait_loaded(page, DIFFUSION_IMAGES)
     shot(page, f"diffusion{suffix}-1024")
+    assert outside_requests == []
+
+
+STEP_WORDS = {
+    "en-US": {"path": ("Train", "Step by step"), "checkpoint": "the checkpoint below", "d": "D step", "g": "G step",
+              "slow": "Slow motion", "pause": "Pause", "d1": "D step 1:", "g1": "G step 1:", "s3": "Step 3 (D then G)",
+              "paused": "Paused after", "own": "steps taken: D 1, G 0"},
+    "zh-CN": {"path": ("训练", "单步训练"), "checkpoint": "下面的检查点", "d": "D 单步", "g": "G 单步",
+              "slow": "慢动作", "pause": "暂停", "d1": "D 第 1 步", "g1": "G 第 1 步", "s3": "第 3 步（先 D 后 G）",
+              "paused": "暂停：慢动作走了", "own": "D 已更新 1 步，G 0 步"},
+}
+
+
+def wait_text(page, elem_id: str, text: str, start: bool = False) -> None:
+    test = "startsWith" if start else "includes"
+    page.wait_for_function(f"([sel, text]) => (document.querySelector(sel)?.innerText || '').{test}(text)",
+                           arg=[f"#{elem_id}", text], timeout=TIMEOUT)
+
+
+def bars_drawn(page, net: str, colour: str) -> None:
+    """Wait until the gradient plot shows ``net``'s bars, each filled with ``colour``."""
+    page.wait_for_function("""([net, colour]) => {
+        const bars = [...document.querySelectorAll('#step-grads path[aria-label*="net: ' + net + '"]')];
+        return bars.length >= 3 && bars.every(b => b.getAttribute('fill') === colour);
+    }""", arg=[net, colour], timeout=TIMEOUT)
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+def test_step_by_step_steps_d_then_g_plays_slow_motion_and_pauses(browser, server, outside_requests, locale):
+    """Issue 17's step-by-step training in Chromium: the tab opens on a model's samples and D's
+    scores; a D step, a G step (bars in each network's colour), slow motion until Pause; a second
+    browser at the same time steps a model of its own."""
+    words = STEP_WORDS[locale]
+    page = open_page(browser, server, outside_requests, locale=locale)
+    open_tab(page, *words["path"])
+    wait_image(page, "step-before")  # on open, before any click
+    page.locator("#step-hist-before .js-plotly-plot").wait_for(state="visible")
+    page.get_by_role("radio", name=words["checkpoint"], exact=True).check()  # the shipped DCGAN: digits
+
+    click_visible(page, words["d"])
+    wait_text(page, "step-reading", words["d1"], start=True)
+    bars_drawn(page, "D", "#4c78a8")
+    click_visible(page, words["g"])
+    wait_text(page, "step-reading", words["g1"], start=True)
+    bars_drawn(page, "G", "#f58518")  # a new network's bars get their colour (gradio keeps the first table's)
+
+    click_visible(page, words["slow"])
+    wait_text(page, "step-reading", words["s3"], start=True)
+    click_visible(page, words["pause"])
+    wait_text(page, "step-status", words["paused"])
+
+    other = open_page(browser, server, outside_requests, locale=locale)  # another student, at the same time
+    open_tab(other, *words["path"])
+    click_visible(other, words["d"])
+    wait_text(other, "step-reading", words["d1"], start=True)
+    wait_text(other, "step-status", words["own"])
+    other.context.close()
+
+    bars_drawn(page, "D", "#4c78a8")  # the last slow-motion step drew both networks
+    bars_drawn(page, "G", "#f58518")
+    wait_loaded(page, ["step-before", "step-after"])
+    suffix = "" if locale == "en-US" else f"-{locale}"
+    shot(page, f"step{suffix}")
+    page.set_viewport_size({"width": 1024, "height": 768})
+    wait_loaded(page, ["step-before", "step-after"])
+    shot(page, f"step{suffix}-1024")
     assert outside_requests == []

@@ -287,10 +287,18 @@ def test_slow_motion_steps_until_pause(tab):
     assert list(run) == [] and tab.STORE.get("visitor") is None
 
 
-def test_slow_motion_stops_by_itself_after_its_step_limit(tab, monkeypatch):
+def test_slow_motion_stops_by_itself_at_its_step_or_time_limit(tab, monkeypatch):
     monkeypatch.setattr(tab, "SLOW_MOTION_STEPS", 2)
     views = list(tab.slow_motion(*FORM, visitor(), pace=0))
     assert len(views) == 3 and "Slow motion stopped by itself after 2 steps." in views[-1][0]
+    monkeypatch.setattr(tab, "SLOW_MOTION_SECONDS", 0)  # the app's time limit on a run (AIGC_TRAIN_MAX_SECONDS)
+    views = list(tab.slow_motion(*FORM, visitor(), pace=0))
+    assert len(views) == 1 and "Slow motion stopped by itself after 0 steps." in views[-1][0]
+    run = tab.slow_motion(*FORM, visitor("closer"), pace=0)
+    monkeypatch.setattr(tab, "SLOW_MOTION_SECONDS", 600)
+    next(run)
+    run.close()  # gradio cancels the request: nothing runs any more
+    assert tab.STORE.get("closer").runner is None
 
 
 def test_the_store_keeps_at_most_eight_and_drops_the_least_recently_used(tab):
@@ -353,3 +361,18 @@ def test_no_data_here_is_one_sentence(tab, missing_data_dir):
 
     with pytest.raises(gr.Error, match="images are not available on this machine"):
         tab.d_step(*FORM, visitor())
+
+
+def test_the_tab_sits_in_the_train_section_opens_on_content_and_forgets_closed_pages(app_environment):
+    import app
+    from ui import common, step
+    from ui.i18n import EN, ZH
+
+    assert ("section_train", "tab_step", step) in app.TABS
+    assert [k for k, _ in dict(app.sections())["section_train"]] == ["tab_train", "tab_step"]
+    assert (EN["tab_step"], ZH["tab_step"]) == ("Step by step", "单步训练")
+    assert "preview" in {fn.__name__ for fn, _, _ in common.ON_OPEN}
+    unloads = [d for d in app.demo.fns.values() if any(t[1] == "unload" for t in d.targets)]
+    assert any(getattr(d.fn, "__name__", "") == "forget" and d.fn.__module__ == "ui.step" for d in unloads)
+    endpoints = {d.api_name for d in app.demo.fns.values()}
+    assert {"step_d", "step_g", "step_dg", "step_slow_motion", "step_pause", "step_reset"} <= endpoints

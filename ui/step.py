@@ -16,6 +16,7 @@ Everything a visitor reads after a click is in the language their browser asks f
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -34,12 +35,13 @@ from aigc_models.stepper import NETWORKS, GANStepper, Probe, StepReport
 from ui import common
 from ui.errors import UserError
 from ui.i18n import t
-from ui.train import session_key
+from ui.train import MAX_SECONDS, session_key
 
 MAX_STEPPERS = 8  # steppers the server keeps at once (a DCGAN with Adam: about 10 MB; an MLP GAN: about 30 MB)
 REMEMBER_DROPPED = 1024  # sessions whose stepper was dropped, remembered to tell them why
 PACE = 1.0  # seconds between slow-motion steps (the tests set 0)
-SLOW_MOTION_STEPS = 600  # a slow-motion run stops by itself after this many steps (10 minutes at PACE)
+SLOW_MOTION_STEPS = 600  # a slow-motion run stops by itself after this many steps (10 minutes at PACE) ...
+SLOW_MOTION_SECONDS = min(600.0, MAX_SECONDS)  # ... or this many seconds (the app's limit on a training run)
 MAX_SEED = 2**31 - 1
 SOURCES = ("scratch", "checkpoint")
 BLUE, ORANGE = "#4c78a8", "#f58518"  # D / real images, G / fakes: the Train tab's colours
@@ -399,7 +401,7 @@ def slow_motion(family: str, dataset: str, seed: float, source: str, checkpoint:
                 request: gr.Request | None = None, pace: float | None = None) -> Iterator[tuple[Any, ...]]:
     """Full steps one after another, a view after each, ``pace`` seconds apart (``PACE``; the
     tests pass 0), until Pause, Reset, the page closing, another slow motion of the same session,
-    or ``SLOW_MOTION_STEPS`` steps. The last view says why it stopped."""
+    ``SLOW_MOTION_STEPS`` steps or ``SLOW_MOTION_SECONDS``. The last view says why it stopped."""
     lang = common.language(request)
     session = session_key(request)
     entry, note = obtain(family, dataset, seed, source, checkpoint, request)
@@ -407,23 +409,28 @@ def slow_motion(family: str, dataset: str, seed: float, source: str, checkpoint:
     entry.runner = me
     entry.pause.clear()
     pace = PACE if pace is None else pace
-    taken = 0
-    report = None
-    while taken < SLOW_MOTION_STEPS:
-        if entry.pause.is_set() or entry.runner is not me or not STORE.holds(session, entry):
-            break
-        report = entry.stepper.step()
-        taken += 1
-        yield view(entry, report, lang, note)
-        note = ""
-        if entry.pause.wait(pace) if pace > 0 else entry.pause.is_set():
-            break
-    if entry.runner is me and STORE.holds(session, entry):  # not replaced: say where it stopped
-        entry.runner = None
-        why = ((f"暂停：慢动作走了 {taken} 步。" if taken < SLOW_MOTION_STEPS else f"慢动作在 {taken} 步后自动停止。")
-               if lang == "zh" else
-               (f"Paused after {taken} slow-motion steps." if taken < SLOW_MOTION_STEPS
-                else f"Slow motion stopped by itself after {taken} steps."))
+    taken, report, begun, limit = 0, None, time.monotonic(), False
+    try:
+        while True:
+            if entry.pause.is_set() or entry.runner is not me or not STORE.holds(session, entry):
+                break
+            if taken >= SLOW_MOTION_STEPS or time.monotonic() - begun >= SLOW_MOTION_SECONDS:
+                limit = True
+                break
+            report = entry.stepper.step()
+            taken += 1
+            yield view(entry, report, lang, note)
+            note = ""
+            if entry.pause.wait(pace) if pace > 0 else entry.pause.is_set():
+                break
+    finally:  # also when gradio closes the generator (the request was cancelled)
+        mine = entry.runner is me
+        if mine:
+            entry.runner = None
+    if mine and STORE.holds(session, entry):  # not replaced: say where it stopped
+        why = ((f"慢动作在 {taken} 步后自动停止。" if limit else f"暂停：慢动作走了 {taken} 步。") if lang == "zh" else
+               (f"Slow motion stopped by itself after {taken} steps." if limit
+                else f"Paused after {taken} slow-motion steps."))
         skip = gr.skip()
         yield (status(entry, report, lang, why), skip, skip, skip, skip, skip, skip)
 
@@ -471,8 +478,8 @@ def build_tab() -> list[common.Picker]:
                 dg = gr.Button(t("dg_step"), variant="primary", elem_id="step-dg", min_width=100)
                 again = gr.Button(t("reset"), elem_id="step-reset", min_width=100)
             with gr.Row():
-                slow = gr.Button(t("slow_motion"), elem_id="step-slow", min_width=100)
-                stop = gr.Button(t("pause"), variant="stop", elem_id="step-pause", min_width=100)
+                slow = gr.Button(t("slow_motion"), elem_id="step-slow", min_width=100, scale=3)  # its longer label
+                stop = gr.Button(t("pause"), variant="stop", elem_id="step-pause", min_width=80, scale=2)
         with gr.Column(scale=5):
             state = gr.Markdown(t("step_idle"), elem_id="step-status")
             said = gr.Markdown(elem_id="step-reading")
@@ -495,7 +502,7 @@ def build_tab() -> list[common.Picker]:
     g.click(g_step, form, outputs, api_name="step_g", concurrency_id="step")
     dg.click(dg_step, form, outputs, api_name="step_dg", concurrency_id="step")
     slow.click(slow_motion, form, outputs, api_name="step_slow_motion", concurrency_limit=MAX_STEPPERS,
-               concurrency_id="step-slow", time_limit=int(SLOW_MOTION_STEPS * PACE) + 120)
+               concurrency_id="step-slow", time_limit=int(SLOW_MOTION_SECONDS) + 120)
     stop.click(pause, None, None, api_name="step_pause", queue=False)
     again.click(reset, form, outputs, api_name="step_reset", concurrency_id="step")
     common.on_open(preview, form, outputs[2:6])
