@@ -278,7 +278,7 @@ def evaluate_vae(model: nn.Module, dataset: str, *, seed: int = 0, batch_size: i
 
 @torch.no_grad()
 def evaluate_likelihood(model: nn.Module, dataset: str, *, seed: int = 0, marginal: bool = True, n: int | None = None,
-                        batch_size: int = 500) -> dict[str, Any]:
+                        batch_size: int = 100) -> dict[str, Any]:
     """An autoregressive model's exact negative log-likelihood of the test split (no bound, no sampling).
 
     With 2 levels the test images are binarized once (``data.binarized_split`` with ``seed``: the
@@ -291,7 +291,8 @@ def evaluate_likelihood(model: nn.Module, dataset: str, *, seed: int = 0, margin
     (``model.marginal_nll``, one network pass per class), comparable with unconditional models;
     with ``marginal=False`` it is left out and only ``test_nll_given_label``, ``-log p(x | y)`` at the
     true label (one pass; never more than log(num_classes) nats below ``test_nll``, and close to that
-    when the model tells the classes apart), is measured. ``n``: the first n test images (None = all 10,000)."""
+    when the model tells the classes apart), is measured. ``n``: the first n test images (None = all 10,000).
+    Batches of 100 (measured on one CPU thread at the default width: 78 images/s, 48 at batches of 500)."""
     model.eval()
     device = next(model.parameters()).device
     if model.levels == 2:

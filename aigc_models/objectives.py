@@ -300,6 +300,7 @@ class AutoregressiveObjective:
         self.model, self.cfg = model, cfg
         self.opt = adam(model.parameters(), lr=cfg.lr, betas=cfg.adam_betas())
         self.ema = EMA(model, cfg.ema) if cfg.ema > 0 else None
+        self.steps_done = 0
 
     def step(self, real: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
         model = self.model
@@ -314,7 +315,9 @@ class AutoregressiveObjective:
         self.opt.zero_grad(set_to_none=True)
         (nll / targets[0].numel()).backward()  # per pixel: the learning rate does not depend on the image size
         self.opt.step()
-        if self.ema is not None:
+        self.steps_done += 1
+        if self.ema is not None:  # with DiffusionObjective's warm-up: early on the average forgets the initial weights faster
+            self.ema.decay = min(self.cfg.ema, (1 + self.steps_done) / (10 + self.steps_done))
             self.ema.update(model)
         nll = nll.detach()
         return {"nll": nll, "bits_per_dim": nll / (targets[0].numel() * math.log(2))}

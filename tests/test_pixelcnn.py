@@ -316,6 +316,17 @@ def test_the_trainer_yields_likelihood_losses_and_binary_samples():
     assert type(events[-1]).__name__ == "Done" and events[-1].reason == "steps"
 
 
+def test_the_trainer_saves_the_weight_average_with_ema(tmp_path):
+    events = run_events(tiny_train_config("pixelcnn", tmp_path / "ema", steps=3, ema=0.999, sample_every=1000))
+    assert type(events[-1]).__name__ == "Done" and events[-1].reason == "steps"
+    saved = load_checkpoint(tmp_path / "ema")  # the saved weights are the (warmed-up) average
+    plain = run_events(tiny_train_config("pixelcnn", tmp_path / "plain", steps=3, sample_every=1000))
+    assert type(plain[-1]).__name__ == "Done"
+    averaged = dict(saved.named_parameters())
+    last = dict(load_checkpoint(tmp_path / "plain").named_parameters())
+    assert any(not torch.equal(averaged[k], last[k]) for k in last)  # same seed and data: only the average differs
+
+
 @pytest.fixture(scope="module")
 def classifier(tmp_path_factory):
     out = tmp_path_factory.mktemp("pixelcnn-classifier") / "classifier"
