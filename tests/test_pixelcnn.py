@@ -145,7 +145,8 @@ def test_mask_a_on_the_first_layer_and_mask_b_after():
         vertical = dependence(lambda xs: layer.vertical_pre(F.pad(xs.expand(-1, width, -1, -1), (p, p, p, 0))), x)
         horizontal = dependence(lambda xs: layer.horizontal_pre(F.pad(xs.expand(-1, width, -1, -1), (p, 0, 0, 0))), x)
         r, c = 14, 14
-        assert torch.equal(horizontal[r * SIDE + c], cone(r, c, up=0, left=p, side=0) | (own & (torch.arange(784) == r * SIDE + c)))
+        itself = own & (torch.arange(SIDE * SIDE) == r * SIDE + c)
+        assert torch.equal(horizontal[r * SIDE + c], cone(r, c, up=0, left=p, side=0) | itself)
         same_row = torch.zeros(SIDE, SIDE, dtype=torch.bool)
         same_row[r, c - p : c + p + 1] = own
         assert torch.equal(vertical[r * SIDE + c], cone(r, c, up=p, left=0, side=p, own_row=False) | same_row.flatten())

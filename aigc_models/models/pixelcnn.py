@@ -453,5 +453,5 @@ FAMILY = Family("pixelcnn", PixelCNNConfig, PixelCNN, label="Gated PixelCNN", la
                 train_defaults={"batch_size": 64, "lr": 1e-3})
 
 
-__all__ = ["PixelCNN", "PixelCNNConfig", "FAMILY", "GatedLayer", "CachedSampler", "quantize", "dequantize", "uniforms", "sample_level",
-           "sample_pixels", "complete", "pixel_distribution"]
+__all__ = ["PixelCNN", "PixelCNNConfig", "FAMILY", "GatedLayer", "CachedSampler", "quantize", "dequantize", "uniforms",
+           "sample_level", "sample_pixels", "complete", "pixel_distribution"]
