@@ -18,6 +18,8 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 import pytest
+
+from aigc_models.models import REGISTRY
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -480,7 +482,7 @@ TRAIN_CASES = [
     (dict(log_every=0), "log_every must be a whole number between 1"),
     (dict(sample_every=-1), "sample_every must be a whole number between 1"),
     (dict(eval_every=-1), r"eval_every \(0 = off\) must be a whole number between 0"),
-    (dict(model="stylegan"), "Unknown model 'stylegan'. Known models: mlp-gan, dcgan, cgan, vae, diffusion, classifier"),
+    (dict(model="stylegan"), "Unknown model 'stylegan'. Known models: " + ", ".join(REGISTRY)),
     (dict(dataset="cifar10"), "Unknown dataset 'cifar10'. Known datasets: mnist, fashion-mnist"),
     (dict(dataset=None), "Unknown dataset None"),
     (dict(loss="wgan"), "Unknown loss 'wgan'; choose one of: ns, hinge"),
