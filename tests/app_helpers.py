@@ -20,7 +20,8 @@ TINY: dict[str, dict] = {
     "mnist-vae": dict(model="vae", model_options=dict(latent_dim=2, channels=8)),
     "mnist-vae4": dict(model="vae", model_options=dict(latent_dim=4, channels=8)),
     "mnist-classifier": dict(model="classifier", model_options=dict(channels=4, feature_dim=16)),
-    "mnist-diffusion": dict(model="diffusion", model_options=dict(channels=8, channel_mults=[1, 1, 2], default_steps=2)),
+    # the same spec as tests/test_diffusion_app.py's own "mnist-diffusion", which its tests find first or second
+    "mnist-diffusion": dict(model="diffusion", model_options=dict(channels=8, channel_mults=[1, 1, 2], default_steps=4)),
 }
 
 
