@@ -199,12 +199,7 @@ def save_checkpoint(
 
 def update_metrics(ckpt_dir: str | os.PathLike, metrics: dict[str, Any]) -> None:
     """Merge ``metrics`` into a local checkpoint's config.json and rewrite its model card (each file atomically)."""
-    path = expand_user(ckpt_dir)
-    if not _is_dir(path) and _SHIPPED_NAME.fullmatch(str(ckpt_dir)) and (SHIPPED_DIR / str(ckpt_dir)).is_dir():
-        path = SHIPPED_DIR / str(ckpt_dir)
-    if not _is_dir(path):
-        raise CheckpointError(f"{show(str(ckpt_dir))} is not a local checkpoint folder; metrics are stored only in local "
-                              "folders (download a Hub checkpoint and pass its folder).")
+    path = _local_folder(ckpt_dir, "metrics")
     meta = read_meta(path)
     meta["metrics"] = {**meta.get("metrics", {}), **metrics}
     try:
@@ -212,6 +207,44 @@ def update_metrics(ckpt_dir: str | os.PathLike, metrics: dict[str, Any]) -> None
         atomic.replace_file(path / CARD_FILE, hub.model_card(meta))
     except OSError as err:
         raise CheckpointError(_save_failure(path, err, True)) from err
+
+
+def update_sampling_defaults(ckpt_dir: str | os.PathLike, changes: dict[str, Any]) -> dict[str, Any]:
+    """Set a local checkpoint's sampling defaults (the config fields its family lists in its config's
+    ``SAMPLING_FIELDS``, e.g. a diffusion model's sampler, steps and guidance), checked as any config
+    is; the weights are untouched. The stored metrics were measured with the old defaults, so they
+    are dropped (``evaluate --save`` measures them again). Returns the new config. ``ValueError`` /
+    ``CheckpointError`` in one sentence."""
+    path = _local_folder(ckpt_dir, "sampling defaults")
+    meta = read_meta(path)
+    allowed = getattr(REGISTRY[meta["family"]].config, "SAMPLING_FIELDS", ())
+    unknown = sorted(set(changes) - set(allowed))
+    if not allowed:
+        raise ValueError(f"A {meta['family']} model has no sampling defaults to set.")
+    if unknown:
+        raise ValueError(f"{', '.join(unknown)} cannot be set here; a {meta['family']} model's sampling defaults are "
+                         f"{', '.join(allowed)}.")
+    config = {**meta["config"], **changes}
+    checked = make_config(meta["family"], **config)
+    meta["config"] = {**meta["config"], **{k: getattr(checked, k) for k in changes}}
+    meta.pop("metrics", None)
+    try:
+        atomic.replace_file(path / CONFIG_FILE, json.dumps(meta, indent=2) + "\n")
+        atomic.replace_file(path / CARD_FILE, hub.model_card(meta))
+    except OSError as err:
+        raise CheckpointError(_save_failure(path, err, True)) from err
+    return meta["config"]
+
+
+def _local_folder(ckpt_dir: str | os.PathLike, what: str) -> Path:
+    """A local checkpoint folder named by path or shipped name; ``CheckpointError`` otherwise."""
+    path = expand_user(ckpt_dir)
+    if not _is_dir(path) and _SHIPPED_NAME.fullmatch(str(ckpt_dir)) and (SHIPPED_DIR / str(ckpt_dir)).is_dir():
+        path = SHIPPED_DIR / str(ckpt_dir)
+    if not _is_dir(path):
+        raise CheckpointError(f"{show(str(ckpt_dir))} is not a local checkpoint folder; {what} are stored only in local "
+                              "folders (download a Hub checkpoint and pass its folder).")
+    return path
 
 
 # ----------------------------------------------------------------------------- load

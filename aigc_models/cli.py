@@ -503,6 +503,21 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sampling_defaults(args: argparse.Namespace) -> int:
+    """``sampling-defaults``: set a diffusion checkpoint's card sampler, steps and guidance."""
+    from .checkpoints import update_sampling_defaults
+
+    changes = {field: value for field, value in (("default_sampler", args.sampler), ("default_steps", args.steps),
+                                                 ("default_guidance", args.guidance)) if value is not None}
+    if not changes:
+        raise ValueError("Name at least one of --sampler, --steps and --guidance.")
+    config = update_sampling_defaults(args.checkpoint, changes)
+    print(json.dumps({k: config[k] for k in changes}))
+    print("The stored metrics were measured with the old settings and were dropped; run evaluate --save again.",
+          file=sys.stderr)
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from .bench import BenchOptions, markdown_report, run_bench
 
@@ -730,6 +745,12 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--device", default="cpu", help="auto, cpu, cuda or cuda:N")
     add_stepping_flags(e)
     e.set_defaults(func=cmd_evaluate)
+
+    d = sub.add_parser("sampling-defaults", help="set a diffusion checkpoint's default sampler, steps and guidance "
+                       "(the model card's); its stored metrics are dropped")
+    d.add_argument("--checkpoint", required=True, help="a local checkpoint folder or shipped name")
+    add_stepping_flags(d)
+    d.set_defaults(func=cmd_sampling_defaults)
 
     b = sub.add_parser("bench", help="training and sampling speed against the source documents' loop")
     b.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])

@@ -178,3 +178,29 @@ def test_bench_times_diffusion_sampling_by_steps_and_batch_and_reports_it():
     assert "| `mnist-diffusion` (euler, guidance 1.75), median ms | 1 steps | 2 steps |" in text
     assert "| 16 images |" in text and "`mnist-cgan` draws 16 images in 4.0 ms" in text and "200x faster" in text
     assert "Time to quality, MNIST diffusion" in text and "accuracy 0.99: 250 s" in text
+
+
+def test_sampling_defaults_are_set_checked_and_drop_the_old_metrics(tiny_diffusion, tmp_path, capsys):
+    import shutil
+
+    from aigc_models.checkpoints import load_checkpoint, read_meta
+    from safetensors.torch import load_file
+
+    folder = tmp_path / "tuned"
+    shutil.copytree(tiny_diffusion, folder)
+    assert cli.main(["evaluate", "--checkpoint", str(folder), "--n", "20", "--no-floor", "--save"]) == 0
+    weights = load_file(folder / "model.safetensors")
+    capsys.readouterr()
+    assert cli.main(["sampling-defaults", "--checkpoint", str(folder), "--steps", "3", "--guidance", "1.3"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"default_steps": 3, "default_guidance": 1.3}
+    meta = read_meta(folder)
+    assert "metrics" not in meta and "## Evaluation" not in (folder / "README.md").read_text()
+    model = load_checkpoint(folder)
+    assert (model.config.default_steps, model.config.default_guidance, model.config.sampler) == (3, 1.3, "euler")
+    assert all(torch.equal(v, load_file(folder / "model.safetensors")[k]) for k, v in weights.items())
+    for extra, message in ((["--sampler", "ddim"], "default_sampler"), (["--steps", "0"], "default_steps"), ([], "at least one")):
+        assert cli.main(["sampling-defaults", "--checkpoint", str(folder), *extra]) == 2
+        assert message in capsys.readouterr().err
+    assert cli.main(["sampling-defaults", "--checkpoint", "mnist-dcgan", "--steps", "3"]) == 2
+    assert "no sampling defaults" in capsys.readouterr().err
+    assert read_meta("mnist-dcgan")["family"] == "dcgan"  # refused before anything was written

@@ -87,6 +87,8 @@ class DiffusionConfig:
                                    help="auto (euler for flow, dpm-solver++ for ddpm) or a sampler of the objective")
     default_steps: int = bounded(20, lo=1, hi=1000, help="sampler steps when none are asked for")
     default_guidance: float = bounded(1.75, lo=0.0, hi=MAX_GUIDANCE, help="1 = plain conditional; 0 = unconditional")
+    SAMPLING_FIELDS: ClassVar[tuple[str, ...]] = ("default_sampler", "default_steps", "default_guidance")
+    """The fields ``sampling-defaults`` may change on a trained checkpoint: they choose how it is sampled, not its weights."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "channel_mults", tuple(self.channel_mults))
