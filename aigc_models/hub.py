@@ -95,6 +95,12 @@ def model_card(meta: dict[str, Any]) -> str:
             if key in training:
                 lines.append(f"- {key}: {training[key]}")
         lines.append("")
+        earlier = training.get("continued_from")
+        while isinstance(earlier, dict):  # the runs it started from, newest first
+            lines += [f"Continued from `{earlier.get('checkpoint')}`, trained for {earlier.get('steps', '?')} steps "
+                      f"({earlier.get('seconds', '?')} s, {earlier.get('device', '?')}) by:", "",
+                      "```bash", str(earlier.get("command", "?")), "```", ""]
+            earlier = earlier.get("continued_from")
     if metrics:
         lines += ["## Evaluation", ""]
         sampling = metrics.get("sampling")

@@ -335,8 +335,9 @@ def draw_samples(model: nn.Module, z: torch.Tensor, labels: torch.Tensor | None)
 
 
 def training_info(cfg: TrainConfig, device: torch.device, step: int, elapsed: float) -> dict[str, Any]:
-    """What a checkpoint's card records about the run that wrote it."""
-    return {
+    """What a checkpoint's card records about the run that wrote it; a run that started from
+    another checkpoint (``init_from``) also records that one's run, so a card tells the whole history."""
+    info = {
         "command": cfg.command or "aigc_models.training.train(TrainConfig(...))",
         "device": device_label(device),
         "steps": step,
@@ -347,6 +348,15 @@ def training_info(cfg: TrainConfig, device: torch.device, step: int, elapsed: fl
         "torch": torch.__version__,
         "train_config": {k: v for k, v in dataclasses.asdict(cfg).items() if k not in ("command",)},
     }
+    if cfg.init_from:
+        try:
+            earlier = read_meta(cfg.init_from).get("training", {})
+        except CheckpointError:  # a Hub id offline, or gone since the run started: the path is still recorded
+            earlier = {}
+        info["continued_from"] = {"checkpoint": str(cfg.init_from),
+                                  **{k: earlier[k] for k in ("command", "device", "steps", "seconds", "continued_from")
+                                     if k in earlier}}
+    return info
 
 
 def train(

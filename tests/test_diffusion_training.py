@@ -204,3 +204,16 @@ def test_sampling_defaults_are_set_checked_and_drop_the_old_metrics(tiny_diffusi
     assert cli.main(["sampling-defaults", "--checkpoint", "mnist-dcgan", "--steps", "3"]) == 2
     assert "no sampling defaults" in capsys.readouterr().err
     assert read_meta("mnist-dcgan")["family"] == "dcgan"  # refused before anything was written
+
+
+def test_a_continued_run_records_the_run_it_started_from(tiny_diffusion, tmp_path):
+    from aigc_models.checkpoints import read_meta
+
+    out = tmp_path / "continued"
+    assert cli.main(["train", "--model", "diffusion", "--init-from", str(tiny_diffusion), "--steps", "1",
+                     "--device", "cpu", "--out", str(out), "--quiet"]) == 0
+    earlier = read_meta(out)["training"]["continued_from"]
+    first = read_meta(tiny_diffusion)["training"]
+    assert earlier["checkpoint"] == str(tiny_diffusion) and (earlier["steps"], earlier["command"]) == (first["steps"], first["command"])
+    card = (out / "README.md").read_text()
+    assert f"Continued from `{tiny_diffusion}`, trained for {first['steps']} steps" in card and first["command"] in card
