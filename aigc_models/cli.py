@@ -471,14 +471,20 @@ def cmd_provenance(args: argparse.Namespace) -> int:
     return 0
 
 
-def check_in_file(text: str) -> Path:
-    """An existing file to read, else ``ValueError`` in one line."""
+def existing(text: str, *, folder: bool) -> Path | None:
+    """``text`` as a path when it names an existing file (or, with ``folder``, folder), else None;
+    a name the system refuses (a NUL byte, too long) counts as absent."""
     path = expand_user(text)
     try:
-        ok = path.is_file()
+        return path if (path.is_dir() if folder else path.is_file()) else None
     except (OSError, ValueError):
-        ok = False
-    if not ok:
+        return None
+
+
+def check_in_file(text: str) -> Path:
+    """An existing file to read, else ``ValueError`` in one line."""
+    path = existing(text, folder=False)
+    if path is None:
         raise ValueError(f"No file at {show(str(text))}.")
     return path
 
@@ -546,12 +552,8 @@ def cmd_bench_sampling(args: argparse.Namespace) -> int:
 
 def check_root(text: str) -> Path:
     """An existing folder of checkpoint folders, else ``ValueError`` in one line."""
-    path = expand_user(text)
-    try:
-        ok = path.is_dir()
-    except (OSError, ValueError):
-        ok = False
-    if not ok:
+    path = existing(text, folder=True)
+    if path is None:
         raise ValueError(f"--root {show(text)} is not a folder.")
     return path
 
