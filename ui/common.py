@@ -238,6 +238,30 @@ def language(request: Any) -> str:
     return "zh" if first.startswith("zh") else "en"
 
 
+def refuse(lang: str, en: str, zh: str) -> UserError:
+    """A refusal in the request's language (``language``): ``zh`` for 'zh', else ``en``."""
+    return UserError(zh if lang == "zh" else en)
+
+
+def picked_checkpoint(checkpoint: Any, families: tuple[str, ...], lang: str, *, pick: tuple[str, str],
+                      needs: tuple[str, str]) -> dict[str, Any]:
+    """The listed checkpoint (``find_checkpoint``) a request names, of one of ``families``; refused in
+    ``lang`` when nothing is picked (``pick``: the sentences, EN and ZH), when it is not one the app
+    lists, or when its family is not one of ``families`` (``needs``: templates with ``{key}`` and
+    ``{label}``, the checkpoint and its family's name)."""
+    if checkpoint is None or checkpoint == "":
+        raise refuse(lang, *pick)
+    info = find_checkpoint(checkpoint)
+    if info is None:
+        raise refuse(lang, f"{validation.show(checkpoint)} is not one of this app's checkpoints; pick one from the list.",
+                     f"{validation.show(checkpoint)} 不是本应用的检查点；请从列表中选择。")
+    if info["family"] not in families:
+        found = REGISTRY.get(info["family"])
+        raise refuse(lang, needs[0].format(key=info["key"], label=family_label(info["family"])),
+                     needs[1].format(key=info["key"], label=found.label_zh if found else info["family"]))
+    return info
+
+
 def random_seed() -> int:
     """A fresh seed in 0..2**31-1 (for 'random' buttons)."""
     return int(np.random.default_rng().integers(0, 2**31 - 1))

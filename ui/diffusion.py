@@ -62,9 +62,7 @@ FIELDS = {  # a control's name in both languages, for the sentences below
 }
 
 
-def refuse(lang: str, en: str, zh: str) -> UserError:
-    """The refusal in the request's language."""
-    return UserError(zh if lang == "zh" else en)
+refuse = common.refuse
 
 
 def whole(value: Any, field: str, lo: int, hi: int, lang: str) -> int:
@@ -87,18 +85,11 @@ def real(value: Any, field: str, lo: float, hi: float, lang: str) -> float:
 
 def load(checkpoint: Any, lang: str) -> torch.nn.Module:
     """The diffusion model a request names (``common.load_model``, cached), refused in ``lang``."""
-    if checkpoint is None or checkpoint == "":
-        raise refuse(lang, "Pick a diffusion checkpoint first (none is selected or none exists for this dataset).",
-                     "请先选择一个扩散模型检查点（还没有选择，或者这个数据集还没有扩散模型）。")
-    info = common.find_checkpoint(checkpoint)
-    if info is None:
-        raise refuse(lang, f"{validation.show(checkpoint)} is not one of this app's checkpoints; pick one from the list.",
-                     f"{validation.show(checkpoint)} 不是本应用的检查点；请从列表中选择。")
-    if info["family"] not in families():
-        family = REGISTRY.get(info["family"])
-        raise refuse(lang, f"{info['key']} holds a {common.family_label(info['family'])} model; this needs a "
-                           "diffusion model.",
-                     f"{info['key']} 是{family.label_zh if family else info['family']}模型；这里需要扩散模型。")
+    info = common.picked_checkpoint(
+        checkpoint, families(), lang,
+        pick=("Pick a diffusion checkpoint first (none is selected or none exists for this dataset).",
+              "请先选择一个扩散模型检查点（还没有选择，或者这个数据集还没有扩散模型）。"),
+        needs=("{key} holds a {label} model; this needs a diffusion model.", "{key} 是{label}模型；这里需要扩散模型。"))
     try:
         return common.load_model(checkpoint, families())
     except UserError as err:

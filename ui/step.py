@@ -33,7 +33,6 @@ from aigc_models.checkpoints import CheckpointError
 from aigc_models.models import DEFAULT_FAMILY, REGISTRY, families_with
 from aigc_models.stepper import NETWORKS, GANStepper, Probe, StepReport
 from ui import common
-from ui.errors import UserError
 from ui.i18n import t
 from ui.train import MAX_SECONDS, session_key
 
@@ -136,8 +135,7 @@ STORE = StepperStore()
 # ----------------------------------------------------------------------------- checks, in both languages
 
 
-def refuse(lang: str, en: str, zh: str) -> UserError:
-    return UserError(zh if lang == "zh" else en)
+refuse = common.refuse
 
 
 @dataclass(frozen=True)
@@ -175,19 +173,12 @@ def check_form(family: Any, dataset: Any, seed: Any, source: Any, checkpoint: An
         raise refuse(lang, str(err), f"种子必须是 0 到 {MAX_SEED} 之间的整数，收到的是 {validation.show(seed)}。") from None
     info = None
     if source == "checkpoint":
-        if checkpoint is None or checkpoint == "":
-            raise refuse(lang, "Pick a GAN checkpoint first (none is selected or none exists for this dataset), "
-                               "or start from scratch.",
-                         "请先选择一个 GAN 检查点（还没有选择，或者这个数据集还没有），或者选择从头开始。")
-        info = common.find_checkpoint(checkpoint)
-        if info is None:
-            raise refuse(lang, f"{validation.show(checkpoint)} is not one of this app's checkpoints; pick one from the list.",
-                         f"{validation.show(checkpoint)} 不是本应用的检查点；请从列表中选择。")
-        if info["family"] not in families():
-            found = REGISTRY.get(info["family"])
-            raise refuse(lang, f"{info['key']} holds a {common.family_label(info['family'])} model, which has no "
-                               "discriminator; step-by-step training needs a GAN.",
-                         f"{info['key']} 是{found.label_zh if found else info['family']}模型，没有判别器；单步训练需要 GAN。")
+        info = common.picked_checkpoint(
+            checkpoint, families(), lang,
+            pick=("Pick a GAN checkpoint first (none is selected or none exists for this dataset), or start from scratch.",
+                  "请先选择一个 GAN 检查点（还没有选择，或者这个数据集还没有），或者选择从头开始。"),
+            needs=("{key} holds a {label} model, which has no discriminator; step-by-step training needs a GAN.",
+                   "{key} 是{label}模型，没有判别器；单步训练需要 GAN。"))
         family = info["family"]
     return Form(source, family, dataset, seed, info)
 
