@@ -26,6 +26,7 @@ PICKLE_SUFFIXES = {".pt", ".pth", ".pkl", ".pickle", ".bin", ".ckpt"}
 MIN_TEST_ACCURACY = {"mnist": 0.97, "fashion-mnist": 0.85}
 EXPECTED = {f"{dataset}-{family}" for dataset in DATASETS for family in ("mlp-gan", "dcgan", "cgan", "vae", "classifier")}
 EXPECTED.add("mnist-vae-2d")  # the drawable latent map
+EXPECTED.add("mnist-diffusion")
 BARS = {  # on the project's evaluator, N = 10,000 samples
     "classifier_test_accuracy": {"mnist": 0.990, "fashion-mnist": 0.905},
     "cgan_class_accuracy": {"mnist": 0.97, "fashion-mnist": 0.85},
@@ -76,6 +77,25 @@ def test_every_gan_is_close_to_uniform_over_classes(name):
 @pytest.mark.parametrize("dataset", sorted(DATASETS))
 def test_cgan_draws_the_class_it_is_asked_for(dataset):
     assert _metrics(f"{dataset}-cgan")["class_accuracy"] >= BARS["cgan_class_accuracy"][dataset]
+
+
+DIFFUSION_BARS = {  # class accuracy at least this, and (where named) FD below that checkpoint's
+    "mnist-diffusion": (0.99, "mnist-cgan"),
+    "fashion-mnist-diffusion": (0.92, "fashion-mnist-cgan"),
+    "mnist-dit": (0.97, None),
+}
+
+
+@pytest.mark.parametrize("name", [_bar("diffusion", n) for n in DIFFUSION_BARS if n in BY_NAME])
+def test_diffusion_meets_its_bars(name):
+    """With the sampler, steps and guidance its card names (stored with the numbers)."""
+    accuracy, rival = DIFFUSION_BARS[name]
+    m, cfg = _metrics(name), load_checkpoint(name).config
+    assert m["sampling"] == {"sampler": cfg.sampler, "steps": cfg.default_steps, "guidance": cfg.default_guidance}
+    assert m["class_accuracy"] >= accuracy, f"{name}: class accuracy {m['class_accuracy']:.4f}"
+    if rival:
+        assert m["frechet_distance"] < _metrics(rival)["frechet_distance"], (
+            f"{name}: FD {m['frechet_distance']:.2f}, {rival} {_metrics(rival)['frechet_distance']:.2f}")
 
 
 @pytest.mark.parametrize("dataset", sorted(DATASETS))
