@@ -28,6 +28,23 @@ ABILITIES = frozenset({
 
 
 @dataclass(frozen=True)
+class Range:
+    """A number a hyperparameter search draws between ``low`` and ``high`` (on a log scale when
+    ``log``); an integer one when both ends are integers."""
+
+    low: float
+    high: float
+    log: bool = False
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A value a hyperparameter search picks from ``options``."""
+
+    options: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
 class Family:
     """One model family, registered once (``aigc_models.models.REGISTRY``): everything the CLI,
     the app and validation need to know about it, so that no other file names it.
@@ -36,7 +53,11 @@ class Family:
     ``TrainConfig`` settings this family trains with when nothing else is said (a shipped
     checkpoint's recorded recipe wins, see ``training.shipped_recipe``). ``live_cost``: about how
     many times a GAN's cost drawing its images takes while training (a diffusion model runs its
-    network at every sampler step); a live view samples that many times less often."""
+    network at every sampler step); a live view samples that many times less often.
+    ``search_space``: what ``aigc_models.tune`` searches, name -> ``Range`` or ``Choice``; a name is
+    a ``TrainConfig`` setting (``lr_g``, ``batch_size``, ``loss``, ``ema``, ``diffaugment``...), a
+    model config field, ``beta1`` (Adam's, beta2 staying 0.999) or ``width`` (every ``width_fields``
+    entry); empty: the family is not searched."""
 
     name: str
     config: type
@@ -47,6 +68,7 @@ class Family:
     width_fields: tuple[str, ...] = ()
     train_defaults: dict[str, Any] = field(default_factory=dict)
     live_cost: int = 1
+    search_space: dict[str, Range | Choice] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         unknown = set(self.abilities) - ABILITIES
@@ -94,6 +116,18 @@ class CheckedHubMixin:
         from ..checkpoints import save_checkpoint
 
         save_checkpoint(self, save_directory)  # config.json + model.safetensors + README.md
+
+
+GAN_SEARCH_SPACE: dict[str, Range | Choice] = {
+    "lr_g": Range(5e-5, 5e-3, log=True),
+    "lr_d": Range(5e-5, 5e-3, log=True),
+    "beta1": Choice((0.0, 0.5, 0.9)),
+    "batch_size": Choice((32, 64, 128)),
+    "loss": Choice(("ns", "hinge")),
+    "ema": Choice((0.0, 0.999)),
+    "diffaugment": Choice(("", "translation", "translation,cutout")),
+}
+"""What a hyperparameter search varies for every GAN family (each family adds its own, e.g. ``width``)."""
 
 
 class GAN(CheckedHubMixin, nn.Module):

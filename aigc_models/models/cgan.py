@@ -19,7 +19,7 @@ from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
 from ..configs import bounded, dataset_field
-from .base import GAN, HUB_KWARGS, Family, maybe_spectral_norm
+from .base import GAN, GAN_SEARCH_SPACE, HUB_KWARGS, Choice, Family, maybe_spectral_norm
 from .dcgan import ConvFeatures, ConvGenerator
 from .mlp_gan import MLPGANConfig, mlp
 
@@ -92,7 +92,8 @@ class CGAN(GAN, PyTorchModelHubMixin, **HUB_KWARGS, tags=["gan", "conditional-ga
 
 FAMILY = Family("cgan", CGANConfig, CGAN, label="cGAN", label_zh="条件 GAN",
                 abilities=frozenset({"generate", "condition", "discriminate", "class_morph", "interpolate", "train_live"}),
-                width_fields=("g_channels", "d_channels"))
+                width_fields=("g_channels", "d_channels"),
+                search_space={**GAN_SEARCH_SPACE, "width": Choice((16, 32, 64))})
 
 
 __all__ = ["CGAN", "CGANConfig", "MLPGANConfig"]

@@ -22,7 +22,7 @@ from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
 from ..configs import bounded, dataset_field
-from .base import GAN, HUB_KWARGS, Family, MinibatchStd, maybe_spectral_norm
+from .base import GAN, GAN_SEARCH_SPACE, HUB_KWARGS, Choice, Family, MinibatchStd, maybe_spectral_norm
 
 
 @dataclass(frozen=True)
@@ -108,4 +108,5 @@ class DCGAN(GAN, PyTorchModelHubMixin, **HUB_KWARGS, tags=["gan", "dcgan", "aigc
 
 FAMILY = Family("dcgan", DCGANConfig, DCGAN, label="DCGAN", label_zh="DCGAN",
                 abilities=frozenset({"generate", "discriminate", "interpolate", "train_live"}),
-                width_fields=("g_channels", "d_channels"))
+                width_fields=("g_channels", "d_channels"),
+                search_space={**GAN_SEARCH_SPACE, "width": Choice((16, 32, 64))})

@@ -49,7 +49,7 @@ from torch import nn
 
 from ..configs import bounded, dataset_field
 from ..validation import check_choice, check_int
-from .base import HUB_KWARGS, CheckedHubMixin, Family
+from .base import HUB_KWARGS, CheckedHubMixin, Choice, Family, Range
 from .dit import DiT
 from .unet import UNet
 
@@ -208,7 +208,9 @@ FAMILY = Family("diffusion", DiffusionConfig, Diffusion, label="Diffusion", labe
                 abilities=frozenset({"generate", "condition", "train_live"}), width_fields=("channels",),
                 train_defaults={"batch_size": 128, "lr": 2e-3, "ema": 0.999},
                 # a 100-image grid at LIVE_SAMPLE_STEPS costs about 6 training steps of the default U-Net on a CPU
-                live_cost=3)
+                live_cost=3,
+                search_space={"lr": Range(3e-4, 5e-3, log=True), "batch_size": Choice((64, 128, 256)),
+                              "ema": Choice((0.99, 0.999)), "width": Choice((16, 32))})
 
 
 __all__ = ["Diffusion", "DiffusionConfig", "FAMILY", "TimestepEmbedder", "timestep_embedding", "SAMPLERS", "BACKBONES",

@@ -33,7 +33,7 @@ from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
 from ..configs import bounded, dataset_field
-from .base import GAN, HUB_KWARGS, Family, MinibatchStd, maybe_spectral_norm
+from .base import GAN, GAN_SEARCH_SPACE, HUB_KWARGS, Family, MinibatchStd, maybe_spectral_norm
 
 
 @dataclass(frozen=True)
@@ -101,4 +101,5 @@ class MLPGAN(GAN, PyTorchModelHubMixin, **HUB_KWARGS, tags=["gan", "mnist", "aig
 
 
 FAMILY = Family("mlp-gan", MLPGANConfig, MLPGAN, label="MLP GAN", label_zh="MLP GAN",
-                abilities=frozenset({"generate", "discriminate", "interpolate", "train_live"}))
+                abilities=frozenset({"generate", "discriminate", "interpolate", "train_live"}),
+                search_space=GAN_SEARCH_SPACE)

@@ -15,7 +15,7 @@ from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
 from ..configs import bounded, dataset_field
-from .base import HUB_KWARGS, CheckedHubMixin, Family
+from .base import HUB_KWARGS, CheckedHubMixin, Choice, Family, Range
 
 
 @dataclass(frozen=True)
@@ -83,4 +83,6 @@ class VAE(CheckedHubMixin, nn.Module, PyTorchModelHubMixin, **HUB_KWARGS, tags=[
 
 
 FAMILY = Family("vae", VAEConfig, VAE, label="VAE", label_zh="VAE",
-                abilities=frozenset({"generate", "encode", "interpolate", "train_live"}), width_fields=("channels",))
+                abilities=frozenset({"generate", "encode", "interpolate", "train_live"}), width_fields=("channels",),
+                search_space={"lr": Range(3e-4, 1e-2, log=True), "batch_size": Choice((64, 128, 256)),
+                              "width": Choice((16, 32, 64)), "latent_dim": Choice((8, 16, 32))})
