@@ -111,6 +111,10 @@ def full_report(model: torch.nn.Module, *, n: int, seed: int, classifier: str | 
     dataset = model.config.dataset
     if model.objective == "classifier":
         return {"family": model.family, "dataset": dataset, **classifier_accuracy(model, dataset)}
+    if model.objective == "regression":  # super-resolution: PSNR / SSIM beside bicubic and nearest; no classifier
+        from .metrics import evaluate_super_resolution
+
+        return {"family": model.family, "dataset": dataset, **evaluate_super_resolution(model, dataset, n=n)}
     evaluator = Evaluator(classifier_for(dataset, classifier), dataset)
     out: dict[str, Any] = {"family": model.family, "dataset": dataset, "seed": seed}
     if model.objective == "vae":
@@ -138,6 +142,10 @@ def progress_evaluator(name: str, dataset: str, *, n: int, classifier: str | Non
         return lambda m: evaluate_vae(m, dataset)
     if family(name).objective == "autoregressive":  # NLL given the label on the first n test images
         return lambda m: evaluate_likelihood(m, dataset, marginal=False, n=n)
+    if family(name).objective == "regression":  # PSNR / SSIM on the first n test images
+        from .metrics import evaluate_super_resolution
+
+        return lambda m: evaluate_super_resolution(m, dataset, n=n)
     evaluator = Evaluator(classifier_for(dataset, classifier), dataset)
     return lambda m: evaluator.evaluate_generator(m, n=n, seed=0)
 
@@ -238,6 +246,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         final_eval = lambda m: evaluate_vae(m, m.config.dataset)  # noqa: E731
     elif entry.objective == "autoregressive":  # given the label (one pass); `evaluate` adds the marginal -log p(x)
         final_eval = lambda m: evaluate_likelihood(m, m.config.dataset, marginal=False)  # noqa: E731
+    if entry.objective == "regression":  # PSNR / SSIM on the whole test split, beside bicubic and nearest
+        from .metrics import evaluate_super_resolution
+
+        final_eval = lambda m: evaluate_super_resolution(m, m.config.dataset)  # noqa: E731
     if args.eval_n:
         final_eval = lambda m: full_report(m, n=args.eval_n, seed=0, classifier=args.classifier, floor=False)  # noqa: E731
     periodic_eval = None
@@ -296,6 +308,9 @@ def cmd_sample(args: argparse.Namespace) -> int:
     described = outline(meta)
     if described.objective == "classifier":
         raise ValueError("A classifier cannot be sampled; pick a GAN or VAE checkpoint.")
+    if described.objective == "regression":
+        raise ValueError(f"{show(args.checkpoint)} is a super-resolution model: it upscales images instead of drawing "
+                         "them; `evaluate` scores it (PSNR and SSIM against bicubic and nearest-neighbour).")
     k = getattr(described, "num_classes", 0)
     label = parse_label(args.label, meta["dataset"])
     if label is not None and not k:
@@ -609,7 +624,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     print(f"checkpoints in {args.root}:" if rows else f"no checkpoints in {args.root}")
     for row in rows:
         m = row["metrics"]
-        keys = ("frechet_distance", "class_accuracy", "coverage", "test_accuracy", "test_elbo")
+        keys = ("frechet_distance", "class_accuracy", "coverage", "test_accuracy", "test_elbo", "psnr", "ssim")
         shown = ", ".join(f"{k}={m[k]:.4g}" for k in keys if isinstance(m.get(k), (int, float)))
         print(f"  {row['name']:<28} {row['family']:<11} {row['dataset']:<14} {shown}")
     return 0

@@ -9,6 +9,7 @@ one by the model's ``objective`` and knows nothing else about it.
 * ``ClassifierObjective``: cross-entropy for the evaluator's classifier.
 * ``AutoregressiveObjective``: the exact negative log-likelihood of a PixelCNN (van den Oord et
   al. 2016), on dynamically binarized images when the model has 2 levels.
+* ``RegressionObjective``: the pixel loss of a super-resolution model (Dong et al. 2014; Shi et al. 2016).
 
 Each takes the model and the run's ``TrainConfig``; ``step(real, labels)`` returns its losses as
 device tensors (read back by the trainer every ``log_every`` steps), and ``export(final=...)``
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from .augment import classic_augment, diff_augment
@@ -329,6 +331,40 @@ class AutoregressiveObjective:
         return copy.deepcopy(self.ema.module) if final else self.ema.module
 
 
+class RegressionObjective:
+    """Pixel loss: minimise the mean squared error between the model's prediction from the
+    low-resolution image and the image itself (Dong et al. 2014, SRCNN, eq. 1; Shi et al. 2016, ESPCN,
+    eq. 3), which is maximising PSNR. The model gives ``degrade(images)`` -> its low-resolution input
+    and ``forward(low)`` -> the prediction ``(B, 1, 28, 28)`` (not clamped, so that an overshooting
+    pixel still has a gradient). Optional EMA of the weights, warmed up as ``DiffusionObjective``'s."""
+
+    def __init__(self, model: nn.Module, cfg: TrainConfig) -> None:
+        self.model, self.cfg = model, cfg
+        self.opt = adam(model.parameters(), lr=cfg.lr, betas=cfg.adam_betas())
+        self.ema = EMA(model, cfg.ema) if cfg.ema > 0 else None
+        self.steps_done = 0
+
+    def step(self, real: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
+        """One step on ``real`` ``(B, 1, 28, 28)`` in [-1, 1] (labels unused); returns the batch's MSE
+        (in [-1, 1] units: 4 x the MSE of images in [0, 1])."""
+        loss = F.mse_loss(self.model(self.model.degrade(real)), real)
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt.step()
+        self.steps_done += 1
+        if self.ema is not None:
+            self.ema.decay = min(self.cfg.ema, (1 + self.steps_done) / (10 + self.steps_done))
+            self.ema.update(self.model)
+        return {"mse": loss.detach()}
+
+    def export(self, *, final: bool = False) -> nn.Module:
+        """The model to use and save: the EMA network when EMA is on (a copy when ``final``)."""
+        if self.ema is None:
+            return self.model
+        return copy.deepcopy(self.ema.module) if final else self.ema.module
+
+
 OBJECTIVES = {"gan": GANObjective, "vae": VAEObjective, "diffusion": DiffusionObjective,
-              "classifier": ClassifierObjective, "autoregressive": AutoregressiveObjective}
+              "classifier": ClassifierObjective, "autoregressive": AutoregressiveObjective,
+              "regression": RegressionObjective}
 

@@ -55,6 +55,8 @@ TINY_OPTIONS: dict[str, dict] = {
     "vae": {"latent_dim": 8, "channels": 8},
     "diffusion": {"channels": 8, "channel_mults": (1, 1, 2), "default_steps": 3},
     "pixelcnn": {"channels": 8, "layers": 2},
+    "srcnn": {"channels": 8, "channels2": 4},
+    "espcn": {"channels": 8, "channels2": 4},
     "classifier": {"channels": 8, "feature_dim": 32},
 }
 """Every registered family at a size that trains a step in milliseconds on a CPU."""

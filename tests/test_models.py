@@ -72,6 +72,11 @@ def test_builds_from_tiny_config_with_the_right_outputs(family):
             assert model.nll(levels, labels).shape == (B,)
             out = model.generate(torch.randn(B, model.latent_dim), labels)  # pixel by pixel from noise
             assert out.shape == (B, 1, 28, 28) and out.min() >= -1 and out.max() <= 1
+        elif model.objective == "regression":  # super-resolution: 28 x 28 -> low resolution -> 28 x 28
+            low = model.degrade(x)
+            assert low.shape == (B, 1, 28 // model.scale, 28 // model.scale)
+            out = model.upscale(low)
+            assert out.shape == (B, 1, 28, 28) and out.min() >= -1 and out.max() <= 1
         else:  # a new objective needs its own checks here
             pytest.fail(f"untested objective {model.objective!r}")
 

@@ -14,14 +14,17 @@ from typing import Any
 from torch import nn
 
 from ..configs import build_config
-from . import cgan, classifier, dcgan, diffusion, mlp_gan, pixelcnn, vae
+from . import cgan, classifier, dcgan, diffusion, espcn, mlp_gan, pixelcnn, srcnn, vae
 from .base import ABILITIES, GAN, Family
 from .cgan import CGAN, CGANConfig
 from .classifier import Classifier, ClassifierConfig
 from .dcgan import DCGAN, DCGANConfig
 from .diffusion import Diffusion, DiffusionConfig
+from .espcn import ESPCN
 from .mlp_gan import MLPGAN, MLPGANConfig
 from .pixelcnn import PixelCNN, PixelCNNConfig
+from .srcnn import SRCNN
+from .superres import SuperResConfig
 from .vae import VAE, VAEConfig
 
 REGISTRY: dict[str, Family] = {f.name: f for f in (
@@ -31,6 +34,8 @@ REGISTRY: dict[str, Family] = {f.name: f for f in (
     vae.FAMILY,
     diffusion.FAMILY,
     pixelcnn.FAMILY,
+    srcnn.FAMILY,
+    espcn.FAMILY,
     classifier.FAMILY,
 )}
 
@@ -89,6 +94,7 @@ def build_model(name: str, config: Any = None, **overrides: Any) -> nn.Module:
 __all__ = [
     "REGISTRY", "DEFAULT_FAMILY", "ABILITIES", "Family", "GAN", "build_model", "make_config", "check_family", "family",
     "families_with", "register", "unregister",
-    "MLPGAN", "DCGAN", "CGAN", "VAE", "Classifier", "Diffusion", "PixelCNN",
+    "MLPGAN", "DCGAN", "CGAN", "VAE", "Classifier", "Diffusion", "PixelCNN", "SRCNN", "ESPCN",
     "MLPGANConfig", "DCGANConfig", "CGANConfig", "VAEConfig", "ClassifierConfig", "DiffusionConfig", "PixelCNNConfig",
+    "SuperResConfig",
 ]

@@ -24,6 +24,7 @@ ABILITIES = frozenset({
     "encode",        # maps images to latents and back: model.encode / model.decode
     "classify",      # the evaluator's classifier
     "train_live",    # trainable in the app's Train tab within minutes on a CPU
+    "upscale",       # super-resolution: model.degrade(images) -> low resolution, model.upscale(low) -> 28 x 28
 })
 
 
