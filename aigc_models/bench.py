@@ -339,7 +339,7 @@ def run_bench(opts: BenchOptions, log=print) -> dict[str, Any]:
     report["sampling_latency_cpu"] = latency
     log(f"sampling latency: {json.dumps(latency)}")
 
-    diffusion = [info for info in shipped if REGISTRY[info["family"]].objective == "diffusion"]
+    diffusion = [info for info in shipped if REGISTRY[info["family"]].objective == "denoising"]
     if diffusion and not opts.quick:
         reference = next((info for info in shipped if REGISTRY[info["family"]].can("discriminate", "condition")), None)
         rows = {}

@@ -89,7 +89,7 @@ def stepping_options(args: argparse.Namespace, objective: str, family_name: str)
     when any is given for a model that is not a diffusion model. The samplers check the values."""
     stepping = {key: value for key, value in (("sampler", args.sampler), ("steps", args.steps),
                                                ("guidance", args.guidance)) if value is not None}
-    if stepping and objective != "diffusion":
+    if stepping and objective != "denoising":
         raise ValueError(f"--{', --'.join(stepping)} apply to diffusion models; {show(args.checkpoint)} is a "
                          f"{family_name}.")
     return stepping
@@ -109,7 +109,7 @@ def full_report(model: torch.nn.Module, *, n: int, seed: int, classifier: str | 
     from .metrics import Evaluator, classifier_accuracy, evaluate_likelihood, evaluate_vae
 
     dataset = model.config.dataset
-    if model.objective == "classifier":
+    if model.objective == "cross-entropy":
         return {"family": model.family, "dataset": dataset, **classifier_accuracy(model, dataset)}
     if model.objective == "regression":  # super-resolution: PSNR / SSIM beside bicubic and nearest; no classifier
         from .metrics import evaluate_super_resolution
@@ -117,14 +117,14 @@ def full_report(model: torch.nn.Module, *, n: int, seed: int, classifier: str | 
         return {"family": model.family, "dataset": dataset, **evaluate_super_resolution(model, dataset, n=n)}
     evaluator = Evaluator(classifier_for(dataset, classifier), dataset)
     out: dict[str, Any] = {"family": model.family, "dataset": dataset, "seed": seed}
-    if model.objective == "vae":
+    if model.objective == "elbo":
         out.update(evaluate_vae(model, dataset, seed=seed))
         out["prior_samples"] = evaluator.evaluate_generator(model, n=n, seed=seed)
     else:
         if model.objective == "autoregressive":  # the exact test NLL, on the fixed binarization (seed 0)
             out.update(evaluate_likelihood(model, dataset))
         out.update(evaluator.evaluate_generator(model, n=n, seed=seed, stepping=stepping))
-    if model.objective == "diffusion":
+    if model.objective == "denoising":
         out["sampling"] = resolved_stepping(model, stepping or {})
     if floor:
         out["real_floor"] = evaluator.real_floor(n, seed=seed)
@@ -138,7 +138,7 @@ def progress_evaluator(name: str, dataset: str, *, n: int, classifier: str | Non
     an autoregressive model its exact NLL given the label on the first ``n`` test images."""
     from .metrics import Evaluator, evaluate_likelihood, evaluate_vae
 
-    if family(name).objective == "vae":
+    if family(name).objective == "elbo":
         return lambda m: evaluate_vae(m, dataset)
     if family(name).objective == "autoregressive":  # NLL given the label on the first n test images
         return lambda m: evaluate_likelihood(m, dataset, marginal=False, n=n)
@@ -240,9 +240,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         real_augment=args.real_augment, init_from=args.init_from, out=args.out, command=command_line(),
     )
     final_eval = None
-    if entry.objective == "classifier":
+    if entry.objective == "cross-entropy":
         final_eval = lambda m: classifier_accuracy(m, m.config.dataset)  # noqa: E731
-    elif entry.objective == "vae":
+    elif entry.objective == "elbo":
         final_eval = lambda m: evaluate_vae(m, m.config.dataset)  # noqa: E731
     elif entry.objective == "autoregressive":  # given the label (one pass); `evaluate` adds the marginal -log p(x)
         final_eval = lambda m: evaluate_likelihood(m, m.config.dataset, marginal=False)  # noqa: E731
@@ -254,7 +254,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         final_eval = lambda m: full_report(m, n=args.eval_n, seed=0, classifier=args.classifier, floor=False)  # noqa: E731
     periodic_eval = None
     if args.eval_every:
-        if entry.objective == "classifier":
+        if entry.objective == "cross-entropy":
             raise ValueError("--eval-every scores generated images; the classifier has none (its test accuracy is "
                              "measured at the end).")
         periodic_eval = progress_evaluator(args.model, args.dataset, n=args.eval_n or 2000, classifier=args.classifier)
@@ -306,7 +306,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     ensemble_flags_alone(args)
     meta = read_meta(args.checkpoint)  # config.json only
     described = outline(meta)
-    if described.objective == "classifier":
+    if described.objective == "cross-entropy":
         raise ValueError("A classifier cannot be sampled; pick a GAN or VAE checkpoint.")
     if described.objective == "regression":
         raise ValueError(f"{show(args.checkpoint)} is a super-resolution model: it upscales images instead of drawing "
@@ -316,7 +316,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     if label is not None and not k:
         raise ValueError(f"--label needs a conditional model; {show(args.checkpoint)} is a {meta['family']}.")
     stepping = stepping_options(args, described.objective, meta["family"])
-    if truncation is not None and described.objective == "diffusion":
+    if truncation is not None and described.objective == "denoising":
         raise ValueError("--truncation applies to GANs and VAEs (a diffusion model's noise is not a latent code).")
     nrow = check_output_size(args.format, n=n, nrow=nrow, scale=scale, conditional=bool(k))
 

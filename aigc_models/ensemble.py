@@ -49,7 +49,7 @@ MIXTURE_STREAM = 0x6D6978  # mixes into the seed of the member choices, so they 
 
 def member_families() -> tuple[str, ...]:
     """Registered families whose checkpoints can be members: they generate, and are not diffusion models."""
-    return tuple(name for name in families_with("generate") if REGISTRY[name].objective != "diffusion")
+    return tuple(name for name in families_with("generate") if REGISTRY[name].objective != "denoising")
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ def check_members(members: Sequence[nn.Module], names: Sequence[str]) -> None:
         if entry is None or not entry.can("generate"):
             raise ValueError(f"{show(name)} is a {getattr(model, 'family', type(model).__name__)}, which does not "
                              f"generate images; ensemble members are generators ({', '.join(member_families())}).")
-        if entry.objective == "diffusion":
+        if entry.objective == "denoising":
             raise ValueError(f"{show(name)} is a diffusion model: its noise starts a many-step sampler, not a latent "
                              f"code that one pass turns into an image; ensemble members are "
                              f"{', '.join(member_families())}.")

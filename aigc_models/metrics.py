@@ -213,7 +213,7 @@ def draw(model: nn.Module, n: int, *, seed: int, labels: torch.Tensor | None = N
     """``n`` images ``(n, 1, 28, 28)`` in [-1, 1]: ``sampling.sample``, or for a diffusion model
     with ``stepping`` (sampler / steps / guidance) ``samplers.sample``, which checks each value."""
     if stepping:
-        if model.objective != "diffusion":
+        if model.objective != "denoising":
             raise ValueError(f"sampler, steps and guidance apply to diffusion models, not to a {model.family}.")
         from .samplers import sample as sample_diffusion
 
@@ -238,7 +238,7 @@ class HistogramProbe:
         if evaluator is None:
             return {}
         self.calls += 1
-        stepping = {"steps": self.diffusion_steps} if model.objective == "diffusion" else None
+        stepping = {"steps": self.diffusion_steps} if model.objective == "denoising" else None
         images = draw(model, self.n, seed=self.calls, stepping=stepping)
         probs = evaluator.score(images).probs
         hist = class_histogram(probs.argmax(1), probs.shape[1])

@@ -364,7 +364,7 @@ class RegressionObjective:
         return copy.deepcopy(self.ema.module) if final else self.ema.module
 
 
-OBJECTIVES = {"gan": GANObjective, "vae": VAEObjective, "diffusion": DiffusionObjective,
-              "classifier": ClassifierObjective, "autoregressive": AutoregressiveObjective,
+OBJECTIVES = {"gan": GANObjective, "elbo": VAEObjective, "denoising": DiffusionObjective,
+              "cross-entropy": ClassifierObjective, "autoregressive": AutoregressiveObjective,
               "regression": RegressionObjective}
 

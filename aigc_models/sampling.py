@@ -94,7 +94,7 @@ def sample(
     out = []
     for i in range(0, n, batch_size):
         zb = z[i : i + batch_size].to(device)
-        if model.objective == "vae":
+        if model.objective == "elbo":
             out.append(model.decode(zb).float().cpu())
         else:
             lb = labels[i : i + batch_size].to(device) if k else None
@@ -195,7 +195,7 @@ def decode_path(model: nn.Module, zs: torch.Tensor, *, label: int | None = None)
     """Latents ``(S, D)`` -> images ``(S, 1, 28, 28)`` in [-1, 1] for a GAN or a VAE."""
     device = device_of(model)
     zs = zs.to(device)
-    if model.objective == "vae":
+    if model.objective == "elbo":
         return model.decode(zs).float().cpu()
     k = getattr(model, "num_classes", 0)
     labels = conditional_labels(len(zs), k, 0 if label is None else label).to(device) if k else None

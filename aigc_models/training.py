@@ -1,6 +1,6 @@
 """``train(config) -> Iterator[Event]``: one loop for every model family.
 
-The trainer knows objectives ("gan", "vae", "diffusion", "classifier"), never families: a
+The trainer knows objectives ("gan", "elbo", "denoising", "cross-entropy", "autoregressive"), never families: a
 GAN is anything with ``generate``/``discriminate``, and the rest is the model's
 business (compare minGPT's trainer).
 
@@ -324,9 +324,9 @@ def draw_samples(model: nn.Module, z: torch.Tensor, labels: torch.Tensor | None)
     """Images ``(N, 1, 28, 28)`` in [-1, 1] on the CPU, with the model in eval mode."""
     was_training = model.training
     model.eval()
-    if model.objective == "vae":
+    if model.objective == "elbo":
         images = model.decode(z)
-    elif model.objective == "diffusion":
+    elif model.objective == "denoising":
         images = model.generate(z, labels, steps=LIVE_SAMPLE_STEPS)
     else:
         images = model.generate(z, labels)
@@ -386,7 +386,7 @@ def train(
     n_params = sum(p.numel() for p in model.parameters())
     yield Started(cfg, device_label(device), n_params)
 
-    has_samples = model.objective in ("gan", "vae", "diffusion", "autoregressive")
+    has_samples = model.objective in ("gan", "elbo", "denoising", "autoregressive")
     fixed_z, fixed_labels = fixed_inputs(model, 100 if getattr(model, "num_classes", 0) else 64, cfg.seed, device) if has_samples else (None, None)
 
     start = time.perf_counter()

@@ -103,6 +103,18 @@ def checkpoint_dirs(trained) -> dict[str, Path]:
     return {name: path for name, (_, path) in trained.items()}
 
 
+@pytest.fixture(scope="session")
+def tiny_diffusion(tmp_path_factory) -> Path:
+    """A diffusion checkpoint trained for 2 steps by the command line (U-Net 8/8/16, 2 sampler steps)."""
+    from aigc_models import cli
+
+    out = tmp_path_factory.mktemp("diffusion") / "tiny"
+    assert cli.main(["train", "--model", "diffusion", "--steps", "2", "--batch-size", "8", "--device", "cpu",
+                     "--option", "channels=8", "--option", "channel_mults=[1,1,2]", "--option", "default_steps=2",
+                     "--out", str(out), "--quiet"]) == 0
+    return out
+
+
 @pytest.fixture
 def clean_split_cache():
     """``load_split`` is lru_cached: clear it around tests that change the data root."""

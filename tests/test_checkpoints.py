@@ -51,7 +51,7 @@ def test_save_load_round_trip_gives_identical_outputs(tmp_path, name):
     assert loaded.config == model.config
     for key, value in model.state_dict().items():
         assert torch.equal(loaded.state_dict()[key], value), key
-    if model.objective == "classifier":
+    if model.objective == "cross-entropy":
         x = torch.rand(5, 1, 28, 28) * 2 - 1
         with torch.no_grad():
             assert torch.equal(loaded(x), model(x))

@@ -76,7 +76,7 @@ def test_the_tab_lists_diffusion_checkpoints_from_the_registry():
     from aigc_models.models import REGISTRY
     from ui import common, diffusion
 
-    assert diffusion.families() == tuple(n for n, f in REGISTRY.items() if f.objective == "diffusion") != ()
+    assert diffusion.families() == tuple(n for n, f in REGISTRY.items() if f.objective == "denoising") != ()
     keys = [key for _, key in common.checkpoint_choices("mnist", diffusion.families())]
     assert {FLOW, DDPM} <= set(keys) and not {"mnist-dcgan", "mnist-cgan", "mnist-vae"} & set(keys)
     assert diffusion.checkpoint_defaults(FLOW) == (["euler", "heun"], "euler", 4, 1.75)

@@ -9,15 +9,6 @@ import pytest
 from aigc_models import cli
 
 
-@pytest.fixture(scope="module")
-def tiny_diffusion(tmp_path_factory):
-    out = tmp_path_factory.mktemp("diffusion") / "tiny"
-    assert cli.main(["train", "--model", "diffusion", "--steps", "2", "--batch-size", "8", "--device", "cpu",
-                     "--option", "channels=8", "--option", "channel_mults=[1,1,2]", "--option", "default_steps=2",
-                     "--out", str(out), "--quiet"]) == 0
-    return out
-
-
 def test_sample_takes_sampler_steps_guidance_and_label(tiny_diffusion, tmp_path):
     out = tmp_path / "sevens.npz"
     args = ["sample", "--checkpoint", str(tiny_diffusion), "--n", "4", "--seed", "3", "--format", "npz", "--label", "7"]

@@ -14,15 +14,6 @@ from aigc_models.models import REGISTRY, build_model, families_with, make_config
 from aigc_models.models.diffusion import PROBE_SAMPLE_STEPS
 
 
-@pytest.fixture(scope="module")
-def tiny_diffusion(tmp_path_factory):
-    out = tmp_path_factory.mktemp("diffusion") / "tiny"
-    assert cli.main(["train", "--model", "diffusion", "--steps", "2", "--batch-size", "8", "--device", "cpu",
-                     "--option", "channels=8", "--option", "channel_mults=[1,1,2]", "--option", "default_steps=2",
-                     "--out", str(out), "--quiet"]) == 0
-    return out
-
-
 def test_diffusion_trains_live_and_costs_more_to_watch():
     assert "diffusion" in families_with("train_live")
     assert REGISTRY["diffusion"].live_cost > 1 and all(REGISTRY[f].live_cost == 1 for f in families_with("discriminate"))

@@ -40,7 +40,7 @@ def test_builds_from_tiny_config_with_the_right_outputs(family):
             logits = model.discriminate(out, labels)
             assert logits.shape == (B,)
             assert torch.isfinite(logits).all()
-        elif model.objective == "vae":
+        elif model.objective == "elbo":
             mu, logvar = model.encode(x)
             assert mu.shape == logvar.shape == (B, model.latent_dim)
             z = model.reparameterize(mu, logvar)
@@ -51,14 +51,14 @@ def test_builds_from_tiny_config_with_the_right_outputs(family):
             logits, mu2, logvar2 = model(x)
             assert logits.shape == (B, 1, 28, 28)
             assert torch.equal(mu2, mu) and torch.equal(logvar2, logvar)
-        elif model.objective == "classifier":
+        elif model.objective == "cross-entropy":
             logits = model(x)
             assert logits.shape == (B, 10)
             feats = model.features(x)
             assert feats.shape == (B, TINY_OPTIONS[family]["feature_dim"])
             assert (feats >= 0).all()
             assert torch.allclose(model.head(feats), logits)  # eval: dropout is off
-        elif model.objective == "diffusion":
+        elif model.objective == "denoising":
             labels = torch.arange(B) % model.num_classes
             prediction = model(x, torch.full((B,), 500.0), labels)  # the network: noisy image, time, label
             assert prediction.shape == (B, 1, 28, 28) and torch.isfinite(prediction).all()

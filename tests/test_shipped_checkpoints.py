@@ -137,7 +137,7 @@ def test_shipped_checkpoint_loads_and_works(row):
     assert "python -m aigc_models train" in card, "the model card must give the exact training command"
     model = load_checkpoint(row["name"])
     assert model.family == row["family"] and model.config.dataset == row["dataset"]
-    if model.objective == "classifier":
+    if model.objective == "cross-entropy":
         test = load_split(row["dataset"], train=False)
         x = to_signed(test.images[:1000])
         with torch.no_grad():

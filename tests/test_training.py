@@ -16,10 +16,10 @@ from aigc_models.training import EMA, CheckpointSaved, Done, Metrics, Samples, S
 
 LOSS_KEYS = {
     "gan": {"loss_d", "loss_g", "d_real", "d_fake"},
-    "vae": {"elbo", "recon", "kl"},
-    "classifier": {"loss", "accuracy"},
+    "elbo": {"elbo", "recon", "kl"},
+    "cross-entropy": {"loss", "accuracy"},
 }
-OBJECTIVE = {"mlp-gan": "gan", "dcgan": "gan", "cgan": "gan", "cgan-mlp": "gan", "vae": "vae", "classifier": "classifier"}
+OBJECTIVE = {"mlp-gan": "gan", "dcgan": "gan", "cgan": "gan", "cgan-mlp": "gan", "vae": "elbo", "classifier": "cross-entropy"}
 
 
 def leftovers(out: Path) -> list[str]:
@@ -48,7 +48,7 @@ def check_order(events: list, *, samples: bool) -> None:
 def test_each_family_trains_and_saves(trained, name):
     events, out = trained[name]
     objective = OBJECTIVE[name]
-    check_order(events, samples=objective != "classifier")
+    check_order(events, samples=objective != "cross-entropy")
     steps = [e for e in events if isinstance(e, Step)]
     assert [e.step for e in steps] == list(range(1, TINY_STEPS + 1))  # log_every=1
     for e in steps:

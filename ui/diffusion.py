@@ -30,7 +30,7 @@ from ui.i18n import t
 def families() -> tuple[str, ...]:
     """This tab's families, from the registry: generators trained with the diffusion objective
     (``aigc_models.samplers`` steps their network)."""
-    return tuple(name for name, f in REGISTRY.items() if f.objective == "diffusion" and f.can("generate"))
+    return tuple(name for name, f in REGISTRY.items() if f.objective == "denoising" and f.can("generate"))
 
 
 NONE = "none"  # the class value that means unconditional (and, in the forward section, "by number")

@@ -78,7 +78,7 @@ class Family:
 
     @property
     def objective(self) -> str:
-        """The training objective ("gan", "vae", "diffusion", "classifier") its model declares."""
+        """The training objective ("gan", "elbo", "denoising", "cross-entropy", "autoregressive") its model declares."""
         return self.model.objective
 
     def can(self, *abilities: str) -> bool:

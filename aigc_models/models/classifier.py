@@ -27,7 +27,7 @@ class ClassifierConfig:
 
 
 class Classifier(CheckedHubMixin, nn.Module, PyTorchModelHubMixin, **HUB_KWARGS, tags=["image-classification", "aigc-lab"]):
-    objective: ClassVar[str] = "classifier"
+    objective: ClassVar[str] = "cross-entropy"
     family: ClassVar[str] = "classifier"
 
     def __init__(self, config: ClassifierConfig) -> None:

@@ -142,7 +142,7 @@ class Diffusion(CheckedHubMixin, nn.Module, PyTorchModelHubMixin, **HUB_KWARGS,
     """A class-conditional denoiser. ``forward(x_t, t, labels)`` is the network's prediction;
     ``generate`` runs a sampler from ``aigc_models.samplers``."""
 
-    objective: ClassVar[str] = "diffusion"  # the trainer's objective; config.objective says which one
+    objective: ClassVar[str] = "denoising"  # the trainer's objective; config.objective says which one
     family: ClassVar[str] = "diffusion"
 
     def __init__(self, config: DiffusionConfig) -> None:

@@ -26,7 +26,7 @@ class VAEConfig:
 
 
 class VAE(CheckedHubMixin, nn.Module, PyTorchModelHubMixin, **HUB_KWARGS, tags=["vae", "aigc-lab"]):
-    objective: ClassVar[str] = "vae"
+    objective: ClassVar[str] = "elbo"
     family: ClassVar[str] = "vae"
     num_classes: ClassVar[int] = 0
 
