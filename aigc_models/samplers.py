@@ -121,6 +121,25 @@ def make_scheduler(sampler: str, config: DiffusionConfig) -> Any:
     raise ValueError(f"Unknown sampler {sampler!r}; choose one of: {', '.join(s for v in SAMPLERS.values() for s in v)}.")
 
 
+def set_steps(scheduler: Any, sampler: str, steps: int) -> None:
+    """Give ``scheduler`` ``steps`` steps from pure noise to the image.
+
+    The flow samplers get sigmas 1, (n-1)/n, ..., 1/n, then 0: n equal steps. diffusers' own
+    spacing for these schedulers runs from sigma 1 to sigma_min = 1/T and only then to 0, so its
+    last step is a step from 0.001 to 0 that does nothing: 2 steps gave the image of 1 (measured:
+    the same Frechet distance), and Heun's 2 steps evaluated its corrector on that 1-step image
+    at sigma 0.001, where the network has never seen such an input (docs/diffusion-tables.json)."""
+    if sampler == "euler":
+        scheduler.set_timesteps(sigmas=[1 - i / steps for i in range(steps)])
+    elif sampler == "heun":
+        # FlowMatchHeunDiscreteScheduler.set_timesteps takes no sigmas; it spaces n times from
+        # sigma_max to sigma_min, so a sigma_min of 1/n gives the same equal steps
+        scheduler.sigma_min = 1 / steps
+        scheduler.set_timesteps(steps)
+    else:
+        scheduler.set_timesteps(steps)  # ddpm objective: "trailing" spacing (see the module's docstring)
+
+
 def ancestral_generator(z: torch.Tensor) -> torch.Generator:
     """A CPU generator seeded by the values of the initial noise ``z``: the same noise, the same
     extra noise, so a stochastic sampler is a function of the seed like the others."""
@@ -176,7 +195,7 @@ def run_sampler(model: nn.Module, x: torch.Tensor, labels: torch.Tensor | None, 
     trajectory (frames of the whole batch, on the model's device)."""
     config = model.config
     scheduler = make_scheduler(sampler, config)
-    scheduler.set_timesteps(steps)  # timesteps stay on the CPU; the model gets a copy on its device
+    set_steps(scheduler, sampler, steps)  # timesteps stay on the CPU; the model gets a copy on its device
     if sampler in STOCHASTIC_SAMPLERS and generator is None:
         generator = ancestral_generator(x)
     x = x.float() * getattr(scheduler, "init_noise_sigma", 1.0)  # 1 for every scheduler used here

@@ -89,7 +89,7 @@ def test_backbones_predict_one_value_per_pixel(options):
     assert out.shape == (4, 1, 28, 28) and out.dtype == torch.float32
     assert torch.equal(out, torch.zeros_like(out))  # zero-initialised output: the untrained net predicts 0
     assert model.latent_dim == 784 and model.num_classes == 10 and model.null_label == 10
-    assert model.family == "diffusion" and model.objective == "diffusion"
+    assert model.family == "diffusion" and model.objective == "denoising"
     assert not hasattr(model, "discriminate")
 
 
@@ -219,6 +219,18 @@ def test_every_sampler_lands_on_the_data_with_the_exact_denoiser(objective, samp
     out, _ = samplers.run_sampler(oracle, noise, None, sampler=sampler, steps=steps, guidance=1.0)
     tolerance = 1e-3 if sampler == "ddpm" else 1e-4  # the ancestral sampler's last step adds noise of variance ~1e-20
     torch.testing.assert_close(out, target.expand(3, -1, -1, -1), atol=tolerance, rtol=0)
+
+
+@pytest.mark.parametrize("sampler, steps, times", [
+    ("euler", 1, [1000.0]), ("euler", 2, [1000.0, 500.0]), ("euler", 4, [1000.0, 750.0, 500.0, 250.0]),
+    ("heun", 1, [1000.0]), ("heun", 2, [1000.0, 500.0, 500.0]), ("heun", 3, [1000.0, 2000 / 3, 2000 / 3, 1000 / 3, 1000 / 3])])
+def test_flow_samplers_take_equal_steps_down_to_zero(sampler, steps, times):
+    """n steps are n equal steps in sigma, not diffusers' default n - 1 steps to sigma 1/T and a last
+    step from 1/T to 0 that does nothing (which made 2 steps the image of 1)."""
+    recorder = Recorder(DiffusionConfig(objective="flow"))
+    samplers.run_sampler(recorder, images(2), None, sampler=sampler, steps=steps, guidance=1.0)
+    seen = [float(t[0]) for _, t, _ in recorder.calls]
+    assert seen == pytest.approx(times, abs=1e-3)
 
 
 @pytest.mark.parametrize("objective, sampler", ALL_SAMPLERS)
