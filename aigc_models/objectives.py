@@ -21,7 +21,7 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -43,16 +43,29 @@ def adam(params, *, lr: float, betas: tuple[float, float]) -> torch.optim.Adam:
 
 
 class EMA:
-    """Exponential moving average of a module's parameters (buffers copied)."""
+    """Exponential moving average of a module's parameters (buffers copied).
+
+    The decay warms up: after n updates it is min(decay, (1 + n) / (warmup + n)), as in diffusers'
+    ``EMAModel`` and TensorFlow's ``ExponentialMovingAverage(num_updates=...)``. Without it a decay
+    of 0.999 over a run of 1,068 steps (a 300-second diffusion run on this CPU) leaves
+    0.999^1068 = 34 % of the random initial weights in the average."""
+
+    warmup: ClassVar[int] = 10  # 1 turns the warm-up off: (1 + n) / (1 + n) = 1
 
     def __init__(self, module: nn.Module, decay: float) -> None:
         self.decay = decay
+        self.updates = 0
         self.module = copy.deepcopy(module).eval().requires_grad_(False)
+
+    def current_decay(self) -> float:
+        """The decay the next update uses."""
+        return min(self.decay, (1 + self.updates) / (self.warmup + self.updates))
 
     @torch.no_grad()
     def update(self, source: nn.Module) -> None:
         params = list(self.module.parameters())
-        torch._foreach_lerp_(params, [p.detach() for p in source.parameters()], 1 - self.decay)
+        torch._foreach_lerp_(params, [p.detach() for p in source.parameters()], 1 - self.current_decay())
+        self.updates += 1
         for b_ema, b in zip(self.module.buffers(), source.buffers()):
             b_ema.copy_(b)
 

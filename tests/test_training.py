@@ -163,19 +163,23 @@ def test_unknown_loss_raises():
         run_events(tiny_train_config("dcgan", loss="wasserstein"))
 
 
-def test_ema_average():
+def test_ema_average_with_its_warm_up():
+    """Update n keeps min(decay, (1 + n) / (10 + n)) of the average: 1/10, 2/11, then the decay (0.2 < 3/12)."""
     source = torch.nn.Linear(2, 2)
-    ema = EMA(source, 0.75)
-    before = ema.module.weight.clone()
-    with torch.no_grad():
-        source.weight.add_(4.0)
-    ema.update(source)
-    assert torch.allclose(ema.module.weight, 0.75 * before + 0.25 * source.weight)
+    ema = EMA(source, 0.2)
+    for decay in [1 / 10, 2 / 11, 0.2, 0.2]:
+        assert ema.current_decay() == pytest.approx(decay)
+        before = ema.module.weight.clone()
+        with torch.no_grad():
+            source.weight.add_(4.0)
+        ema.update(source)
+        torch.testing.assert_close(ema.module.weight, decay * before + (1 - decay) * source.weight)
     assert not ema.module.weight.requires_grad
 
 
-def test_ema_generator_is_exported(tmp_path):
-    """With a decay of ~1 the saved G stays at its initial weights; D trains as usual."""
+def test_ema_generator_is_exported(tmp_path, monkeypatch):
+    """With a decay of ~1 (and no warm-up) the saved G stays at its initial weights; D trains as usual."""
+    monkeypatch.setattr(EMA, "warmup", 1)
     events = run_events(tiny_train_config("dcgan", tmp_path / "ema", steps=2, ema=0.999999))
     assert all(math.isfinite(v) for e in events if isinstance(e, Step) for v in e.losses.values())
     torch.manual_seed(0)
