@@ -1,4 +1,4 @@
-"""``python -m aigc_models train | sample | evaluate | bench | compare | list``.
+"""``python -m aigc_models train | sample | evaluate | tune | bench | compare | list``.
 
 Every failure a user can cause (unknown model or dataset, missing data or
 checkpoint, a bad label, a number out of range, an output too large or a path
@@ -573,6 +573,68 @@ def check_root(text: str) -> Path:
     return path
 
 
+def check_out_folder(text: str, flag: str = "--out") -> Path:
+    """``text`` as a folder to write into: not an existing file, inside a folder that exists or can be
+    created. ``ValueError`` naming ``flag`` otherwise; nothing is created here."""
+    path = expand_user(text)
+    if existing(text, folder=False) is not None:
+        raise ValueError(f"{flag} {show(text)} is an existing file; give a folder.")
+    if existing(text, folder=True) is None:
+        check_out_file(text, flag)  # the nearest existing ancestor must be a folder we may write in
+    elif not os.access(path, os.W_OK | os.X_OK):
+        raise ValueError(f"{flag} {show(text)} cannot be written: no permission.")
+    return path
+
+
+def cmd_tune(args: argparse.Namespace) -> int:
+    """``tune``: an Optuna study on sample quality (``aigc_models.tune``), or ``--summary`` of one."""
+    from . import tune
+
+    if args.summary:
+        if args.study is None and args.model is None:
+            raise ValueError("--summary needs --study NAME (or the --model, --dataset and --metric that named it).")
+        name = args.study or f"{args.dataset}-{family(args.model).name}-{args.metric}"
+        info = tune.summary(tune.load_study(args.storage, name))
+        print(json.dumps(info, indent=2) if args.json else tune.table(info))
+        return 0
+    if args.model is None:
+        raise ValueError("tune needs --model: one of " + ", ".join(n for n, f in REGISTRY.items() if f.search_space) + ".")
+    budget = args.trial_seconds if args.trial_seconds is not None else (None if args.trial_steps else 120.0)
+    cfg = tune.TuneConfig(model=args.model, dataset=args.dataset, metric=args.metric, trials=args.trials,
+                          trial_seconds=budget, trial_steps=args.trial_steps, reports=args.reports, eval_n=args.eval_n,
+                          pruner=args.pruner, startup_trials=args.startup_trials, seed=args.seed, storage=args.storage,
+                          study=args.study, out=args.out, device=args.device, model_options=parse_options(args.option),
+                          baseline=not args.no_baseline).validate()
+    db = tune.sqlite_file(cfg.storage)
+    if db is not None:
+        check_out_file(str(db), "--storage")
+    check_out_folder(cfg.out)
+    import optuna
+
+    from .metrics import Evaluator
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # a line per trial is printed here instead
+    evaluator = Evaluator(classifier_for(cfg.dataset, args.classifier), cfg.dataset)
+    key = cfg.objective.key
+    print(f"study {cfg.study} in {cfg.storage}: {cfg.trials} trials of {cfg.model} on {cfg.dataset}, "
+          f"optimising {cfg.objective.label} on {cfg.eval_n:,} samples; trials in {cfg.out}", file=sys.stderr)
+    try:
+        for row in tune.run_study(cfg, evaluator):
+            value = f"{row[key]:.4g}" if row[key] is not None else "-"
+            print(f"trial {row['trial']}: {row['state']}, {cfg.objective.label} {value}, reports {row['reports']}, "
+                  f"{json.dumps(row['params'])}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print(f"interrupted; the study is kept in {cfg.storage}: the same command resumes it", file=sys.stderr)
+        return 130
+    info = tune.summary(tune.load_study(cfg.storage, cfg.study)) if cfg.storage else None
+    if info is not None:
+        print(json.dumps(info, indent=2) if args.json else tune.table(info))
+        best = Path(cfg.out) / "best"
+        if best.is_dir():
+            print(f"best trial kept at {best}", file=sys.stderr)
+    return 0
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     """``compare``: every generator checkpoint's stored quality beside its measured sampling time."""
     from . import compare
@@ -704,6 +766,42 @@ def add_ensemble_flags(parser: argparse.ArgumentParser, which: argparse._Mutuall
                         "comma-separated (default: equal); mixture: how often each member draws, average: its share")
 
 
+def add_tune_flags(parser: argparse.ArgumentParser) -> None:
+    """``tune``'s flags; its numbers are checked by ``tune.TuneConfig.validate``."""
+    from .tune import DEFAULT_STORAGE, MAX_REPORTS, MAX_TRIALS, METRICS, PRUNERS
+
+    searchable = [name for name, f in REGISTRY.items() if f.search_space]
+    parser.add_argument("--model", help=f"the family to search: one of {', '.join(searchable)}")
+    parser.add_argument("--dataset", default="mnist", help=f"one of: {', '.join(data_mod.DATASETS)}")
+    parser.add_argument("--metric", default="fd", choices=list(METRICS),
+                        help="fd: minimise the Frechet distance; accuracy: maximise the class accuracy of a "
+                             "conditional model's samples")
+    parser.add_argument("--trials", type=int, default=20, help=f"finished trials the study should hold, 1 to "
+                        f"{MAX_TRIALS:,} (earlier ones count: the same command resumes)")
+    parser.add_argument("--trial-seconds", type=float, help="each trial's training time in seconds, evaluations "
+                        "included (default 120, or none with --trial-steps)")
+    parser.add_argument("--trial-steps", type=int, help="each trial's most training steps")
+    parser.add_argument("--reports", type=int, default=3, help=f"intermediate evaluations per trial, at even "
+                        f"fractions of its budget, that the pruner reads (0 to {MAX_REPORTS})")
+    parser.add_argument("--eval-n", type=int, default=1000, help="samples scored at each evaluation (same seed "
+                        "every time)")
+    parser.add_argument("--pruner", default="median", choices=PRUNERS)
+    parser.add_argument("--startup-trials", type=int, default=5, help="random trials before TPE, and finished "
+                        "trials before pruning")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the sampler and of every trial's run")
+    parser.add_argument("--storage", default=DEFAULT_STORAGE, help="an SQLAlchemy URL: an SQLite file (default "
+                        f"{DEFAULT_STORAGE}) or e.g. postgresql://user@host/db for several machines")
+    parser.add_argument("--study", help="the study's name (default DATASET-MODEL-METRIC)")
+    parser.add_argument("--out", help="folder of the trials' checkpoints (default runs/tune/STUDY)")
+    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                        help="a model config field fixed for every trial (on top of the shipped recipe)")
+    parser.add_argument("--no-baseline", action="store_true", help="do not start with the shipped recipe's settings")
+    parser.add_argument("--classifier", help="evaluator classifier checkpoint (default: the shipped one)")
+    parser.add_argument("--summary", action="store_true", help="print a study's trials and correlations; no training")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = Parser(prog="python -m aigc_models", description="Train, sample and evaluate the AIGC lab's models.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -784,6 +882,14 @@ def build_parser() -> argparse.ArgumentParser:
                    "default: the shipped ones)")
     b.add_argument("--note", help="--sampling: a sentence stored with the results (what else ran on the machine)")
     b.set_defaults(func=cmd_bench)
+
+    tu = sub.add_parser("tune", help="search training settings for sample quality (Optuna); prints the trials",
+                        description="An Optuna study (TPE, with pruning) whose trials are training runs scored by the "
+                                    "evaluator (FD, or class accuracy), never by a loss. Each trial is written as a "
+                                    "checkpoint folder in --out, the best copied to --out/best. The same command "
+                                    "resumes a stopped study; several machines may share one --storage.")
+    add_tune_flags(tu)
+    tu.set_defaults(func=cmd_tune)
 
     c = sub.add_parser("compare", help="every generator checkpoint: quality against sampling time",
                        description="The stored evaluator numbers of every generator checkpoint beside the sampling "

@@ -256,3 +256,72 @@ def test_a_missing_study_is_named(tmp_path):
         tune.load_study(f"sqlite:///{tmp_path / 'tune.db'}", "other")
     with pytest.raises(ValueError, match="No study storage at"):
         tune.load_study(f"sqlite:///{tmp_path / 'none.db'}", "tiny")
+
+
+# ----------------------------------------------------------------------------- the command line
+
+
+@pytest.fixture(scope="module")
+def classifier_dir(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("cli-classifier") / "mnist-classifier"
+    run_events(tiny_train_config("classifier", folder, steps=2))
+    return folder
+
+
+def test_tune_on_the_command_line_prints_the_trials_and_a_summary_reads_them(tmp_path, classifier_dir, capsys,
+                                                                             monkeypatch):
+    from aigc_models import cli
+
+    storage = f"sqlite:///{tmp_path / 'runs' / 'tune.db'}"
+    args = ["tune", "--model", "dcgan", "--trials", "2", "--trial-steps", "3", "--reports", "1", "--eval-n", "20",
+            "--storage", storage, "--study", "cli", "--out", str(tmp_path / "cli"), "--classifier",
+            str(classifier_dir), "--device", "cpu", "--option", "latent_dim=8"]
+    assert cli.main(args) == 0
+    out, err = capsys.readouterr()
+    assert "trial 0: complete" in err and "trial 1:" in err and "best trial kept at" in err
+    assert "Spearman rho between final loss_g and frechet_distance over" in out
+    assert (tmp_path / "cli" / "best" / "model.safetensors").is_file()
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("--summary trained")
+
+    monkeypatch.setattr(tune, "train", no_training)
+    assert cli.main(["tune", "--summary", "--study", "cli", "--storage", storage]) == 0
+    assert capsys.readouterr().out.splitlines()[0].split()[:3] == ["trial", "state", "FD"]
+    assert cli.main(["tune", "--summary", "--study", "cli", "--storage", storage, "--json"]) == 0
+    info = __import__("json").loads(capsys.readouterr().out)
+    assert info["model"] == "dcgan" and len(info["trials"]) == 2
+    assert cli.main(args) == 0  # the same command again: the study is complete, nothing trains
+    assert "trial " not in capsys.readouterr().err.replace("best trial", "")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--trials", "0"], "trials must be a whole number between 1 and"),
+    (["--model", "classifier"], "classifier has no search space"),
+    (["--metric", "accuracy"], "dcgan is unconditional: use the fd metric"),
+    (["--storage", "not a url"], "is not an SQLAlchemy URL"),
+    (["--storage", "sqlite:///FILE/tune.db"], "--storage"),
+    (["--out", "FILE"], "is an existing file; give a folder"),
+    (["--study", "../up"], "A study name is 1 to 100 letters"),
+    (["--trial-seconds", "0"], "trial_seconds must be None"),
+    (["--eval-n", "5"], "eval_n must be a whole number between 10"),
+    (["--summary", "--study", "x", "--storage", "sqlite:///MISSING.db"], "No study storage at"),
+])
+def test_bad_tune_arguments_are_refused_in_one_line(tmp_path, capsys, args, message):
+    from aigc_models import cli
+
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a folder")
+    args = [a.replace("FILE", str(a_file)).replace("MISSING", str(tmp_path / "missing")) for a in args]
+    base = ["tune", "--model", "dcgan", "--storage", f"sqlite:///{tmp_path / 'tune.db'}", "--out", str(tmp_path / "o")]
+    assert cli.main([*base, *args]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and err.count("\n") == 1
+    assert not (tmp_path / "o").exists()
+
+
+def test_tune_without_a_model_names_the_searchable_families(capsys):
+    from aigc_models import cli
+
+    assert cli.main(["tune"]) == 2
+    assert capsys.readouterr().err.startswith("error: tune needs --model: one of mlp-gan, dcgan, cgan")
