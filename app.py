@@ -17,7 +17,7 @@ import gradio as gr  # noqa: E402
 
 from starlette.middleware import Middleware  # noqa: E402
 
-from ui import about, augment, cgan, common, compare, components, diffusion, ensemble, gan, guard, interpolate, step, train, vae  # noqa: E402
+from ui import about, augment, cgan, common, compare, components, diffusion, ensemble, gan, guard, interpolate, step, superres, train, vae  # noqa: E402
 from ui.i18n import I18N, t  # noqa: E402
 
 TABS: list[tuple[str, str, ModuleType]] = [  # (section, tab, module): adding a tab is one line
@@ -26,6 +26,7 @@ TABS: list[tuple[str, str, ModuleType]] = [  # (section, tab, module): adding a 
     ("section_generate", "tab_diffusion", diffusion),
     ("section_explore", "tab_interp", interpolate),
     ("section_explore", "tab_vae", vae),
+    ("section_explore", "tab_superres", superres),
     ("section_train", "tab_train", train),
     ("section_train", "tab_step", step),
     ("section_lessons", "tab_aug", augment),

@@ -220,6 +220,17 @@ VAE:   x ──► encoder ──► (μ, σ) ──► z = μ + σ·ε ──�
                             "docs/sampling-bench.json`.",
     "compare_reading_missing": "{k} checkpoint(s) without an FD or a sampling time are in the table only.",
     "compare_measured": "Times measured on {date} on {cpu}, {device}, {n} images per call. {note}",
+    "tab_superres": "Super-resolution",
+    "sr_intro": "### Super-resolution\nA test image (click one, or upload a picture) is shrunk 2 or 4 times by averaging "
+                "each block of pixels, then enlarged back to 28 × 28: by repeating pixels (nearest), by bicubic "
+                "interpolation, and by the trained networks, SRCNN (Dong et al. 2014) and ESPCN (Shi et al. 2016). "
+                "Under each: PSNR (higher = closer to the truth, in dB) and SSIM (1 = the same structure).",
+    "sr_scale": "Scale", "sr_button": "Enlarge", "sr_results": "Input, the upscalings and the truth",
+    "sr_lesson": "#### What the numbers say\nPSNR only counts squared pixel errors, so a network trained on the pixel "
+                 "loss (both here) learns the *average* of the images that shrink to the same input: sharper than "
+                 "bicubic, but still soft where the input cannot say which way a stroke went. ESPCN works at the small "
+                 "size and rearranges r² channels into each r × r block (the sub-pixel convolution), r² times less "
+                 "work than SRCNN, which runs at full size on the bicubic image.",
 }
 
 ZH: dict[str, str] = {
@@ -397,6 +408,15 @@ VAE:   x ──► 编码器 ──► (μ, σ) ──► z = μ + σ·ε ──
                             "--save` 和 `python -m aigc_models bench --sampling --out docs/sampling-bench.json`。",
     "compare_reading_missing": "{k} 个缺少 FD 或采样时间的检查点只列在表中。",
     "compare_measured": "时间测于 {date}，{cpu}，{device}，每次生成 {n} 张图像。{note}",
+    "tab_superres": "超分辨率",
+    "sr_intro": "### 超分辨率\n把一张测试图像（点击一张，或上传图片）按像素块取平均缩小 2 倍或 4 倍，再放大回 28 × 28："
+                "重复像素（最近邻）、双三次插值，以及训练好的网络 SRCNN（Dong 等，2014）和 ESPCN（Shi 等，2016）。"
+                "每张图下方是 PSNR（越高越接近真实图像，单位 dB）和 SSIM（1 表示结构相同）。",
+    "sr_scale": "放大倍数", "sr_button": "放大", "sr_results": "输入、各种放大结果和真实图像",
+    "sr_lesson": "#### 这些数字说明什么\nPSNR 只计算像素误差的平方，所以用像素损失训练的网络（这里两个都是）学到的是所有"
+                 "缩小后相同的图像的*平均*：比双三次清晰，但在输入无法判断笔画走向的地方仍然偏模糊。ESPCN 在小尺寸上计算，"
+                 "再把 r² 个通道重排成每个 r × r 的像素块（亚像素卷积），计算量是 SRCNN 的 r² 分之一；SRCNN 在双三次放大后的"
+                 "全尺寸图像上运行。",
 }
 
 assert EN.keys() == ZH.keys(), sorted(set(EN) ^ set(ZH))

@@ -41,5 +41,5 @@ class ESPCN(SuperResolution, PyTorchModelHubMixin, **HUB_KWARGS, tags=["super-re
         return self.shuffle(self.features(low))
 
 
-FAMILY = Family("espcn", SuperResConfig, ESPCN, label="ESPCN (super-resolution)", label_zh="ESPCN（超分辨率）",
+FAMILY = Family("espcn", SuperResConfig, ESPCN, label="ESPCN", label_zh="ESPCN",
                 abilities=frozenset({"upscale"}), width_fields=("channels",))

@@ -35,5 +35,5 @@ class SRCNN(SuperResolution, PyTorchModelHubMixin, **HUB_KWARGS, tags=["super-re
         return self.reconstruction(self.mapping(self.patch_extraction(x)))
 
 
-FAMILY = Family("srcnn", SuperResConfig, SRCNN, label="SRCNN (super-resolution)", label_zh="SRCNN（超分辨率）",
+FAMILY = Family("srcnn", SuperResConfig, SRCNN, label="SRCNN", label_zh="SRCNN",
                 abilities=frozenset({"upscale"}), width_fields=("channels",))
