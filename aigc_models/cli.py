@@ -714,7 +714,7 @@ def one_line(message: object) -> str:
 
 SETTING_FLAGS = ("steps", "max_seconds", "batch_size", "device", "seed", "lr_g", "lr_d", "lr", "loss", "r1", "r1_every",
                  "ema", "save_every", "stop_if_d_wins_for", "log_every", "sample_every", "eval_every",
-                 "eval_seconds")
+                 "eval_seconds", "freeze", "subset")
 """The ``TrainConfig`` settings that ``train`` exposes as flags, with their defaults, bounds and help."""
 
 

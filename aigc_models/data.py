@@ -83,6 +83,25 @@ class Split:
         return self.images.shape[0]
 
 
+def stratified_subset(split: Split, n: int, *, seed: int) -> Split:
+    """``n`` images of ``split``, the same number from each class (the first ``n % 10`` classes get
+    one more), drawn without replacement by a generator seeded with ``seed``: the few-shot
+    training sets of transfer learning. ``n`` from 10 (one per class) to the split's size."""
+    if not isinstance(n, int) or isinstance(n, bool) or not NUM_CLASSES <= n <= len(split):
+        raise ValueError(f"subset must be a whole number from {NUM_CLASSES} (one image per class) to "
+                         f"{len(split):,} (the whole split), got {n!r:.80}.")
+    g = torch.Generator().manual_seed(seed)
+    picked = []
+    for k in range(NUM_CLASSES):
+        members = torch.nonzero(split.labels == k).flatten()
+        take = n // NUM_CLASSES + (1 if k < n % NUM_CLASSES else 0)
+        if take > len(members):
+            raise ValueError(f"subset {n:,} needs {take:,} images of class {k}, and {split.dataset} has {len(members):,}.")
+        picked.append(members[torch.randperm(len(members), generator=g)[:take]])
+    idx = torch.cat(picked).sort().values
+    return Split(split.dataset, split.train, split.images[idx].contiguous(), split.labels[idx].clone())
+
+
 @lru_cache(maxsize=4)
 def load_split(dataset: str, *, train: bool = True) -> Split:
     """Load a whole split into memory (cached per process).

@@ -193,7 +193,10 @@ class GANObjective:
         # -- G: maximise log D(G(z))  (non-saturating) through the updated D.
         # D's weights are frozen for this backward: G needs only the gradient w.r.t. D's
         # input, and skipping D's weight gradients saves one of the step's matrix products per layer.
-        model.discriminator.requires_grad_(False)
+        # Only the weights that train are switched back on: layers frozen for transfer stay frozen.
+        trainable = [p for p in model.discriminator.parameters() if p.requires_grad]
+        for p in trainable:
+            p.requires_grad_(False)
         try:
             with self.autocast():
                 d_gen = model.discriminate(self.augment(fake), fake_labels)
@@ -201,7 +204,8 @@ class GANObjective:
             self.opt_g.zero_grad(set_to_none=True)
             loss_g.backward()
         finally:
-            model.discriminator.requires_grad_(True)
+            for p in trainable:
+                p.requires_grad_(True)
         self.opt_g.step()
         if self.ema is not None:
             self.ema.update(model.generator)

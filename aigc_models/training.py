@@ -46,6 +46,7 @@ from .validation import MAX_SEED, check_choice, check_float, check_int, check_op
 
 MAX_STEPS = 10**9  # the CLI's "until --max-seconds" value
 MAX_SECONDS = 10**7  # about 115 days
+FREEZE_CHOICES = ("none", "g-early", "d-early")
 MAX_BATCH_SIZE = 4096  # a 28 x 28 batch this size already fills a GPU; larger ones only run out of memory
 DEVICES = ("auto", "cpu", "cuda")
 
@@ -77,6 +78,12 @@ class TrainConfig:
     diffaugment: str = ""  # e.g. "translation,cutout"
     real_augment: bool = False  # the documents' reals-only augmentation (a lesson, not a fix)
     init_from: str | None = None  # checkpoint to resume / fine-tune from (weights only)
+    freeze: str = bounded("none", choices=FREEZE_CHOICES,
+                          help="with --init-from, a GAN's layers kept as loaded: g-early (the first half of G's "
+                               "layers) or d-early (the first half of D's: FreezeD, Mo et al. 2020)")
+    subset: int = bounded(0, lo=0, hi=60_000, label="subset (0 = all)",
+                          help="train on this many images, the same number from each class, drawn by the seed "
+                               "(few-shot transfer; 0 = the whole training split)")
     out: str | None = None  # checkpoint folder written at the end (and every save_every steps)
     save_every: int = bounded(0, lo=0, hi=MAX_STEPS, label="save_every (0 = only at the end)",
                               help="steps between saves to --out while the run is healthy (0 = only at the end)")
@@ -119,6 +126,16 @@ class TrainConfig:
             self.betas = tuple(check_float(b, name, lo=0, hi=1, hi_open=True)
                                for b, name in zip(self.betas, ("beta1", "beta2")))
         parse_policy(self.diffaugment)
+        if self.subset and self.subset < data_mod.NUM_CLASSES:
+            raise ValueError(f"subset (0 = all) must be 0 or at least {data_mod.NUM_CLASSES} (one image per class), "
+                             f"got {self.subset}.")
+        if self.freeze != "none":
+            if not self.init_from:
+                raise ValueError(f"freeze {self.freeze} keeps layers as a checkpoint trained them: give --init-from "
+                                 "(a fresh model's random layers are not worth keeping).")
+            if not REGISTRY[self.model].can("discriminate"):
+                raise ValueError(f"freeze {self.freeze} applies to GANs (a generator and a discriminator); "
+                                 f"{self.model} has none.")
         return self
 
     def adam_betas(self) -> tuple[float, float]:
@@ -306,8 +323,28 @@ def build_for_training(cfg: TrainConfig, device: torch.device) -> nn.Module:
         if model.family != family:
             raise ValueError(f"--init-from holds a {model.family!r} model, not {family!r}.")
         model.config = dataclasses.replace(model.config, dataset=dataset)  # fine-tuning on another dataset re-labels it
+        if cfg.freeze != "none":
+            freeze_early(model.generator if cfg.freeze == "g-early" else model.discriminator)
         return model.train()
     return build_model(family, make_config(family, **{**cfg.model_options, "dataset": dataset})).to(device)
+
+
+def freeze_early(net: nn.Module) -> list[str]:
+    """Stop training the first half (rounded down, at least one) of ``net``'s layers that hold
+    weights, in the order ``net`` defines them (input side first); returns their names. Their
+    parameters stay bit for bit as loaded. Buffers still move: a frozen BatchNorm keeps
+    updating its running statistics, and a spectral norm its power-iteration vectors."""
+    layers = [(name, m) for name, m in net.named_modules() if any(True for _ in m.parameters(recurse=False))]
+    frozen = layers[: max(1, len(layers) // 2)]
+    for _, layer in frozen:
+        layer.requires_grad_(False)
+    return [name for name, _ in frozen]
+
+
+def training_split(cfg: TrainConfig) -> data_mod.Split:
+    """The images a run trains on: the training split, or its stratified ``subset`` drawn by the run's seed."""
+    split = data_mod.load_split(cfg.dataset, train=True)
+    return data_mod.stratified_subset(split, cfg.subset, seed=cfg.seed) if cfg.subset else split
 
 
 def fixed_inputs(model: nn.Module, n: int, seed: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -381,7 +418,7 @@ def train(
     torch.manual_seed(cfg.seed)
     model = build_for_training(cfg, device)
     objective = OBJECTIVES[model.objective](model, cfg)
-    split = data_mod.load_split(cfg.dataset, train=True)
+    split = training_split(cfg)
     batches = data_mod.BatchSampler(split, batch_size=cfg.batch_size, device=device, seed=cfg.seed)
     n_params = sum(p.numel() for p in model.parameters())
     yield Started(cfg, device_label(device), n_params)
