@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from conftest import run_events, tiny_train_config
+from conftest import REPO, run_events, tiny_train_config
 
 from aigc_models import cli, data
 from aigc_models.checkpoints import load_checkpoint
@@ -115,3 +115,21 @@ def test_the_command_line_takes_subset_and_freeze(checkpoint_dirs, tmp_path, cap
     assert cli.main(["train", "--model", "dcgan", "--subset", "5", "--steps", "1", "--out", str(tmp_path / "x")]) == 2
     assert "subset (0 = all) must be 0 or at least 10" in capsys.readouterr().err
     assert TrainConfig().subset == 0 and TrainConfig().freeze == "none"
+
+
+def test_the_transfer_script_writes_a_curve_per_run(checkpoint_dirs, tmp_path, capsys):
+    import importlib.util
+    import json
+
+    spec = importlib.util.spec_from_file_location("transfer_curves", REPO / "scripts" / "transfer_curves.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    out = tmp_path / "curves.json"
+    assert script.main(["--source", str(checkpoint_dirs["dcgan"]), "--sizes", "20", "--starts", "scratch,FreezeD",
+                        "--augment", "on", "--steps", "2", "--eval-every", "1", "--eval-n", "20", "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert [(c["start"], c["size"], c["diffaugment"]) for c in result["curves"]] == [("scratch", 20, True), ("FreezeD", 20, True)]
+    scratch, frozen = result["curves"]
+    assert [p["step"] for p in scratch["points"]] == [1, 2] and [p["step"] for p in frozen["points"]] == [0, 1, 2]
+    table = capsys.readouterr().out
+    assert "| 20 | FreezeD | on |" in table and "step 0" in table
