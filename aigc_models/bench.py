@@ -221,6 +221,54 @@ def diffusion_latency(model: nn.Module, *, steps: tuple[int, ...] = DIFFUSION_ST
             "16_images_20_steps_unguided_ms": plain, "threads": torch.get_num_threads()}
 
 
+def diffusion_rows(checkpoints: list[dict[str, Any]], *, max_seconds: float = 20.0, log=print) -> dict[str, Any]:
+    """``diffusion_latency`` of every diffusion checkpoint among ``checkpoints`` (rows of
+    ``compare.generator_checkpoints``), and, under "reference", 16 images from the first
+    conditional GAN among them, timed in the same run for the ratio."""
+    rows: dict[str, Any] = {}
+    for info in checkpoints:
+        if REGISTRY[info["family"]].objective == "denoising":
+            rows[info["name"]] = diffusion_latency(load_checkpoint(info["path"], device="cpu"), max_seconds=max_seconds)
+            log(f"diffusion sampling {info['name']}: {rows[info['name']]}")
+    reference = next((info for info in checkpoints if REGISTRY[info["family"]].can("discriminate", "condition")), None)
+    if reference is not None:
+        rows["reference"] = {"checkpoint": reference["name"],
+                             "16_images_ms": sampling_latency(Path(reference["path"]), n_images=16, repeats=200,
+                                                              max_seconds=max_seconds)["median_ms"]}
+    return rows
+
+
+def diffusion_bench(roots: list[Path] | None = None, *, max_seconds: float = 20.0, log=print) -> dict[str, Any]:
+    """``bench --diffusion``: only the diffusion rows (``diffusion_rows``) of the checkpoints under
+    ``roots`` (default: the shipped ones), with the machine they ran on."""
+    from .compare import generator_checkpoints
+
+    return {"date": time.strftime("%Y-%m-%d"), "device": device_label(torch.device("cpu")), "cpu": _cpu_name(),
+            "torch": torch.__version__, "threads": torch.get_num_threads(),
+            "command": "python -m aigc_models bench " + " ".join(sys.argv[2:]),
+            "rows": diffusion_rows(generator_checkpoints(roots or [SHIPPED_DIR]), max_seconds=max_seconds, log=log)}
+
+
+def diffusion_markdown(rows: dict[str, Any]) -> str:
+    """The README's diffusion speed table: median ms by batch size and steps, per checkpoint."""
+    lines = []
+    reference = rows.get("reference")
+    for name, row in rows.items():
+        if name == "reference":
+            continue
+        steps = list(next(iter(row["median_ms"].values())))
+        lines += [f"`{name}` ({row['sampler']}, guidance {row['guidance']:g}, {row['threads']} threads): median ms",
+                  "", "| images | " + " | ".join(f"{k} steps" for k in steps) + " |",
+                  "| --- | " + " | ".join("---" for _ in steps) + " |"]
+        lines += [f"| {n} | " + " | ".join(f"{ms:,.0f}" for ms in by_steps.values()) + " |"
+                  for n, by_steps in row["median_ms"].items()]
+        ratio = (f"; `{reference['checkpoint']}` draws 16 images in {reference['16_images_ms']:.1f} ms, "
+                 f"{row['median_ms']['16']['20'] / reference['16_images_ms']:,.0f}x faster"
+                 if reference and "16" in row["median_ms"] and "20" in row["median_ms"]["16"] else "")
+        lines += ["", f"16 images at 20 steps without guidance: {row['16_images_20_steps_unguided_ms']:,.0f} ms{ratio}.", ""]
+    return "\n".join(lines)
+
+
 def sampling_parameters(model: nn.Module, *, n_images: int = 1) -> int:
     """Parameters of the modules that run while ``sampling.sample`` draws ``n_images`` (a GAN's
     generator, a VAE's decoder, a diffusion model's whole network), found with forward hooks."""
@@ -341,16 +389,7 @@ def run_bench(opts: BenchOptions, log=print) -> dict[str, Any]:
 
     diffusion = [info for info in shipped if REGISTRY[info["family"]].objective == "denoising"]
     if diffusion and not opts.quick:
-        reference = next((info for info in shipped if REGISTRY[info["family"]].can("discriminate", "condition")), None)
-        rows = {}
-        for info in diffusion:
-            rows[info["name"]] = diffusion_latency(load_checkpoint(info["path"], device="cpu"))
-            log(f"diffusion sampling {info['name']}: {rows[info['name']]}")
-        if reference is not None:  # a conditional GAN in the same run, for the ratio
-            rows["reference"] = {"checkpoint": reference["name"],
-                                 "16_images_ms": sampling_latency(Path(reference["path"]), n_images=16, repeats=200,
-                                                                  max_seconds=20.0)["median_ms"]}
-        report["diffusion_sampling_cpu"] = rows
+        report["diffusion_sampling_cpu"] = diffusion_rows(shipped, log=log)
         report["time_to_quality_diffusion_mnist"] = time_to_quality(
             device, model=diffusion[0]["family"], targets=(0.97, 0.99), max_seconds=600, eval_every=200, eval_n=2000)
         log(f"diffusion time to quality: {report['time_to_quality_diffusion_mnist']['seconds_to_accuracy']}")

@@ -544,6 +544,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     if args.sampling:
         return cmd_bench_sampling(args)
+    if args.diffusion:
+        return cmd_bench_diffusion(args)
     check_out_file(args.out).parent.mkdir(parents=True, exist_ok=True)  # before minutes of measuring, not after
     report = run_bench(BenchOptions(device=args.device, quick=args.quick, app=args.app, out=args.out),
                        log=lambda m: print(m, file=sys.stderr))
@@ -562,6 +564,20 @@ def cmd_bench_sampling(args: argparse.Namespace) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
     print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
+def cmd_bench_diffusion(args: argparse.Namespace) -> int:
+    """``bench --diffusion``: how each diffusion checkpoint's sampling time scales with steps and
+    batch, beside a conditional GAN's 16 images; writes the results file, prints the Markdown."""
+    from .bench import diffusion_bench, diffusion_markdown
+
+    out = check_out_file(args.out)
+    roots = [check_root(r) for r in args.root] if args.root else None
+    report = diffusion_bench(roots, log=lambda m: print(m, file=sys.stderr))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(diffusion_markdown(report["rows"]))
     return 0
 
 
@@ -876,9 +892,12 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--sampling", action="store_true",
                    help="only time 64 images from every generator checkpoint (for `compare`), e.g. "
                         "--out docs/sampling-bench.json")
+    b.add_argument("--diffusion", action="store_true",
+                   help="only time the diffusion checkpoints: median ms at 1, 5, 10, 20 and 50 steps for 1, 16 and "
+                        "64 images, and a conditional GAN's 16 images for the ratio, e.g. --out docs/diffusion-bench.json")
     b.add_argument("--repeats", type=int, default=50, help="--sampling: timed calls per checkpoint, 5 to 10,000 "
                    "(fewer once 30 s have passed)")
-    b.add_argument("--root", action="append", help="--sampling: a folder of checkpoints (repeatable; "
+    b.add_argument("--root", action="append", help="--sampling, --diffusion: a folder of checkpoints (repeatable; "
                    "default: the shipped ones)")
     b.add_argument("--note", help="--sampling: a sentence stored with the results (what else ran on the machine)")
     b.set_defaults(func=cmd_bench)

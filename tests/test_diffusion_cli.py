@@ -36,3 +36,30 @@ def test_bad_stepping_options_get_one_line(tiny_diffusion, tmp_path, capsys, ext
 def test_stepping_options_are_for_diffusion_models_only(tmp_path, capsys):
     code = cli.main(["sample", "--checkpoint", "mnist-dcgan", "--n", "2", "--steps", "5", "--out", str(tmp_path / "x.png")])
     assert code == 2 and "--steps apply to diffusion models" in capsys.readouterr().err
+
+
+def test_bench_diffusion_times_each_diffusion_checkpoint_beside_a_cgan(tiny_diffusion, checkpoint_dirs, tmp_path,
+                                                                       monkeypatch, capsys):
+    """``bench --diffusion --root``: a row per diffusion checkpoint (ms by batch and steps, guided and not),
+    the conditional GAN's 16 images for the ratio, the JSON written and the Markdown printed."""
+    import json
+    import shutil
+
+    from aigc_models import bench
+
+    real = bench.diffusion_latency
+    monkeypatch.setattr(bench, "diffusion_latency", lambda model, **kw: real(
+        model, steps=(1, 20), batches=(1, 16), repeats=3, warmup=0, max_seconds=0.01))
+    root = tmp_path / "root"
+    shutil.copytree(tiny_diffusion, root / "tiny-diffusion")
+    shutil.copytree(checkpoint_dirs["cgan"], root / "tiny-cgan")
+    out = tmp_path / "bench" / "diffusion.json"
+    assert cli.main(["bench", "--diffusion", "--root", str(root), "--out", str(out)]) == 0
+    rows = json.loads(out.read_text())["rows"]
+    assert set(rows) == {"tiny-diffusion", "reference"} and rows["reference"]["checkpoint"] == "tiny-cgan"
+    row = rows["tiny-diffusion"]
+    assert set(row["median_ms"]) == {"1", "16"} and set(row["median_ms"]["16"]) == {"1", "20"}
+    assert all(ms > 0 for by_steps in row["median_ms"].values() for ms in by_steps.values())
+    assert row["16_images_20_steps_unguided_ms"] > 0 and rows["reference"]["16_images_ms"] > 0
+    printed = capsys.readouterr().out
+    assert "`tiny-diffusion` (euler, guidance" in printed and "| 16 |" in printed and "faster" in printed
