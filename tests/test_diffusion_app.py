@@ -193,7 +193,7 @@ def test_trajectory_ends_on_the_sample_and_scrubbing_never_resamples(monkeypatch
     args = (FLOW, "5", 11, "euler", 6, 2.0)
     noisy, clean, note, gif, slider, cache = diffusion.trajectory_view(*args, 3, None)
     assert len(calls) == 1 and slider == gr.update(maximum=6, value=3)
-    assert note == "3 / 6 · t = 0.401 · x_t = 0.60·x₀ + 0.40·ε"  # diffusers' flow Euler: sigma from 1 to 1/T
+    assert note == "3 / 6 · t = 0.500 · x_t = 0.50·x₀ + 0.50·ε"  # flow Euler: 6 equal steps, sigma 1, 5/6, ..., 1/6
     assert Image.open(gif).n_frames >= 5 and provenance.read(gif)["sampler"] == "euler"  # (PIL merges equal frames)
     assert provenance.read(noisy)["kind"] == "denoising step 3 of 6"
     seen = {3: pixels(noisy)}
