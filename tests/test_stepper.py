@@ -260,6 +260,7 @@ def test_reset_starts_again_and_a_checkpoint_is_named_never_its_path(tab, root):
     assert png(before) == png(tab.preview(*FORM)[0])  # what the tab opened on
     status, *_ = tab.reset("mlp-gan", "mnist", 3, "checkpoint", "mnist-dcgan", me)
     assert status.startswith("**mnist-dcgan** (DCGAN) on **mnist**, seed 3") and str(root) not in status
+    assert "optimiser starts afresh" in status
     assert tab.STORE.get("visitor").stepper.model.family == "dcgan"
     # changing the form and clicking builds the model the form now names, and says so
     status, *_ = tab.g_step(*FORM, me)

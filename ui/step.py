@@ -189,8 +189,12 @@ def build(form: Form, lang: str) -> Entry:
     try:
         if form.checkpoint is not None:
             stepper = GANStepper.from_checkpoint(form.checkpoint["path"], dataset=form.dataset, seed=form.seed)
-            name = {"en": f"**{form.checkpoint['key']}** ({label}) on **{form.dataset}**, seed {form.seed}",
-                    "zh": f"**{form.checkpoint['key']}**（{label}），数据集 **{form.dataset}**，种子 {form.seed}"}
+            # a checkpoint keeps weights only: Adam's moment estimates start from zero, so its first
+            # steps move the weights more than the run's last steps did
+            name = {"en": f"**{form.checkpoint['key']}** ({label}) on **{form.dataset}**, seed {form.seed} "
+                          "(its optimiser starts afresh, so the first steps change more than later ones)",
+                    "zh": f"**{form.checkpoint['key']}**（{label}），数据集 **{form.dataset}**，种子 {form.seed}"
+                          "（优化器从零开始，所以最初几步的变化比后面的大）"}
         else:
             stepper = GANStepper.fresh(form.family, form.dataset, seed=form.seed)
             name = {"en": f"A new **{label}** (seed {form.seed}) on **{form.dataset}**",
