@@ -17,7 +17,7 @@ trial trains, reports an intermediate value, asks ``should_prune()`` and returns
 * The space comes from the registry (``Family.search_space``, declared in each family's module).
 * The study's first trial is the shipped recipe itself, when the space holds it, so the study
   measures its own improvement (or none) at the same budget.
-* Every trial also records its final losses (the mean of the last ``log_every`` steps), so that
+* Every trial also records its final losses (the mean of its last 50 steps), so that
   ``loss_correlations`` measures what the document's choice would have been worth: Spearman's rank
   correlation between each final loss and the quality, across the finished trials.
 
@@ -83,6 +83,8 @@ MAX_NAME = 100
 SEARCHED_SETTINGS = ("batch_size", "lr_g", "lr_d", "lr", "loss", "r1", "ema", "diffaugment")
 """The ``TrainConfig`` settings a search space may name (besides ``beta1`` and ``width``)."""
 BETA2 = 0.999
+LOG_EVERY = 10  # steps per loss report: a short trial still reports; the final losses average the last LOSS_WINDOWS
+LOSS_WINDOWS = 5
 NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
 
 
@@ -299,7 +301,7 @@ def base_config(cfg: TuneConfig) -> TrainConfig:
     return dataclasses.replace(
         recipe, model_options={**recipe.model_options, **cfg.model_options}, steps=steps,
         max_seconds=cfg.trial_seconds, seed=cfg.seed, device=cfg.device, out=None, save_every=0,
-        sample_every=MAX_STEPS, eval_every=eval_every, eval_seconds=eval_seconds,
+        sample_every=MAX_STEPS, eval_every=eval_every, eval_seconds=eval_seconds, log_every=LOG_EVERY,
     ).validate()
 
 
@@ -384,12 +386,15 @@ def make_objective(cfg: TuneConfig, base: TrainConfig, evaluator: Evaluator, *,
             return final
 
         progress: dict[str, Any] = {}
+        recent: list[dict[str, float]] = []
         done: Done | None = None
         events = train(run, stop=stop, evaluator=probe, final_evaluator=score)
         try:
             for event in events:
                 if isinstance(event, Step):  # recorded beside the quality, never optimised
-                    progress.update(steps=event.step, seconds=round(event.elapsed, 1), final_losses=event.losses)
+                    recent = [*recent[1 - LOSS_WINDOWS:], event.losses]
+                    progress.update(steps=event.step, seconds=round(event.elapsed, 1),
+                                    final_losses={k: sum(r[k] for r in recent) / len(recent) for k in event.losses})
                 elif isinstance(event, Metrics) and event.metrics and event.metrics is probe.last:
                     trial.report(quality(event.metrics, metric), probe.calls)
                     if trial.should_prune():
