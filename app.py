@@ -18,6 +18,7 @@ import gradio as gr  # noqa: E402
 from starlette.middleware import Middleware  # noqa: E402
 
 from ui import about, augment, cgan, common, compare, components, diffusion, ensemble, gan, guard, interpolate, step, superres, train, vae  # noqa: E402
+from ui import tune  # noqa: E402
 from ui.i18n import I18N, t  # noqa: E402
 
 TABS: list[tuple[str, str, ModuleType]] = [  # (section, tab, module): adding a tab is one line
@@ -29,6 +30,7 @@ TABS: list[tuple[str, str, ModuleType]] = [  # (section, tab, module): adding a 
     ("section_explore", "tab_superres", superres),
     ("section_train", "tab_train", train),
     ("section_train", "tab_step", step),
+    ("section_train", "tab_tune", tune),
     ("section_lessons", "tab_aug", augment),
     ("section_lessons", "tab_ensemble", ensemble),
     ("section_compare", "tab_compare", compare),

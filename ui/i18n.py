@@ -56,6 +56,35 @@ EN: dict[str, str] = {
                   "augmented, so it cannot use the augmentation as a hint, and G is never pushed to produce augmented "
                   "images: it gets the data-efficiency benefit without the leak. Its augmentations (small shifts, "
                   "cutout) are also ones that keep a digit a digit.",
+    "tab_tune": "Tune",
+    "tune_intro": "### Hyperparameter search on sample quality\nThe source documents (§6.2 of the first) search a "
+                  "cGAN's settings with Optuna by minimising a *validation loss*; a GAN's loss does not measure its "
+                  "images. Here each trial is a short training run scored by the classifier on its samples (FD, "
+                  "lower is better, or the class accuracy of a conditional model's samples, higher is better). "
+                  "Optuna's TPE sampler picks the next settings; a trial that trails the finished ones at the same "
+                  "share of its time is pruned. The study waits in the Train tab's queue; the best trial is saved "
+                  "as a run that the other tabs list. The last figure plots each trial's final G loss against its "
+                  "quality: the documents' yardstick measured.",
+    "tune_metric": "Optimise", "tune_metric_fd": "FD (lower is better)",
+    "tune_metric_accuracy": "class accuracy (conditional models)", "tune_trials": "Trials",
+    "tune_trial_seconds": "Seconds per trial", "tune_start": "Start the study",
+    "tune_idle": "Pick a model, how many trials and how long each trains, then start.",
+    "tune_table": "Trials", "tune_history": "Optimisation history", "tune_scatter": "Final loss against quality",
+    "tune_importance": "Parameter importances", "tune_col_trial": "trial", "tune_col_state": "state",
+    "tune_col_reports": "reports", "tune_col_steps": "steps", "tune_state_complete": "complete",
+    "tune_state_pruned": "pruned", "tune_state_diverged": "diverged", "tune_state_stopped": "stopped",
+    "tune_state_running": "running", "tune_state_waiting": "waiting",
+    "tune_rho": "Spearman rho between final {loss} and quality: **{rho}** over {n} completed trials",
+    "tune_withdrawn": "The study was withdrawn before it started; nothing was trained.",
+    "tune_status_running": "Trial **{k} of {n}** is training… ({s} s so far)",
+    "tune_status_saving": "Saving the best trial…",
+    "tune_status_done": "Study finished. The best trial is saved as `{run}`: pick it in the other tabs.",
+    "tune_status_none": "Study ended with no completed trial; nothing was saved.",
+    "tune_fig_history": "Optimisation history", "tune_fig_importance": "Parameter importances",
+    "tune_fig_scatter": "Final {loss} against {metric}", "tune_fig_trial": "trial",
+    "tune_fig_rho": "Spearman rho = {rho} over {n} trials", "tune_fig_too_few_history": "No finished trial yet.",
+    "tune_fig_too_few_importance": "Parameter importances need two completed trials whose settings differ.",
+    "tune_fig_too_few_scatter": "No completed trial has recorded its losses yet.",
     "tab_ensemble": "Ensembles",
     "ens_intro": "### Ensembles: average the images, or mix the generators\nThe source documents (§6.3 of the first) "
                  "ensemble generators by **averaging their outputs for the same noise**. Below, one seed goes through "
@@ -270,6 +299,31 @@ ZH: dict[str, str] = {
                   "于是 G 也会学着画出它们。翻转的 2 不是数字，模型却会乐此不疲地生成。\n\n"
                   "**DiffAugment**（Zhao 等，2020）在 D 和 G 两个步骤中，对真实**和**生成图像施加同一类可微增强。D 始终拿增强后的图像与增强后的图像比较，"
                   "无法把增强当作线索，G 也不会被推向生成增强后的图像：既获得数据效率，又没有泄漏。它的增强（小幅平移、遮挡）也不会改变数字本身。",
+    "tab_tune": "调参",
+    "tune_intro": "### 以样本质量为目标的超参数搜索\n原文档（第一篇的 6.2 节）用 Optuna 搜索 cGAN 的设置，目标是最小化"
+                  "*验证损失*；但 GAN 的损失并不衡量它生成的图像。这里每次试验都是一次短训练，由分类器给它的样本打分（FD，"
+                  "越低越好；或条件模型样本的类别准确率，越高越好）。Optuna 的 TPE 采样器选出下一组设置；在相同时间比例处"
+                  "落后于已完成试验的试验会被剪枝。搜索与“训练”页共用一个排队；最好的试验会保存为一次运行，出现在其他页面的"
+                  "列表中。最后一张图把每次试验最终的 G 损失与质量画在一起：衡量原文档所用的标准。",
+    "tune_metric": "优化目标", "tune_metric_fd": "FD（越低越好）", "tune_metric_accuracy": "类别准确率（条件模型）",
+    "tune_trials": "试验次数", "tune_trial_seconds": "每次试验的秒数", "tune_start": "开始搜索",
+    "tune_idle": "选择模型、试验次数和每次训练的时长，然后开始。",
+    "tune_table": "试验", "tune_history": "优化历史", "tune_scatter": "最终损失与质量",
+    "tune_importance": "参数重要性", "tune_col_trial": "试验", "tune_col_state": "状态",
+    "tune_col_reports": "中间评估", "tune_col_steps": "步数", "tune_state_complete": "完成",
+    "tune_state_pruned": "已剪枝", "tune_state_diverged": "发散", "tune_state_stopped": "已停止",
+    "tune_state_running": "运行中", "tune_state_waiting": "等待中",
+    "tune_rho": "最终 {loss} 与质量的 Spearman 相关系数：**{rho}**（{n} 次完成的试验）",
+    "tune_withdrawn": "搜索在开始前已撤回；没有训练任何模型。",
+    "tune_status_running": "第 **{k}/{n}** 次试验正在训练…（已用 {s} 秒）",
+    "tune_status_saving": "正在保存最好的试验…",
+    "tune_status_done": "搜索结束。最好的试验已保存为 `{run}`：可在其他页面中选择。",
+    "tune_status_none": "搜索结束，但没有完成的试验；没有保存任何模型。",
+    "tune_fig_history": "优化历史", "tune_fig_importance": "参数重要性",
+    "tune_fig_scatter": "最终 {loss} 与 {metric}", "tune_fig_trial": "试验",
+    "tune_fig_rho": "Spearman 相关系数 = {rho}（{n} 次试验）", "tune_fig_too_few_history": "还没有结束的试验。",
+    "tune_fig_too_few_importance": "参数重要性需要两次设置不同的已完成试验。",
+    "tune_fig_too_few_scatter": "还没有记录了损失的已完成试验。",
     "tab_ensemble": "模型集成",
     "ens_intro": "### 模型集成：平均图像，还是混合生成器\n原文档（第一篇的 6.3 节）集成生成器的方法是**对同一噪声取各生成器输出的平均**。"
                  "下方，同一个种子依次送入你勾选的每个成员（每个一行），然后是它们的**平均**，最后是**混合**：每张图像由一个成员生成，"
