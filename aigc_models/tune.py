@@ -155,7 +155,8 @@ class TuneConfig:
 def check_name(name: object) -> str:
     """A study name: 1 to ``MAX_NAME`` letters, digits, ``-``, ``_`` or ``.`` (it also names a folder)."""
     if not isinstance(name, str) or not 0 < len(name) <= MAX_NAME or not set(name) <= NAME_CHARS or name[0] == ".":
-        raise ValueError(f"A study name is 1 to {MAX_NAME} letters, digits, '-', '_' or '.' (not first), got {show(name)}.")
+        raise ValueError(f"A study name is 1 to {MAX_NAME} letters, digits, '-', '_' or '.' (not first), "
+                         f"got {show(name)}.")
     return name
 
 
@@ -198,7 +199,8 @@ def _check_value(entry: Family, name: str, value: Any) -> Any:
     if name in SEARCHED_SETTINGS:
         return check_setting(name, value)
     fields = entry.width_fields if name == "width" else (name,)
-    return [check_config_value(entry.config, f, value, where=entry.name) for f in fields][0]
+    checked = [check_config_value(entry.config, f, value, where=entry.name) for f in fields]  # width: each field
+    return checked[0]
 
 
 def check_space(entry: Family, space: object) -> dict[str, Range | Choice]:
@@ -662,7 +664,8 @@ def table(info: dict[str, Any]) -> str:
         lines.append(f"shipped recipe at the same budget: {key} {info['baseline'][key]:.4g}")
     for loss, c in info["loss_correlations"].items():
         rho = "n/a (too few trials)" if c["rho"] is None else f"{c['rho']:+.2f}"
-        lines.append(f"Spearman rho between final {loss} and {key} over {c['n']} completed trial{'s' if c['n'] != 1 else ''}: {rho}")
+        trials = f"{c['n']} completed trial{'s' if c['n'] != 1 else ''}"
+        lines.append(f"Spearman rho between final {loss} and {key} over {trials}: {rho}")
     return "\n".join(lines)
 
 

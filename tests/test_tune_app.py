@@ -80,3 +80,14 @@ def test_the_tune_tab_is_in_the_train_section(app_environment):
 
     assert ("section_train", "tab_tune", tune_tab) in app.TABS
     assert {name for _, name in tune_tab.family_choices()} >= {"dcgan", "cgan"}
+
+
+def test_an_api_call_with_an_unknown_model_is_refused_before_a_name_is_reserved(app_environment):
+    from ui import train as train_tab
+    from ui import tune as tune_tab
+    from ui.errors import UserError
+
+    before = len(train_tab.TICKETS.tickets)
+    with pytest.raises(UserError, match="Unknown model 'xxxxx"):
+        next(tune_tab.tune_study("x" * 5000, "mnist", "fd", 1, 10, 0, None))
+    assert len(train_tab.TICKETS.tickets) == before

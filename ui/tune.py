@@ -20,7 +20,7 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from aigc_models import tune, tune_figures
+from aigc_models import tune, tune_figures, validation
 from aigc_models.checkpoints import CheckpointError, load_checkpoint, read_meta, save_checkpoint
 from aigc_models.models import REGISTRY
 from ui import common
@@ -49,12 +49,19 @@ def metric_choices(lang: str = "en") -> list[tuple[str, str]]:
 # ----------------------------------------------------------------------------- plain functions
 
 
+def check_family_choice(family: object) -> str:
+    """``family`` if the form offers it, else ``UserError`` listing what it offers."""
+    if family not in {name for _, name in family_choices()}:
+        raise UserError(f"Unknown model {validation.show(family)}; choose one of "
+                        f"{', '.join(v for _, v in family_choices())}.")
+    return family
+
+
 def study_config(family: str, dataset: str, metric: str, trials: float, trial_seconds: float, seed: float,
                  folder: str) -> tune.TuneConfig:
     """The study the form asks for, its trials under ``runs/.tune/folder``; ``UserError`` in one
     sentence when a value is out of range or the trials would not fit in the app's time limit."""
-    if family not in dict((v, k) for k, v in family_choices()):
-        raise UserError(f"Unknown model {family!r:.80}; choose one of {', '.join(v for _, v in family_choices())}.")
+    check_family_choice(family)
     trials = common.check_int(trials, "Trials", 1, MAX_TRIALS)
     seconds = common.check_float(trial_seconds, "Seconds per trial", MIN_TRIAL_SECONDS, train_tab.MAX_SECONDS)
     if trials * seconds > train_tab.MAX_SECONDS:
@@ -137,9 +144,9 @@ def tune_study(family: str, dataset: str, metric: str, trials: float, trial_seco
     ticket = tickets.get(run_id) if run_id else None
     if run_id and (ticket is None or ticket.session != session):
         raise UserError("That run id is not one of your queued runs; start the study again.")
-    if ticket is None:
-        ticket = tickets.reserve(session, train_tab.run_name(name, family, common.check_dataset(dataset)),
-                                 common.runs_dir())
+    if ticket is None:  # an API client: its settings are checked before a name is reserved
+        wanted = train_tab.run_name(name, check_family_choice(family), common.check_dataset(dataset))
+        ticket = tickets.reserve(session, wanted, common.runs_dir())
     if not tickets.start(ticket):
         yield (words["tune_withdrawn"], None, None, None, None, "", "", ticket.run_id)
         return
@@ -188,8 +195,8 @@ def build_tab() -> list[common.Picker]:
             metric = gr.Radio(metric_choices(), value="fd", label=t("tune_metric"))
             with gr.Row():
                 trials = gr.Number(6, precision=0, minimum=1, maximum=MAX_TRIALS, label=t("tune_trials"))
-                seconds = gr.Number(30, minimum=MIN_TRIAL_SECONDS, maximum=train_tab.MAX_SECONDS,
-                                    label=t("tune_trial_seconds"))
+                seconds = gr.Number(min(30, train_tab.MAX_SECONDS), minimum=MIN_TRIAL_SECONDS,
+                                    maximum=train_tab.MAX_SECONDS, label=t("tune_trial_seconds"))
             seed = gr.Number(0, precision=0, minimum=0, label=t("seed"))
             name = gr.Textbox(label=t("run_name"), placeholder="my-study")
             with gr.Row():
