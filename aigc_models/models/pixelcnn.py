@@ -398,13 +398,15 @@ def complete(
     labels: torch.Tensor | None = None,
     temperature: float | None = None,
     fast: bool = True,
+    on_row: Callable[[int, torch.Tensor], None] | None = None,
 ) -> torch.Tensor:
     """Keep the top ``rows`` rows of images ``(B, 1, 28, 28)`` in [-1, 1] and sample the rest, ``samples``
     times per image: ``(B * samples, 1, 28, 28)`` in [-1, 1], image i's completions at ``i * samples ..``.
 
     The kept rows are returned exactly as given; the model conditions on them rounded to its K levels
     (``quantize``). The sampled rows lie on the level grid. The noise is ``sampling.latents`` of
-    ``seed``, so the same seed gives the same completions. ``rows`` is 0..28, ``samples`` 1..64."""
+    ``seed``, so the same seed gives the same completions. ``rows`` is 0..28, ``samples`` 1..64.
+    ``on_row`` is ``sample_pixels``'s (called after each sampled row: a progress bar)."""
     from ..sampling import latents
 
     rows = check_int(rows, "rows", lo=0, hi=SIDE)
@@ -417,7 +419,8 @@ def complete(
         labels = labels.repeat_interleave(samples, dim=0)
     z = latents(len(given), PIXELS, seed=seed)
     start = quantize(given, model.levels)
-    drawn = sample_pixels(model, z, labels, temperature=temperature, fast=fast, start=start, start_row=rows)
+    drawn = sample_pixels(model, z, labels, temperature=temperature, fast=fast, start=start, start_row=rows,
+                          on_row=on_row)
     out = dequantize(drawn, model.levels).cpu()
     out[:, :, :rows] = given[:, :, :rows].float()
     return out
