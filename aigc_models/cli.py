@@ -630,6 +630,9 @@ def cmd_tune(args: argparse.Namespace) -> int:
     from .metrics import Evaluator
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # a line per trial is printed here instead
+    if cfg.baseline and tune.recipe_params(tune.base_config(cfg), cfg.space) is None:
+        print(f"note: the shipped {cfg.dataset}-{cfg.model} recipe lies outside the search space (or --option changed "
+              "it), so a new study does not start from it", file=sys.stderr)
     evaluator = Evaluator(classifier_for(cfg.dataset, args.classifier), cfg.dataset)
     key = cfg.objective.key
     print(f"study {cfg.study} in {cfg.storage}: {cfg.trials} trials of {cfg.model} on {cfg.dataset}, "

@@ -279,6 +279,7 @@ def test_tune_on_the_command_line_prints_the_trials_and_a_summary_reads_them(tmp
     assert cli.main(args) == 0
     out, err = capsys.readouterr()
     assert "trial 0: complete" in err and "trial 1:" in err and "best trial kept at" in err
+    assert "note: the shipped" not in err and "* the shipped recipe" in out  # latent_dim is not searched
     assert "Spearman rho between final loss_g and frechet_distance over" in out
     assert (tmp_path / "cli" / "best" / "model.safetensors").is_file()
 
