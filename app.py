@@ -19,12 +19,14 @@ from starlette.middleware import Middleware  # noqa: E402
 
 from ui import about, augment, cgan, common, compare, components, diffusion, ensemble, gan, guard, interpolate, step, superres, train, vae  # noqa: E402
 from ui import tune  # noqa: E402
+from ui import pixelcnn  # noqa: E402
 from ui.i18n import I18N, t  # noqa: E402
 
 TABS: list[tuple[str, str, ModuleType]] = [  # (section, tab, module): adding a tab is one line
     ("section_generate", "tab_gan", gan),
     ("section_generate", "tab_cgan", cgan),
     ("section_generate", "tab_diffusion", diffusion),
+    ("section_generate", "tab_pixelcnn", pixelcnn),
     ("section_explore", "tab_interp", interpolate),
     ("section_explore", "tab_vae", vae),
     ("section_explore", "tab_superres", superres),

@@ -155,6 +155,50 @@ EN: dict[str, str] = {
                       "**Noise level t.** The forward process that training uses: a real image mixed with noise, "
                       "x_t = a·x₀ + b·ε; the line under the pictures gives a and b. At t = 0 it is the image, at "
                       "t = 1 pure noise.",
+    "tab_pixelcnn": "PixelCNN",
+    "pixelcnn_intro": "### PixelCNN: an image, one pixel at a time\nAn autoregressive model (van den Oord et al. 2016) "
+                      "draws pixel 1, then pixel 2 given pixel 1, and so on in reading order: each pixel is a draw "
+                      "from K grey levels, given everything above it and to its left. That is why it has an exact "
+                      "likelihood, and why it is the slowest sampler here (784 draws an image; the cached sampler "
+                      "computes only what each new pixel changes).",
+    "pixelcnn_missing": "No PixelCNN checkpoint is listed for this dataset yet. Train one (about an hour on a CPU) with "
+                        "`python -m aigc_models train --model pixelcnn --dataset mnist --out checkpoints/mnist-pixelcnn` "
+                        "(fashion-mnist in both places for Fashion-MNIST), then reload the page.",
+    "pixelcnn_temperature": "Temperature (1 = the model's own probabilities; below 1 bolder, above 1 noisier)",
+    "pixelcnn_gif": "The first image filling in (GIF, a frame a row)",
+    "pixelcnn_pixel_title": "### What did the model believe about one pixel?\nClick a pixel of the first sample "
+                            "(or type its row and column). The bars are the K probabilities the model gave that "
+                            "pixel from the pixels before it; the tinted pixels are the ones it could not see.",
+    "pixelcnn_click": "The first sample: click a pixel", "pixelcnn_row": "Row (0-27)", "pixelcnn_col": "Column (0-27)",
+    "pixelcnn_bars": "Predicted distribution over the K levels",
+    "pixelcnn_complete_title": "### Completion: keep the top rows, let the model draw the rest\nPick a test image "
+                               "(click one or type its number), or draw or upload one; keep its top k rows and "
+                               "see several completions. The orange line marks the last kept row.",
+    "pixelcnn_complete_class": "Class to complete as (auto = the test image's own)",
+    "pixelcnn_auto_class": "auto (the test image's class)", "pixelcnn_unconditional": "none (unconditional model)",
+    "pixelcnn_rows": "Kept rows k (0 = draw the whole image)", "pixelcnn_completions": "Completions",
+    "pixelcnn_complete": "Complete", "pixelcnn_completed": "The original and its completions",
+    "pixelcnn_help": "#### What each control does\n"
+                     "**Class.** The digit (or garment) to draw. The model was trained with the class as an extra "
+                     "input to every layer, so it draws that class; a model trained without classes offers only "
+                     "*none*.\n\n"
+                     "**Seed.** Picks the random numbers behind every draw, one per pixel. The same seed and settings "
+                     "always give the same images; the animation and the pixel view follow the grid's first image.\n\n"
+                     "**Temperature.** Each pixel's probabilities are recomputed as softmax(logits / T) before the "
+                     "draw. Below 1 the likeliest level wins more often: bolder, cleaner strokes but less variety. "
+                     "Above 1 unlikely levels come up more: speckles and broken strokes. It must be above 0 and at "
+                     "most 10.\n\n"
+                     "**Number of images.** How many images to draw at once. Sampling makes 784 draws an image, each "
+                     "a pass through every layer, so a request is capped (images × pixels) to stay within seconds on "
+                     "a 2-core CPU.\n\n"
+                     "**Row and column (the pixel view).** Which pixel to inspect; clicking the image fills them in. "
+                     "The bars show the distribution the pixel was drawn from: a confident model puts nearly all "
+                     "its mass on one level, an unsure one (say, at the edge of a stroke) spreads it.\n\n"
+                     "**Kept rows k.** Completion keeps the top k rows exactly as given and draws the rest. With few "
+                     "kept rows the completions disagree (many digits start the same way); with many they agree. "
+                     "Fewer kept rows also mean more pixels to draw, so more completions may hit the cap.\n\n"
+                     "**Completions.** How many different completions to draw from the same kept rows, each with its "
+                     "own random numbers from the seed.",
     "about_models": """### The models
 | Model | What it is |
 | --- | --- |
@@ -377,6 +421,39 @@ ZH: dict[str, str] = {
                       "随着噪声减少而变得清晰。\n\n"
                       "**噪声水平 t。** 训练所用的前向过程：真实图像与噪声混合，x_t = a·x₀ + b·ε；图下的一行给出 a 和 b。"
                       "t = 0 时是原图，t = 1 时是纯噪声。",
+    "tab_pixelcnn": "PixelCNN",
+    "pixelcnn_intro": "### PixelCNN：一次一个像素\n自回归模型（van den Oord 等，2016）按阅读顺序作画：先画第 1 个像素，"
+                      "再在第 1 个像素的条件下画第 2 个，依此类推；每个像素都是在 K 个灰度等级中的一次抽样，条件是它上方和左边的"
+                      "所有像素。所以它有精确的似然，也是这里最慢的采样器（每张图 784 次抽样；带缓存的采样器只计算每个新像素改变的部分）。",
+    "pixelcnn_missing": "这个数据集还没有 PixelCNN 检查点。可用 "
+                        "`python -m aigc_models train --model pixelcnn --dataset mnist --out checkpoints/mnist-pixelcnn` "
+                        "训练一个（CPU 上约一小时；Fashion-MNIST 把两处 mnist 换成 fashion-mnist），然后重新加载页面。",
+    "pixelcnn_temperature": "温度（1 = 模型自己的概率；小于 1 更果断，大于 1 更杂乱）",
+    "pixelcnn_gif": "第一张图像逐步画出（GIF，每行一帧）",
+    "pixelcnn_pixel_title": "### 模型对某个像素是怎么想的？\n点击第一张样本中的一个像素（或输入它的行和列）。柱状图是模型根据"
+                            "它之前的像素给这个像素的 K 个概率；着色的像素是它看不到的。",
+    "pixelcnn_click": "第一张样本：点击一个像素", "pixelcnn_row": "行（0-27）", "pixelcnn_col": "列（0-27）",
+    "pixelcnn_bars": "K 个等级上的预测分布",
+    "pixelcnn_complete_title": "### 补全：保留上面几行，让模型画出其余部分\n选择一张测试图像（点击或输入编号），或者画一张、"
+                               "上传一张；保留它最上面的 k 行，看看几种补全。橙线标出最后一个保留的行。",
+    "pixelcnn_complete_class": "按哪个类别补全（auto = 测试图像自己的类别）",
+    "pixelcnn_auto_class": "auto（测试图像的类别）", "pixelcnn_unconditional": "none（无条件模型）",
+    "pixelcnn_rows": "保留的行数 k（0 = 整张重画）", "pixelcnn_completions": "补全数量",
+    "pixelcnn_complete": "补全", "pixelcnn_completed": "原图和它的补全",
+    "pixelcnn_help": "#### 各个控件的作用\n"
+                     "**类别。** 要画的数字（或服饰）。模型训练时每一层都把类别作为额外输入，所以它会画出这个类别；"
+                     "没有用类别训练的模型只提供 *none*。\n\n"
+                     "**种子。** 决定每次抽样背后的随机数，每个像素一个。相同的种子和设置总是得到相同的图像；动画和像素视图跟随网格中的"
+                     "第一张图像。\n\n"
+                     "**温度。** 抽样前每个像素的概率按 softmax(logits / T) 重新计算。小于 1 时最可能的等级更常胜出：笔画更果断、"
+                     "更干净，但变化更少。大于 1 时不太可能的等级更常出现：斑点和断开的笔画。它必须大于 0、不超过 10。\n\n"
+                     "**图像数量。** 一次画多少张。每张图要抽样 784 次，每次都经过所有层，所以每个请求有上限（图像数 × 像素数），"
+                     "以便在 2 核 CPU 上几秒内完成。\n\n"
+                     "**行和列（像素视图）。** 要查看的像素；点击图像会自动填入。柱状图是这个像素被抽样时的分布：有把握的模型几乎把"
+                     "全部概率放在一个等级上，没把握时（比如在笔画边缘）会分散开。\n\n"
+                     "**保留的行数 k。** 补全时原样保留最上面的 k 行，其余由模型画出。保留的行少，各个补全差别大（很多数字开头都一样）；"
+                     "保留的行多，补全就趋于一致。保留的行越少，要画的像素越多，补全数量多时可能超出上限。\n\n"
+                     "**补全数量。** 从同样保留的行出发画出多少种不同的补全，每种都用由种子得到的各自的随机数。",
     "about_models": """### 模型
 | 模型 | 简介 |
 | --- | --- |
