@@ -695,9 +695,32 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def sr_markdown_table(rows: list[dict[str, Any]]) -> str:
+    """The super-resolution checkpoints' table: PSNR (dB) and SSIM on the test split beside bicubic and
+    nearest-neighbour upscaling of the same low-resolution images, and how each was trained."""
+    def f(value: Any, digits: int) -> str:
+        return f"{value:.{digits}f}" if isinstance(value, (int, float)) and not isinstance(value, bool) else "-"
+
+    lines = ["| checkpoint | family | scale | test images | PSNR, dB | SSIM | bicubic PSNR / SSIM | nearest PSNR / SSIM "
+             "| gain over bicubic, dB | steps | train time | device |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for row in rows:
+        m, t = row["metrics"], row["training"]
+        lines.append(
+            f"| `{row['name']}` | {row['family']} | x{row['config'].get('scale', '-')} | {m.get('n', '-')} | "
+            f"{f(m.get('psnr'), 2)} | {f(m.get('ssim'), 4)} | {f(m.get('bicubic_psnr'), 2)} / {f(m.get('bicubic_ssim'), 4)} | "
+            f"{f(m.get('nearest_psnr'), 2)} / {f(m.get('nearest_ssim'), 4)} | {f(m.get('psnr_over_bicubic'), 2)} | "
+            f"{t.get('steps', '-')} | {f(t.get('seconds'), 0)} s | {t.get('device', '-')} |")
+    return "\n".join(lines)
+
+
 def cmd_list(args: argparse.Namespace) -> int:
-    if args.markdown:
-        print(markdown_table(list_checkpoints(args.root)))
+    if args.markdown:  # the super-resolution models (PSNR / SSIM, no samples) in a table of their own
+        rows = list_checkpoints(args.root)
+        upscalers = [row for row in rows if REGISTRY[row["family"]].can("upscale")]
+        print(markdown_table([row for row in rows if row not in upscalers]))
+        if upscalers:
+            print("\n" + sr_markdown_table(upscalers))
         return 0
     print("models:", ", ".join(REGISTRY))
     print("datasets:", ", ".join(data_mod.DATASETS))

@@ -76,7 +76,8 @@ def model_card(meta: dict[str, Any]) -> str:
     family, dataset = meta["family"], meta["dataset"]
     hub_dataset = HUB_DATASETS[dataset]
     training, metrics = meta.get("training", {}), meta.get("metrics", {})
-    task = "image-classification" if REGISTRY[family].can("classify") else "unconditional-image-generation"
+    task = ("image-classification" if REGISTRY[family].can("classify") else
+            "image-to-image" if REGISTRY[family].can("upscale") else "unconditional-image-generation")
     results = [EvalResult(task_type=task, dataset_type=hub_dataset, dataset_name=dataset, metric_type=key,
                           metric_value=float(f"{value:.6g}"))
                for key, value in metrics.items() if isinstance(value, (int, float)) and not isinstance(value, bool)]

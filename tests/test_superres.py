@@ -246,3 +246,14 @@ def test_bad_inputs_to_the_library_are_refused_in_one_sentence():
         tiny("espcn", 4).upscale(torch.zeros(2, 1, 14, 14))
     with pytest.raises(ValueError, match=r"^A super-resolution model is scored on 1 to 10,000 test images, not 20000\.$"):
         evaluate_super_resolution(tiny("espcn"), "mnist", n=20_000)
+
+
+def test_list_markdown_gives_the_super_resolution_models_a_table_of_their_own(trained_espcn, capsys):
+    assert cli.main(["list", "--markdown", "--root", str(trained_espcn.parent)]) == 0
+    first, second = capsys.readouterr().out.strip().split("\n\n")
+    assert "`espcn`" not in first and len(first.splitlines()) == 2  # the generators' table: its header only
+    header, _, row = second.splitlines()
+    assert header.startswith("| checkpoint | family | scale | test images | PSNR, dB | SSIM | bicubic PSNR / SSIM")
+    m = read_meta(trained_espcn)["metrics"]
+    assert row.startswith(f"| `espcn` | espcn | x2 | 10000 | {m['psnr']:.2f} | {m['ssim']:.4f} | {m['bicubic_psnr']:.2f} / ")
+    assert f"| {m['psnr_over_bicubic']:.2f} | 300 |" in row
