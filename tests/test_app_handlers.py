@@ -377,7 +377,7 @@ def test_opening_a_section_refreshes_every_picker_in_it_and_picks_the_brush(app_
         return [d for d in app.demo.fns.values() if (items[key]["id"], "select") in [tuple(t) for t in d.targets]]
 
     refreshes = {}
-    for key, pickers in (("section_generate", 3), ("section_explore", 3), ("tab_diffusion", 1), ("tab_interp", 2),
+    for key, pickers in (("section_generate", 4), ("section_explore", 3), ("tab_diffusion", 1), ("tab_interp", 2),
                          ("tab_vae", 1), ("tab_train", 0), ("tab_aug", 0)):
         events = on_select(key)
         assert any(d.js == components.SELECT_BRUSH_JS for d in events), key  # nested tabs pick the brush too
@@ -386,9 +386,10 @@ def test_opening_a_section_refreshes_every_picker_in_it_and_picks_the_brush(app_
         if pickers:
             assert len(refresh[0].outputs) == pickers and len(refresh[0].inputs) == 2 * pickers
             refreshes[key] = refresh[0].fn
-    gan, cgan, diffusion = refreshes["section_generate"]("mnist", None, "mnist", None, "mnist", None)
+    gan, cgan, diffusion, pixelcnn = refreshes["section_generate"](*["mnist", None] * 4)
     assert [k for _, k in gan["choices"]] == [k for _, k in common.checkpoint_choices("mnist", common.gan_families())]
     assert gan["value"] == "mnist-dcgan" and cgan["value"] == "mnist-cgan" and "choices" in diffusion
+    assert "choices" in pixelcnn
 
 
 def test_adding_a_tab_is_one_line(app_environment, monkeypatch):
