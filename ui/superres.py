@@ -123,7 +123,7 @@ def compare(dataset: Any, scale: Any, index: Any, upload: Any = None,
     psnr, ssim = psnr_ssim(torch.cat([image for _, image in rows]), truth.expand(len(rows), -1, -1, -1))
     side = 28 // scale
     items = [(_tile(low[0]), f"{'低分辨率输入' if zh else 'low-resolution input'} {side} × {side}")]
-    lines = ["| " + (" | ".join(("方法", "PSNR（dB）", "SSIM")) if zh else "method | PSNR (dB) | SSIM") + " |",
+    lines = ["| 方法 | PSNR（dB） | SSIM |" if zh else "| method | PSNR (dB) | SSIM |",
              "| --- | --- | --- |"]
     for (name, image), p, s in zip(rows, psnr.tolist(), ssim.tolist()):
         items.append((_tile(image[0]), f"{name}: {p:.2f} dB, SSIM {s:.3f}"))

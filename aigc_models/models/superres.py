@@ -129,5 +129,13 @@ def same_conv(in_channels: int, out_channels: int, kernel_size: int) -> nn.Conv2
     return nn.Conv2d(in_channels, out_channels, kernel_size, padding=kernel_size // 2, padding_mode="replicate")
 
 
-__all__ = ["SuperResConfig", "SuperResolution", "downscale", "nearest", "bicubic", "check_scale", "SCALES",
-           "same_conv"]
+__all__ = [
+    "SCALES",
+    "SuperResConfig",
+    "SuperResolution",
+    "bicubic",
+    "check_scale",
+    "downscale",
+    "nearest",
+    "same_conv",
+]
