@@ -17,10 +17,14 @@ from PIL import Image
 from aigc_models import data, sampling
 from aigc_models.checkpoints import save_checkpoint
 from aigc_models.models import build_model
-from aigc_models.models.pixelcnn import complete, dequantize, pixel_distribution, quantize
+from aigc_models.models.pixelcnn import (
+    complete,
+    pixel_distribution,
+    quantize,
+)
 
 BINARY, GREY = "mnist-pixelcnn", "mnist-pixelcnn-k4"
-TINY = {BINARY: dict(channels=8, layers=2), GREY: dict(channels=8, layers=2, levels=4, num_classes=0)}
+TINY = {BINARY: {"channels": 8, "layers": 2}, GREY: {"channels": 8, "layers": 2, "levels": 4, "num_classes": 0}}
 
 
 class Browser:
@@ -79,7 +83,8 @@ def test_the_tab_follows_diffusion_in_generate_and_lists_pixelcnn_checkpoints_on
     assert pixelcnn.families() == ("pixelcnn",)
     tabs = [(section, key) for section, key, _ in app.TABS]
     assert tabs[tabs.index(("section_generate", "tab_diffusion")) + 1] == ("section_generate", "tab_pixelcnn")
-    assert app.TABS.count(("section_generate", "tab_pixelcnn", pixelcnn)) == 1 and diffusion in [m for *_, m in app.TABS]
+    assert app.TABS.count(("section_generate", "tab_pixelcnn", pixelcnn)) == 1
+    assert diffusion in [m for *_, m in app.TABS]
     keys = [key for _, key in common.checkpoint_choices("mnist", pixelcnn.families())]
     assert keys == [BINARY, GREY]
     opened = {fn.__name__ for fn, _, _ in common.ON_OPEN}
@@ -100,7 +105,8 @@ def test_the_class_lists_follow_the_checkpoint():
 
 def test_without_a_pixelcnn_checkpoint_the_tab_says_which_command_makes_one(root, monkeypatch):
     from ui import common, pixelcnn
-    from ui.i18n import EN, ZH as ZH_TEXT
+    from ui.i18n import EN
+    from ui.i18n import ZH as ZH_TEXT
 
     monkeypatch.setenv("AIGC_CHECKPOINT_DIRS", str(root / "checkpoints"))
     assert common.checkpoint_choices("mnist", pixelcnn.families()) == []
@@ -145,7 +151,7 @@ def test_the_grid_is_the_librarys_samples_and_the_same_seed_gives_the_same_image
 def test_the_gif_fills_in_row_by_row_and_ends_on_the_sample(name, label):
     from ui import pixelcnn
 
-    grid, _, gif, _ = pixelcnn.sample_pixelcnn(name, label, 2, 11, 1.0)
+    _, _, gif, _ = pixelcnn.sample_pixelcnn(name, label, 2, 11, 1.0)
     m = model(name)
     first = m.generate(sampling.latents(2, 784, seed=11), torch.full((2,), 5) if m.num_classes else None)[:1]
     image = Image.open(gif)
@@ -212,11 +218,11 @@ def test_a_click_names_the_pixel_under_it():
     from ui import pixelcnn
 
     class Click:
-        index = [137, 42]  # x, y on the 280 x 280 image
+        def __init__(self, x: int, y: int) -> None:
+            self.index = [x, y]  # on the 280 x 280 image
 
-    assert pixelcnn.select_pixel(Click()) == (4, 13)
-    Click.index = [279, 279]
-    assert pixelcnn.select_pixel(Click()) == (27, 27)
+    assert pixelcnn.select_pixel(Click(137, 42)) == (4, 13)
+    assert pixelcnn.select_pixel(Click(279, 279)) == (27, 27)
 
 
 # ----------------------------------------------------------------------------- completion
@@ -264,7 +270,8 @@ def test_a_drawn_or_uploaded_picture_is_completed_with_a_class_picked(tmp_path):
         pixelcnn.complete_pixelcnn(BINARY, "auto", 3, None, str(path), 20, 2, 0, 1.0)
     with pytest.raises(gr.Error, match="没有自己的类别"):
         pixelcnn.complete_pixelcnn(BINARY, "auto", 3, None, str(path), 20, 2, 0, 1.0, ZH)
-    grey, _ = pixelcnn.complete_pixelcnn(GREY, "auto", 3, None, str(path), 20, 2, 0, 1.0)  # unconditional: no class
+    unconditional, _ = pixelcnn.complete_pixelcnn(GREY, "auto", 3, None, str(path), 20, 2, 0, 1.0)  # no class needed
+    assert len(unconditional) == 3
     bad = tmp_path / "not-an-image.png"
     bad.write_bytes(b"hello")
     with pytest.raises(gr.Error) as err:
@@ -306,7 +313,8 @@ COMPLETE = (BINARY, "auto", 0, None, None, 14, 2, 0, 1.0)
 def test_bad_input_is_refused_in_one_sentence_in_the_browsers_language(handler, args, english, chinese):
     from ui import pixelcnn
 
-    fn = {"sample": pixelcnn.sample_pixelcnn, "pixel": pixelcnn.pixel_view, "complete": pixelcnn.complete_pixelcnn}[handler]
+    handlers = {"sample": pixelcnn.sample_pixelcnn, "pixel": pixelcnn.pixel_view, "complete": pixelcnn.complete_pixelcnn}
+    fn = handlers[handler]
     padded = (*args, None) if handler == "sample" else args  # sample's cache comes before the request
     with pytest.raises(gr.Error) as err:
         fn(*padded)

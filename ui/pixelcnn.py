@@ -20,7 +20,15 @@ from PIL import Image, ImageDraw
 from aigc_models import data as data_mod
 from aigc_models import sampling, validation
 from aigc_models.models import REGISTRY
-from aigc_models.models.pixelcnn import MAX_TEMPERATURE, PIXELS, SIDE, complete, pixel_distribution, sample_pixels
+from aigc_models.models.pixelcnn import (
+    MAX_TEMPERATURE,
+    PIXELS,
+    SIDE,
+    complete,
+    dequantize,
+    pixel_distribution,
+    sample_pixels,
+)
 from ui import common, components
 from ui.errors import UserError
 from ui.i18n import t
@@ -95,10 +103,10 @@ def load(checkpoint: Any, lang: str) -> torch.nn.Module:
     command = train_command("mnist")
     info = common.picked_checkpoint(
         checkpoint, families(), lang,
-        pick=(f"Pick a PixelCNN checkpoint first (none is selected or none exists for this dataset); train one with "
-              f"{command} (fashion-mnist in both places for Fashion-MNIST).",
-              f"请先选择一个 PixelCNN 检查点（还没有选择，或者这个数据集还没有）；可用 {command} 训练一个"
-              "（Fashion-MNIST 把两处 mnist 换成 fashion-mnist）。"),
+        pick=((f"Pick a PixelCNN checkpoint first (none is selected or none exists for this dataset); train one "
+               f"with {command} (fashion-mnist in both places for Fashion-MNIST)."),
+              (f"请先选择一个 PixelCNN 检查点（还没有选择，或者这个数据集还没有）；可用 {command} 训练一个"
+               "（Fashion-MNIST 把两处 mnist 换成 fashion-mnist）。")),
         needs=("{key} holds a {label} model; this needs a PixelCNN.", "{key} 是{label}模型；这里需要 PixelCNN。"))
     try:
         return common.load_model(checkpoint, families())
@@ -177,8 +185,6 @@ def draw(model: torch.nn.Module, n: int, label: int | None, seed: int, temperatu
 
 def grey(codes: np.ndarray | torch.Tensor, levels: int) -> np.ndarray:
     """Levels 0..K-1 -> uint8 grey values (as ``data.to_uint8`` of ``dequantize``), same shape."""
-    from aigc_models.models.pixelcnn import dequantize
-
     return data_mod.to_uint8(dequantize(torch.as_tensor(np.asarray(codes)), levels)).numpy()
 
 
