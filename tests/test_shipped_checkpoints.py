@@ -26,7 +26,7 @@ PICKLE_SUFFIXES = {".pt", ".pth", ".pkl", ".pickle", ".bin", ".ckpt"}
 MIN_TEST_ACCURACY = {"mnist": 0.97, "fashion-mnist": 0.85}
 EXPECTED = {f"{dataset}-{family}" for dataset in DATASETS for family in ("mlp-gan", "dcgan", "cgan", "vae", "classifier")}
 EXPECTED.add("mnist-vae-2d")  # the drawable latent map
-EXPECTED |= {"mnist-diffusion", "mnist-dit"}
+EXPECTED |= {"mnist-diffusion", "fashion-mnist-diffusion", "mnist-dit"}
 EXPECTED |= {f"{dataset}-espcn-x2" for dataset in DATASETS}  # super-resolution (issue 15)
 BARS = {  # on the project's evaluator, N = 10,000 samples
     "classifier_test_accuracy": {"mnist": 0.990, "fashion-mnist": 0.905},
