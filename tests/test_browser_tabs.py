@@ -1,0 +1,282 @@
+"""Three tabs in headless Chromium that test_browser.py does not drive: Super-resolution (Explore),
+PixelCNN (Generate) and Tune (Train), in English and Chinese where the tab speaks both, each
+ending on a screenshot (``test_browser.shot``: a temporary folder, or docs/screenshots/ with
+AIGC_UPDATE_SCREENSHOTS=1) and with no request leaving 127.0.0.1.
+
+The app runs on the shipped checkpoints when they are there (else on the tiny ones of the client
+tests); where those folders hold no PixelCNN, the tiny untrained ones of test_pixelcnn_app.py are
+added, so the PixelCNN test passes with a shipped checkpoint or without one."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from app_helpers import REPO, AppServer
+from test_browser import (  # fixtures and helpers only: a test_* imported here would run twice
+    TIMEOUT,
+    browser,  # noqa: F401  (a fixture)
+    open_page,
+    open_tab,
+    outside_requests,  # noqa: F401  (a fixture)
+    shot,
+    wait_image,
+    wait_loaded,
+)
+from test_pixelcnn_app import pixelcnn_folder  # noqa: F401  (a fixture: tiny untrained PixelCNNs)
+
+pytestmark = pytest.mark.slow
+
+
+def has_pixelcnn(folder: Path) -> bool:
+    from aigc_models.checkpoints import list_checkpoints
+    from ui.pixelcnn import families
+
+    return any(info["family"] in families() for info in list_checkpoints(folder))
+
+
+@pytest.fixture(scope="module")
+def server(root: Path, request: pytest.FixtureRequest):
+    """The app on the shipped checkpoints when they are there, else on the tiny ones; the tiny
+    PixelCNNs are added only where no PixelCNN checkpoint is listed."""
+    shipped = REPO / "checkpoints"
+    dirs = [shipped] if (shipped / "mnist-dcgan" / "model.safetensors").exists() else [root / "checkpoints"]
+    if not has_pixelcnn(dirs[0]):
+        dirs.append(request.getfixturevalue("pixelcnn_folder"))
+    app = AppServer(root, extra_env={"AIGC_CHECKPOINT_DIRS": os.pathsep.join(map(str, dirs)),
+                                     "AIGC_RUNS_DIR": str(root / "browser-tabs-runs")})
+    yield app
+    app.stop()
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def srcs(page, selector: str) -> list[str]:
+    return page.eval_on_selector_all(selector, "els => els.map(e => e.src)")
+
+
+def wait_all_loaded(page, elem_id: str, at_least: int) -> list[str]:
+    """Wait until ``#elem_id`` shows at least ``at_least`` images, scroll each into view (lazy
+    images load only then) and wait until every one has loaded; their srcs."""
+    sel = f"#{elem_id} img"
+    page.wait_for_function("([sel, n]) => document.querySelectorAll(sel).length >= n", arg=[sel, at_least],
+                           timeout=TIMEOUT)
+    images = page.locator(sel)
+    for i in range(images.count()):
+        images.nth(i).scroll_into_view_if_needed()
+    page.wait_for_function("(sel) => [...document.querySelectorAll(sel)].every(i => i.complete && i.naturalWidth > 0)",
+                           arg=sel, timeout=TIMEOUT)
+    page.evaluate("window.scrollTo(0, 0)")
+    return srcs(page, sel)
+
+
+def wait_srcs_change(page, elem_id: str, previous: list[str]) -> list[str]:
+    """Wait until no image src of ``#elem_id`` is one of ``previous`` (a whole new set)."""
+    page.wait_for_function("([sel, prev]) => { const s = [...document.querySelectorAll(sel)].map(i => i.src);"
+                           " return s.length > 0 && s.every(x => !prev.includes(x)); }",
+                           arg=[f"#{elem_id} img", previous], timeout=TIMEOUT)
+    return srcs(page, f"#{elem_id} img")
+
+
+def wait_text(page, elem_id: str, text: str, start: bool = False, timeout: float = TIMEOUT) -> str:
+    test = "startsWith" if start else "includes"
+    page.wait_for_function(f"([sel, text]) => (document.querySelector(sel)?.innerText || '').trim().{test}(text)",
+                           arg=[f"#{elem_id}", text], timeout=timeout)
+    return page.locator(f"#{elem_id}").inner_text()
+
+
+def fetch_image(page, src: str) -> Image.Image:
+    return Image.open(io.BytesIO(page.request.get(src).body()))
+
+
+def suffix(locale: str) -> str:
+    return "" if locale == "en-US" else f"-{locale}"
+
+
+# ----------------------------------------------------------------------------- super-resolution
+
+SR_WORDS = {
+    "en-US": {"path": ("Explore", "Super-resolution"), "labels": ["Scale", "Enlarge", "Input, the upscalings and the truth"],
+              "source": "test image #3, shrunk 2 times", "header": "method", "nearest": "nearest", "bicubic": "bicubic",
+              "captions": ["low-resolution input 14 × 14", "nearest: ", "bicubic: ", "truth 28 × 28"]},
+    "zh-CN": {"path": ("探索", "超分辨率"), "labels": ["放大倍数", "放大", "输入、各种放大结果和真实图像"],
+              "source": "测试图像 #3，缩小 2 倍", "header": "方法", "nearest": "最近邻", "bicubic": "双三次",
+              "captions": ["低分辨率输入 14 × 14", "最近邻: ", "双三次: ", "真实图像 28 × 28"]},
+}
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+def test_super_resolution_opens_on_content_and_follows_the_picked_tile(browser, server, outside_requests, locale):  # noqa: F811
+    """The tab opens on a comparison (input, nearest, bicubic, each listed model, truth); clicking a
+    test image compares that one instead, with its table in the page's language."""
+    words = SR_WORDS[locale]
+    page = open_page(browser, server, outside_requests, locale=locale)
+    open_tab(page, *words["path"])
+    gallery = wait_all_loaded(page, "sr-gallery", 6)  # the test images to click
+    first = wait_all_loaded(page, "sr-results", 4)  # on open: low-res input, nearest, bicubic, (models), truth
+    assert len(set(first)) == len(first)
+    for label in words["labels"]:
+        page.get_by_text(label, exact=True).first.wait_for(state="visible")
+
+    page.locator("#sr-gallery button.thumbnail-item").nth(3).click()  # test image #3
+    changed = wait_srcs_change(page, "sr-results", first)
+    table = wait_text(page, "sr-table", words["source"], start=True)
+    assert len(changed) == len(first) and page.locator("#sr-index input").input_value() == "3"
+    for word in (words["header"], "PSNR", "SSIM", words["nearest"], words["bicubic"]):
+        assert word in table, (word, table)
+    captions = page.locator("#sr-results").inner_text()  # each tile captioned, with its PSNR and SSIM
+    assert all(caption in captions for caption in words["captions"]) and captions.count(" dB, SSIM ") == len(changed) - 2
+    truth = fetch_image(page, changed[-1])  # the truth: test image #3 at 8 x 8 pixels a pixel
+    low = fetch_image(page, changed[0])  # the input: 14 x 14 centred on dark grey
+    assert truth.size == low.size == (224, 224)
+    grey = np.asarray(low.convert("L"), dtype=np.int16)
+    assert abs(int(grey[4, 4]) - 48) <= 8  # the margin around the small input
+    assert gallery == srcs(page, "#sr-gallery img")  # the test images stay
+
+    wait_loaded(page, ["sr-gallery"])
+    wait_all_loaded(page, "sr-results", len(changed))
+    shot(page, f"superres{suffix(locale)}")
+    assert not outside_requests, outside_requests
+
+
+# ----------------------------------------------------------------------------- PixelCNN
+
+PIXEL_WORDS = {
+    "en-US": {"path": ("Generate", "PixelCNN"), "labels": ["The first sample: click a pixel", "Complete",
+                                                          "Predicted distribution over the K levels"],
+              "pixel": "Pixel (row {row}, column {col})", "source": "test image #2", "kept": "rows 0–13 kept",
+              "original": "original: test image #2"},
+    "zh-CN": {"path": ("生成", "PixelCNN"), "labels": ["第一张样本：点击一个像素", "补全", "K 个等级上的预测分布"],
+              "pixel": "像素（第 {row} 行，第 {col} 列）", "source": "测试图像 #2", "kept": "保留第 0–13 行",
+              "original": "原图：测试图像 #2"},
+}
+
+
+def bars(page) -> list[tuple[str, float]]:
+    """The bar plot's (level, probability) pairs, read from Vega's aria labels."""
+    labels = page.eval_on_selector_all('#pixelcnn-bars path[aria-roledescription="bar"]',
+                                       "els => els.map(e => e.getAttribute('aria-label'))")
+    out = []
+    for label in labels:
+        fields = dict(part.split(": ", 1) for part in label.split("; "))
+        out.append((fields["level"], float(fields["probability"])))
+    return sorted(out)
+
+
+def pixel_position(image, row: int, col: int) -> dict[str, float]:
+    """Where pixel (row, col) of the 28 x 28 image shown by the ``<img>`` ``image`` is, relative to
+    the element: the picture is drawn inside it as its CSS object-fit says (scale-down, contain)."""
+    width, height, natural_w, natural_h, fit = image.evaluate(
+        "e => [e.clientWidth, e.clientHeight, e.naturalWidth, e.naturalHeight, getComputedStyle(e).objectFit]")
+    scale = min(width / natural_w, height / natural_h)
+    if fit == "scale-down":
+        scale = min(scale, 1.0)
+    elif fit == "fill":
+        scale = None
+    shown_w, shown_h = (width, height) if scale is None else (natural_w * scale, natural_h * scale)
+    left, top = (width - shown_w) / 2, (height - shown_h) / 2
+    return {"x": left + (col + 0.5) * shown_w / 28, "y": top + (row + 0.5) * shown_h / 28}
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+def test_pixelcnn_samples_shows_a_pixels_distribution_and_completes(browser, server, outside_requests, locale):  # noqa: F811
+    """Sampling gives a grid and the GIF of the first image filling in; a click on a pixel of the
+    first sample shows the model's distribution for it; a test image's completions keep its top rows."""
+    from ui import pixelcnn
+
+    words = PIXEL_WORDS[locale]
+    page = open_page(browser, server, outside_requests, locale=locale)
+    open_tab(page, *words["path"])
+    opened = {elem_id: wait_image(page, elem_id) for elem_id in ("pixelcnn-grid", "pixelcnn-gif", "pixelcnn-pixel-image")}
+    assert page.locator("#pixelcnn-missing").is_hidden()  # a checkpoint is listed
+    for label in words["labels"]:
+        page.get_by_text(label, exact=True).first.wait_for(state="visible")
+
+    # sampling: a new seed gives a new grid, a new GIF and (the same click) the pixel view of its first image
+    page.locator("#pixelcnn-seed input").fill("5")
+    page.locator("#pixelcnn-generate").click()
+    grid = wait_image(page, "pixelcnn-grid", previous=opened["pixelcnn-grid"])
+    gif_src = wait_image(page, "pixelcnn-gif", previous=opened["pixelcnn-gif"])
+    view = wait_image(page, "pixelcnn-pixel-image", previous=opened["pixelcnn-pixel-image"])
+    assert fetch_image(page, grid).format == "PNG"
+    gif = page.request.get(gif_src).body()
+    frames = Image.open(io.BytesIO(gif))
+    assert gif[:6] == b"GIF89a" and frames.size == (280, 280) and frames.n_frames >= 15  # a frame a row
+    frames.seek(0)
+    assert (np.asarray(frames.convert("RGB")) == pixelcnn.NOT_YET).all()  # it starts with nothing drawn
+
+    # a click on the first sample: that pixel's row and column, its distribution and the marked image
+    wait_loaded(page, ["pixelcnn-pixel-image"])
+    image = page.locator("#pixelcnn-pixel-image img").first
+    image.scroll_into_view_if_needed()
+    row, col = 19, 8
+    image.click(position=pixel_position(image, row, col))
+    page.wait_for_function("() => document.querySelector('#pixelcnn-row input').value !== '14'", timeout=TIMEOUT)
+    assert (int(page.locator("#pixelcnn-row input").input_value()),
+            int(page.locator("#pixelcnn-col input").input_value())) == (row, col)
+    note = wait_text(page, "pixelcnn-pixel-note", words["pixel"].format(row=row, col=col), start=True)
+    wait_image(page, "pixelcnn-pixel-image", previous=view)  # the clicked pixel outlined
+    found = re.search(r"level drawn, (\d+), had probability (\d+\.\d+)|抽到的等级 (\d+) 的概率是 (\d+\.\d+)", note)
+    assert found, note
+    drawn, p = (int(found[1]), float(found[2])) if found[1] else (int(found[3]), float(found[4]))
+    page.wait_for_function("""([level, p]) => [...document.querySelectorAll('#pixelcnn-bars path[aria-roledescription="bar"]')]
+        .some(b => { const f = Object.fromEntries(b.getAttribute('aria-label').split('; ').map(x => x.split(': ')));
+                     return Number(f.level) === level && Math.abs(Number(f.probability) - p) < 1e-3; })""",
+                           arg=[drawn, p], timeout=TIMEOUT)  # the bars are this pixel's: its drawn level's height
+    levels = bars(page)
+    assert len(levels) >= 2 and sum(q for _, q in levels) == pytest.approx(1, abs=1e-3), levels
+
+    # completion: a test image's top 14 rows kept in every completion, the rest drawn
+    page.locator("#pixelcnn-gallery button.thumbnail-item").nth(2).click()  # test image #2
+    items = wait_all_loaded(page, "pixelcnn-completions-out", 5)  # the original and 4 completions
+    text = wait_text(page, "pixelcnn-complete-note", words["source"], start=True)
+    assert words["kept"] in text, text
+    page.get_by_text(words["original"]).first.wait_for(state="visible")
+    tiles = [np.asarray(fetch_image(page, src).convert("L"), dtype=np.int16)[4::8, 4::8] for src in items]
+    original, completions = tiles[0], tiles[1:]
+    assert all(t.shape == (28, 28) for t in tiles)
+    for completion in completions:  # webp tiles: close, not bit for bit
+        assert np.abs(completion[:14] - original[:14]).mean() < 6, np.abs(completion[:14] - original[:14]).max()
+    assert any(np.abs(c[14:] - original[14:]).mean() > np.abs(c[:14] - original[:14]).mean() + 1 for c in completions)
+
+    wait_loaded(page, ["pixelcnn-grid", "pixelcnn-gif", "pixelcnn-pixel-image"])
+    wait_all_loaded(page, "pixelcnn-completions-out", 5)
+    shot(page, f"pixelcnn{suffix(locale)}")
+    assert not outside_requests, outside_requests
+
+
+# ----------------------------------------------------------------------------- Tune
+
+
+def test_tune_runs_the_smallest_study_from_the_browser(browser, server, outside_requests):  # noqa: F811
+    """The Tune tab shows its controls; one 5-second trial (the least the app allows) of the MLP
+    GAN runs in the Train queue, fills the table and the history figure and is saved as a run."""
+    page = open_page(browser, server, outside_requests)
+    open_tab(page, "Train", "Tune")
+    wait_text(page, "tune-status", "Pick a model, how many trials and how long each trains, then start.")
+    for label in ("Optimise", "Trials", "Seconds per trial", "Start the study"):
+        page.get_by_text(label, exact=True).first.wait_for(state="visible")
+    page.get_by_role("radio", name="MLP GAN", exact=True).check()
+    page.get_by_role("radio", name="FD (lower is better)", exact=True).check()
+    page.get_by_role("spinbutton", name="Trials", exact=True).fill("1")
+    page.get_by_role("spinbutton", name="Seconds per trial", exact=True).fill("5")
+    page.get_by_role("textbox", name="Run name (optional)", exact=True).fill("browser-study")
+    page.locator("#tune-start").click()
+
+    status = wait_text(page, "tune-status", "Study finished", timeout=3 * TIMEOUT)  # data, a trial, its scoring
+    assert "runs/browser-study" in status, status
+    assert page.locator("#tune-saved textarea, #tune-saved input").first.input_value().startswith("runs/browser-study")
+    table = page.locator("#tune-table")
+    table.get_by_text("complete", exact=True).filter(visible=True).first.wait_for(state="visible")  # trial 0's state
+    assert "FD" in table.inner_text()
+    page.locator("#tune-history .js-plotly-plot").wait_for(state="visible")
+    page.locator("#tune-scatter .js-plotly-plot").wait_for(state="visible")
+    shot(page, "tune")
+    assert not outside_requests, outside_requests
