@@ -29,7 +29,7 @@ from .checkpoints import (SHIPPED_DIR, CheckpointError, expand_user, list_checkp
                           resolve, update_metrics)
 from .models import REGISTRY, build_model, families_with, family, make_config
 from .sampling import MAX_SAMPLES, MAX_TRUNCATION
-from .validation import check_int, check_optional_float, check_seed, number, show
+from .validation import check_int, check_optional_float, check_seed, fixed, number, show
 
 # ----------------------------------------------------------------------------- limits
 
@@ -675,9 +675,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def markdown_table(rows: list[dict[str, Any]]) -> str:
     """The checkpoint table: evaluator numbers beside the real-data floor, and how each was trained."""
-    def f(value: Any, digits: int = 3) -> str:
-        return f"{value:.{digits}f}" if isinstance(value, (int, float)) and not isinstance(value, bool) else "-"
-
     lines = ["| checkpoint | family | FD (floor) | class acc. | coverage | KL to uniform | precision / recall "
              "| test ELBO, nats | test MSE | test acc. | steps | train time | device |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
@@ -685,22 +682,19 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
         m, t = row["metrics"], row["training"]
         gen = m.get("prior_samples", m)
         floor = m.get("real_floor", {})
-        fd = f"{f(gen.get('frechet_distance'), 2)} ({f(floor.get('frechet_distance'), 2)})" if "frechet_distance" in gen else "-"
+        fd = f"{fixed(gen.get('frechet_distance'), 2)} ({fixed(floor.get('frechet_distance'), 2)})" if "frechet_distance" in gen else "-"
         cov = f"{gen['coverage']}/10" if "coverage" in gen else "-"
-        pr = f"{f(gen.get('precision'), 2)} / {f(gen.get('recall'), 2)}" if "precision" in gen else "-"
+        pr = f"{fixed(gen.get('precision'), 2)} / {fixed(gen.get('recall'), 2)}" if "precision" in gen else "-"
         lines.append(
-            f"| `{row['name']}` | {row['family']} | {fd} | {f(gen.get('class_accuracy'))} | {cov} | "
-            f"{f(gen.get('kl_to_uniform'), 4)} | {pr} | {f(m.get('test_elbo'), 1)} | {f(m.get('test_mse'), 4)} | "
-            f"{f(m.get('test_accuracy'), 4)} | {t.get('steps', '-')} | {f(t.get('seconds'), 0)} s | {t.get('device', '-')} |")
+            f"| `{row['name']}` | {row['family']} | {fd} | {fixed(gen.get('class_accuracy'))} | {cov} | "
+            f"{fixed(gen.get('kl_to_uniform'), 4)} | {pr} | {fixed(m.get('test_elbo'), 1)} | {fixed(m.get('test_mse'), 4)} | "
+            f"{fixed(m.get('test_accuracy'), 4)} | {t.get('steps', '-')} | {fixed(t.get('seconds'), 0)} s | {t.get('device', '-')} |")
     return "\n".join(lines)
 
 
 def sr_markdown_table(rows: list[dict[str, Any]]) -> str:
     """The super-resolution checkpoints' table: PSNR (dB) and SSIM on the test split beside bicubic and
     nearest-neighbour upscaling of the same low-resolution images, and how each was trained."""
-    def f(value: Any, digits: int) -> str:
-        return f"{value:.{digits}f}" if isinstance(value, (int, float)) and not isinstance(value, bool) else "-"
-
     lines = ["| checkpoint | family | scale | test images | PSNR, dB | SSIM | bicubic PSNR / SSIM | nearest PSNR / SSIM "
              "| gain over bicubic, dB | steps | train time | device |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
@@ -708,9 +702,9 @@ def sr_markdown_table(rows: list[dict[str, Any]]) -> str:
         m, t = row["metrics"], row["training"]
         lines.append(
             f"| `{row['name']}` | {row['family']} | x{row['config'].get('scale', '-')} | {m.get('n', '-')} | "
-            f"{f(m.get('psnr'), 2)} | {f(m.get('ssim'), 4)} | {f(m.get('bicubic_psnr'), 2)} / {f(m.get('bicubic_ssim'), 4)} | "
-            f"{f(m.get('nearest_psnr'), 2)} / {f(m.get('nearest_ssim'), 4)} | {f(m.get('psnr_over_bicubic'), 2)} | "
-            f"{t.get('steps', '-')} | {f(t.get('seconds'), 0)} s | {t.get('device', '-')} |")
+            f"{fixed(m.get('psnr'), 2)} | {fixed(m.get('ssim'), 4)} | {fixed(m.get('bicubic_psnr'), 2)} / {fixed(m.get('bicubic_ssim'), 4)} | "
+            f"{fixed(m.get('nearest_psnr'), 2)} / {fixed(m.get('nearest_ssim'), 4)} | {fixed(m.get('psnr_over_bicubic'), 2)} | "
+            f"{t.get('steps', '-')} | {fixed(t.get('seconds'), 0)} s | {t.get('device', '-')} |")
     return "\n".join(lines)
 
 

@@ -37,7 +37,7 @@ from .checkpoints import load_checkpoint, read_meta, resolve
 from .models import REGISTRY, build_model, families_with, make_config
 from .sampling import MAX_SAMPLES, conditional_labels, even_labels
 from .sampling import sample as sample_one
-from .validation import check_choice, check_int, check_seed, show
+from .validation import check_choice, check_int, check_seed, fixed, show
 
 MODES = ("average", "mixture")
 MIN_MEMBERS, MAX_MEMBERS = 2, 8
@@ -307,13 +307,10 @@ def evaluate(ens: Ensemble, evaluator: Any, *, mode: str, n: int = 10_000, seed:
 def results_table(results: dict[str, Any]) -> str:
     """The Markdown table of ``scripts/ensemble_table.py``'s results (``docs/ensemble-table.json``):
     the real-data floor, each member alone, the average and the mixture, with N under it."""
-    def f(value: Any, digits: int) -> str:
-        return f"{value:.{digits}f}" if isinstance(value, (int, float)) and not isinstance(value, bool) else "-"
-
     def line(label: str, m: dict[str, Any]) -> str:
         k = len(m.get("class_histogram", [])) or 10
-        return (f"| {label} | {f(m.get('frechet_distance'), 2)} | {m.get('coverage', '-')}/{k} | "
-                f"{f(m.get('kl_to_uniform'), 4)} | {f(m.get('precision'), 3)} | {f(m.get('recall'), 3)} |")
+        return (f"| {label} | {fixed(m.get('frechet_distance'), 2)} | {m.get('coverage', '-')}/{k} | "
+                f"{fixed(m.get('kl_to_uniform'), 4)} | {fixed(m.get('precision'), 3)} | {fixed(m.get('recall'), 3)} |")
 
     lines = ["| samples | FD (lower is better) | coverage | KL to uniform | precision | recall |",
              "| --- | --- | --- | --- | --- | --- |",

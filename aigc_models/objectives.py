@@ -272,37 +272,50 @@ class ClassifierObjective:
         return self.model
 
 
-class DiffusionObjective:
-    """Denoising (Ho et al. 2020) or flow matching (Lipman et al. 2023), as the model's config says,
-    with label dropout for classifier-free guidance; optional EMA of the whole network."""
+class _AveragedObjective:
+    """What the diffusion, autoregressive and regression objectives share: one network, Adam, an optional
+    EMA of its weights (``cfg.ema`` > 0), and ``export``. A subclass computes its loss and calls
+    ``_descend(loss)``."""
 
     def __init__(self, model: nn.Module, cfg: TrainConfig) -> None:
         self.model, self.cfg = model, cfg
         self.opt = adam(model.parameters(), lr=cfg.lr, betas=cfg.adam_betas())
         self.ema = EMA(model, cfg.ema) if cfg.ema > 0 else None
-        self.loss = flow_matching_loss if model.config.objective == "flow" else ddpm_loss
         self.steps_done = 0
 
-    def step(self, real: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
-        device = real.device
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=self.cfg.amp and device.type == "cuda"):
-            loss = self.loss(self.model, real, labels, label_dropout=self.model.config.label_dropout)
+    def _descend(self, loss: torch.Tensor) -> None:
+        """One Adam step on ``loss`` (a scalar), then the EMA update."""
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         self.opt.step()
         self.steps_done += 1
         if self.ema is not None:
             self.ema.update(self.model)
-        return {"loss": loss.detach()}
 
     def export(self, *, final: bool = False) -> nn.Module:
-        """The model to sample from and save: the EMA network when EMA is on (a copy when ``final``)."""
+        """The model to use and save: the EMA network when EMA is on (a copy when ``final``)."""
         if self.ema is None:
             return self.model
         return copy.deepcopy(self.ema.module) if final else self.ema.module
 
 
-class AutoregressiveObjective:
+class DiffusionObjective(_AveragedObjective):
+    """Denoising (Ho et al. 2020) or flow matching (Lipman et al. 2023), as the model's config says,
+    with label dropout for classifier-free guidance; optional EMA of the whole network."""
+
+    def __init__(self, model: nn.Module, cfg: TrainConfig) -> None:
+        super().__init__(model, cfg)
+        self.loss = flow_matching_loss if model.config.objective == "flow" else ddpm_loss
+
+    def step(self, real: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
+        device = real.device
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=self.cfg.amp and device.type == "cuda"):
+            loss = self.loss(self.model, real, labels, label_dropout=self.model.config.label_dropout)
+        self._descend(loss)
+        return {"loss": loss.detach()}
+
+
+class AutoregressiveObjective(_AveragedObjective):
     """Maximum likelihood: minimise the exact ``-log p(x | y)`` of each training image, a K-way
     cross-entropy per pixel given the pixels before it (van den Oord et al. 2016, "Pixel Recurrent
     Neural Networks", arXiv:1601.06759), by teacher forcing: one network pass scores all 784 pixels.
@@ -314,12 +327,6 @@ class AutoregressiveObjective:
     The model gives ``levels`` (K), ``num_classes``, ``to_levels`` / ``from_levels`` (images in [-1, 1]
     <-> int levels) and ``forward(x, labels)`` -> logits ``(B, K, 28, 28)``. Optional EMA of the weights."""
 
-    def __init__(self, model: nn.Module, cfg: TrainConfig) -> None:
-        self.model, self.cfg = model, cfg
-        self.opt = adam(model.parameters(), lr=cfg.lr, betas=cfg.adam_betas())
-        self.ema = EMA(model, cfg.ema) if cfg.ema > 0 else None
-        self.steps_done = 0
-
     def step(self, real: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
         model = self.model
         if model.levels == 2:
@@ -330,52 +337,24 @@ class AutoregressiveObjective:
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=self.cfg.amp and device.type == "cuda"):
             logits = model(x, labels if model.num_classes else None)
         nll = categorical_nll(logits.float(), targets).mean()  # nats per image
-        self.opt.zero_grad(set_to_none=True)
-        (nll / targets[0].numel()).backward()  # per pixel: the learning rate does not depend on the image size
-        self.opt.step()
-        self.steps_done += 1
-        if self.ema is not None:
-            self.ema.update(model)
+        self._descend(nll / targets[0].numel())  # per pixel: the learning rate does not depend on the image size
         nll = nll.detach()
         return {"nll": nll, "bits_per_dim": nll / (targets[0].numel() * math.log(2))}
 
-    def export(self, *, final: bool = False) -> nn.Module:
-        """The model to sample from and save: the EMA network when EMA is on (a copy when ``final``)."""
-        if self.ema is None:
-            return self.model
-        return copy.deepcopy(self.ema.module) if final else self.ema.module
 
-
-class RegressionObjective:
+class RegressionObjective(_AveragedObjective):
     """Pixel loss: minimise the mean squared error between the model's prediction from the
     low-resolution image and the image itself (Dong et al. 2014, SRCNN, eq. 1; Shi et al. 2016, ESPCN,
     eq. 3), which is maximising PSNR. The model gives ``degrade(images)`` -> its low-resolution input
     and ``forward(low)`` -> the prediction ``(B, 1, 28, 28)`` (not clamped, so that an overshooting
-    pixel still has a gradient). Optional EMA of the weights, warmed up as ``DiffusionObjective``'s."""
-
-    def __init__(self, model: nn.Module, cfg: TrainConfig) -> None:
-        self.model, self.cfg = model, cfg
-        self.opt = adam(model.parameters(), lr=cfg.lr, betas=cfg.adam_betas())
-        self.ema = EMA(model, cfg.ema) if cfg.ema > 0 else None
-        self.steps_done = 0
+    pixel still has a gradient). Optional EMA of the weights."""
 
     def step(self, real: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
         """One step on ``real`` ``(B, 1, 28, 28)`` in [-1, 1] (labels unused); returns the batch's MSE
         (in [-1, 1] units: 4 x the MSE of images in [0, 1])."""
         loss = F.mse_loss(self.model(self.model.degrade(real)), real)
-        self.opt.zero_grad(set_to_none=True)
-        loss.backward()
-        self.opt.step()
-        self.steps_done += 1
-        if self.ema is not None:
-            self.ema.update(self.model)
+        self._descend(loss)
         return {"mse": loss.detach()}
-
-    def export(self, *, final: bool = False) -> nn.Module:
-        """The model to use and save: the EMA network when EMA is on (a copy when ``final``)."""
-        if self.ema is None:
-            return self.model
-        return copy.deepcopy(self.ema.module) if final else self.ema.module
 
 
 OBJECTIVES = {"gan": GANObjective, "elbo": VAEObjective, "denoising": DiffusionObjective,

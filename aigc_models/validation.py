@@ -42,6 +42,11 @@ def number(x: float) -> str:
     return f"{x:g}"
 
 
+def fixed(value: object, digits: int = 3) -> str:
+    """``value`` with ``digits`` decimals, or "-" where it is missing or not a number (a table cell)."""
+    return f"{value:.{digits}f}" if isinstance(value, (int, float)) and not isinstance(value, bool) else "-"
+
+
 def _range_text(lo: float, hi: float, lo_open: bool, hi_open: bool) -> str:
     low = f"greater than {number(lo)}" if lo_open else f"at least {number(lo)}"
     high = f"less than {number(hi)}" if hi_open else f"at most {number(hi)}"
@@ -126,5 +131,5 @@ def check_choice(value: object, name: str, choices: Iterable[str]) -> str:
     raise ValueError(f"Unknown {name} {show(value)}; choose one of: {', '.join(allowed)}.")
 
 
-__all__ = ["MAX_SEED", "check_int", "check_float", "check_optional_float", "check_seed", "check_choice", "show",
+__all__ = ["MAX_SEED", "check_int", "check_float", "check_optional_float", "check_seed", "check_choice", "show", "fixed",
            "number"]

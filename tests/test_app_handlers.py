@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -161,7 +160,7 @@ def test_vae_reconstruction_error_and_latent_map(ck, name):
 
 
 def test_vae_gallery_selection_uses_the_test_image():
-    from ui.vae import gallery_for
+    from ui.common import gallery_for
 
     images, message = gallery_for("mnist")
     assert len(images) == 24 and message == ""
@@ -191,7 +190,7 @@ def test_missing_dataset_is_one_sentence_and_the_rest_works(ck, monkeypatch):
     monkeypatch.setattr(data_mod, "load_split", unavailable)
     originals, classic, diff, note = augment.preview_augment("mnist", 4, 1.0, 0)
     assert originals is None and "not available" in note and note.count(". ") <= 1
-    images, message = vae.gallery_for("mnist")
+    images, message = common.gallery_for("mnist")
     assert images == [] and "not available" in message
     vae._test_encodings.cache_clear()
     seen, recon, err, latent_map, summary = vae.reconstruct(ck("mnist-vae"), {"composite": drawing()}, None, 0)

@@ -10,7 +10,6 @@ import json
 import shlex
 
 import numpy as np
-import pytest
 from PIL import Image
 
 from aigc_models import cli, provenance

@@ -243,6 +243,28 @@ def refuse(lang: str, en: str, zh: str) -> UserError:
     return UserError(zh if lang == "zh" else en)
 
 
+def whole(value: Any, name: tuple[str, str], lo: int, hi: int, lang: str) -> int:
+    """``value`` as a whole number in [lo, hi], else a refusal in ``lang`` naming the control
+    (``name``: its English and Chinese labels) and the range."""
+    try:
+        return validation.check_int(value, name[0], lo=lo, hi=hi)
+    except ValueError as err:
+        raise refuse(lang, str(err), f"{name[1]}必须是 {lo} 到 {hi} 之间的整数，"
+                                     f"收到的是 {validation.show(value)}。") from None
+
+
+def real(value: Any, name: tuple[str, str], lo: float, hi: float, lang: str) -> float:
+    """``value`` as a finite number in [lo, hi], else a refusal in ``lang`` naming the control and the range."""
+    try:
+        return validation.check_float(value, name[0], lo=lo, hi=hi)
+    except ValueError as err:
+        raise refuse(lang, str(err), f"{name[1]}必须是 {validation.number(lo)} 到 "
+                                     f"{validation.number(hi)} 之间的数，收到的是 {validation.show(value)}。") from None
+
+
+TEST_IMAGE_NUMBER = ("Test image number", "测试图像编号")
+
+
 def picked_checkpoint(checkpoint: Any, families: tuple[str, ...], lang: str, *, pick: tuple[str, str],
                       needs: tuple[str, str]) -> dict[str, Any]:
     """The listed checkpoint (``find_checkpoint``) a request names, of one of ``families``; refused in
@@ -389,6 +411,17 @@ def load_test_split(dataset: str) -> data_mod.Split:
         raise UserError(dataset_unavailable(dataset)) from err
 
 
+def test_split_for(dataset: str, lang: str, zh_then: str = "所以这一部分不可用；采样和其他页面仍可使用。"
+                   ) -> data_mod.Split:
+    """The test split, else a refusal in ``lang`` saying it is unavailable; ``zh_then`` ends the Chinese
+    sentence with what the tab can still do (the English one is ``dataset_unavailable``'s)."""
+    try:
+        return load_test_split(dataset)
+    except UserError as err:
+        raise refuse(lang, err.message, f"本机没有 {dataset} 图像（离线，且 {data_mod.data_root()} 下没有压缩包），"
+                                        f"{zh_then}") from None
+
+
 def dataset_unavailable(dataset: str) -> str:
     """The one sentence shown wherever real images are needed but the dataset is missing."""
     return (f"The {dataset} images are not available on this machine (offline, no archives under "
@@ -401,6 +434,20 @@ def test_gallery(dataset: str, n: int = 24) -> list[tuple[Image.Image, str]]:
     names = data_mod.class_names(dataset)
     return [(sampling.grid(data_mod.to_signed(split.images[i : i + 1]), nrow=1, padding=0, scale=3),
              f"#{i} {names[int(split.labels[i])]}") for i in range(n)]
+
+
+def gallery_for(dataset: str) -> tuple[list[tuple[Image.Image, str]], str]:
+    """Test images for the picker gallery and a message ('' or why it is empty)."""
+    try:
+        return test_gallery(check_dataset(dataset)), ""
+    except gr.Error as err:
+        return [], str(err)
+
+
+def select_tile(evt: gr.SelectData) -> tuple[int, None, None]:
+    """A gallery tile clicked -> its test image number (tiles are the first test images), and a
+    cleared sketchpad and upload so that the test image is what the tab uses."""
+    return int(evt.index), None, None
 
 
 def test_image(dataset: str, index: float | int | None) -> torch.Tensor:

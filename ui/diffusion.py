@@ -66,21 +66,13 @@ refuse = common.refuse
 
 
 def whole(value: Any, field: str, lo: int, hi: int, lang: str) -> int:
-    """``value`` as a whole number in [lo, hi], else a refusal naming the field and the range."""
-    try:
-        return validation.check_int(value, FIELDS[field][0], lo=lo, hi=hi)
-    except ValueError as err:
-        raise refuse(lang, str(err), f"{FIELDS[field][1]}必须是 {lo} 到 {hi} 之间的整数，"
-                                     f"收到的是 {validation.show(value)}。") from None
+    """``common.whole`` for the control ``FIELDS[field]``."""
+    return common.whole(value, FIELDS[field], lo, hi, lang)
 
 
 def real(value: Any, field: str, lo: float, hi: float, lang: str) -> float:
-    """``value`` as a finite number in [lo, hi], else a refusal naming the field and the range."""
-    try:
-        return validation.check_float(value, FIELDS[field][0], lo=lo, hi=hi)
-    except ValueError as err:
-        raise refuse(lang, str(err), f"{FIELDS[field][1]}必须是 {validation.number(lo)} 到 "
-                                     f"{validation.number(hi)} 之间的数，收到的是 {validation.show(value)}。") from None
+    """``common.real`` for the control ``FIELDS[field]``."""
+    return common.real(value, FIELDS[field], lo, hi, lang)
 
 
 def load(checkpoint: Any, lang: str) -> torch.nn.Module:
@@ -343,12 +335,7 @@ def forward_process(checkpoint: str | None, class_name: str | None, index: float
     label = class_label(dataset, class_name, lang, none_means="pick the image by number")
     level = real(level, "t", 0.0, 1.0, lang)
     seed = whole(seed, "seed", 0, 2**31 - 1, lang)
-    try:
-        split = data_mod.load_split(dataset, train=False)
-    except data_mod.DatasetUnavailableError:
-        raise refuse(lang, common.dataset_unavailable(dataset),
-                     f"本机没有 {dataset} 图像（离线，且 {data_mod.data_root()} 下没有压缩包），所以这一部分不可用；"
-                     "采样和其他页面仍可使用。") from None
+    split = common.test_split_for(dataset, lang)
     if label is None:
         i = whole(index, "index", 0, len(split) - 1, lang)
     else:

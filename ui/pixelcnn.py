@@ -74,12 +74,8 @@ refuse = common.refuse
 
 
 def whole(value: Any, field: str, lo: int, hi: int, lang: str) -> int:
-    """``value`` as a whole number in [lo, hi], else a refusal naming the field and the range."""
-    try:
-        return validation.check_int(value, FIELDS[field][0], lo=lo, hi=hi)
-    except ValueError as err:
-        raise refuse(lang, str(err), f"{FIELDS[field][1]}必须是 {lo} 到 {hi} 之间的整数，"
-                                     f"收到的是 {validation.show(value)}。") from None
+    """``common.whole`` for the control ``FIELDS[field]``."""
+    return common.whole(value, FIELDS[field], lo, hi, lang)
 
 
 def temperature_of(value: Any, lang: str) -> float:
@@ -335,11 +331,7 @@ def picture(model: torch.nn.Module, drawing: Any, upload: Any, index: Any, lang:
             return common.to_model_input(upload, dataset=dataset), None, ("你上传的图片" if zh else "your upload")
     except UserError as err:
         raise refuse(lang, err.message, f"无法使用这张图片：{err.message}") from None
-    try:
-        split = common.load_test_split(dataset)
-    except UserError as err:
-        raise refuse(lang, err.message, f"本机没有 {dataset} 图像（离线，且 {data_mod.data_root()} 下没有压缩包），"
-                                        "所以只能补全你画的或上传的图片。") from None
+    split = common.test_split_for(dataset, lang, "所以只能补全你画的或上传的图片。")
     i = whole(index, "index", 0, len(split) - 1, lang)
     name = data_mod.class_names(dataset)[int(split.labels[i])]
     return (data_mod.to_signed(split.images[i : i + 1]), int(split.labels[i]),
@@ -406,19 +398,6 @@ def checkpoint_classes(dataset: str, checkpoint: str | None) -> tuple[Any, Any, 
             gr.update(visible=info is None))
 
 
-def gallery_for(dataset: str) -> tuple[list[tuple[Image.Image, str]], str]:
-    """Test images for the picker gallery and a message ('' or why it is empty)."""
-    try:
-        return common.test_gallery(common.check_dataset(dataset)), ""
-    except gr.Error as err:
-        return [], str(err)
-
-
-def select_tile(evt: gr.SelectData) -> tuple[int, None, None]:
-    """A gallery tile clicked -> its test image number, and a cleared sketchpad and upload."""
-    return int(evt.index), None, None
-
-
 # ----------------------------------------------------------------------------- on open (cached by argument)
 
 
@@ -475,7 +454,7 @@ def build_tab() -> list[common.Picker]:
             pixel_note = gr.Markdown(elem_id="pixelcnn-pixel-note")
     cache = gr.State(None)
     gr.Markdown(t("pixelcnn_complete_title"))
-    images, message = gallery_for("mnist")
+    images, message = common.gallery_for("mnist")
     with gr.Row():
         with gr.Column(scale=1, min_width=300):
             with gr.Row():
@@ -485,7 +464,7 @@ def build_tab() -> list[common.Picker]:
                 upload = components.PictureUpload(label=t("upload"), type="filepath", image_mode=None,
                                                   sources=["upload", "clipboard"], height=300, scale=1,
                                                   elem_id="pixelcnn-upload")
-            gallery = gr.Gallery(images, label=t("test_images"), columns=8, height=180, allow_preview=False,
+            gallery = gr.Gallery(images, label=t("test_images"), columns=4, height=180, allow_preview=False,
                                  elem_id="pixelcnn-gallery")
             gallery_note = gr.Markdown(message)
             index = gr.Number(0, precision=0, minimum=0, label=t("test_index"), elem_id="pixelcnn-index")
@@ -507,7 +486,7 @@ def build_tab() -> list[common.Picker]:
     comp_in = [pick.checkpoint, comp_cls, index, sketch, upload, kept, count, seed, temperature]
     pick.checkpoint.change(checkpoint_classes, [pick.dataset, pick.checkpoint], [cls, comp_cls, missing],
                            api_visibility="private", queue=False)
-    pick.dataset.change(gallery_for, pick.dataset, [gallery, gallery_note], api_visibility="private")
+    pick.dataset.change(common.gallery_for, pick.dataset, [gallery, gallery_note], api_visibility="private")
     dice.click(common.random_seed, None, seed, api_visibility="private", queue=False)
     go.click(sample_pixelcnn, [pick.checkpoint, cls, n, seed, temperature, cache], [grid, grid_file, gif, cache],
              api_name="sample_pixelcnn").success(pixel_view, view_in, view_out, api_visibility="private")
@@ -515,7 +494,7 @@ def build_tab() -> list[common.Picker]:
     picked_pixel.then(pixel_view, view_in, view_out, api_visibility="private", trigger_mode="always_last")
     gr.on([row.submit, col.submit], pixel_view, view_in, view_out, api_name="pixelcnn_pixel",
           trigger_mode="always_last")
-    picked = gallery.select(select_tile, None, [index, sketch, upload], api_visibility="private", queue=False)
+    picked = gallery.select(common.select_tile, None, [index, sketch, upload], api_visibility="private", queue=False)
     picked.then(None, js=components.SELECT_BRUSH_JS, api_visibility="private", queue=False)
     picked.then(complete_pixelcnn, comp_in, [completions, comp_note], api_visibility="private")
     comp_go.click(complete_pixelcnn, comp_in, [completions, comp_note], api_name="complete_pixelcnn")

@@ -56,16 +56,8 @@ def truth_image(dataset: str, index: Any, upload: Any, lang: str) -> tuple[torch
             return common.to_model_input(upload, dataset=dataset), ("你上传的图片" if lang == "zh" else "your upload")
         except UserError as err:
             raise refuse(lang, err.message, f"无法使用上传的图片：{err.message}") from None
-    try:
-        split = common.load_test_split(dataset)
-    except UserError as err:
-        raise refuse(lang, err.message, f"本机没有 {dataset} 图像（离线，且 {data_mod.data_root()} 下没有压缩包），"
-                                        "所以这个页面只能用上传的图片。") from None
-    try:
-        i = validation.check_int(index, "Test image number", lo=0, hi=len(split) - 1)
-    except ValueError as err:
-        raise refuse(lang, str(err), f"测试图像编号必须是 0 到 {len(split) - 1} 之间的整数，"
-                                     f"收到的是 {validation.show(index)}。") from None
+    split = common.test_split_for(dataset, lang, "所以这个页面只能用上传的图片。")
+    i = common.whole(index, common.TEST_IMAGE_NUMBER, 0, len(split) - 1, lang)
     return data_mod.to_signed(split.images[i : i + 1]), (f"测试图像 #{i}" if lang == "zh" else f"test image #{i}")
 
 
@@ -147,15 +139,7 @@ def open_compare(dataset: str, scale: Any, index: Any) -> tuple[list[tuple[Image
 
 def select_tile(evt: gr.SelectData) -> tuple[int, None]:
     """A gallery tile clicked -> its test image number, and a cleared upload."""
-    return int(evt.index), None
-
-
-def gallery_for(dataset: str) -> tuple[list[tuple[Image.Image, str]], str]:
-    """Test images for the picker gallery and a message ('' or why it is empty)."""
-    try:
-        return common.test_gallery(common.check_dataset(dataset)), ""
-    except gr.Error as err:
-        return [], str(err)
+    return common.select_tile(evt)[:2]
 
 
 # ----------------------------------------------------------------------------- layout
@@ -164,12 +148,12 @@ def gallery_for(dataset: str) -> tuple[list[tuple[Image.Image, str]], str]:
 def build_tab() -> list[common.Picker]:
     """The super-resolution tab; it picks checkpoints by dataset and scale itself, so it returns no picker."""
     gr.Markdown(t("sr_intro"))
-    images, message = gallery_for("mnist")
+    images, message = common.gallery_for("mnist")
     with gr.Row():
         with gr.Column(scale=1, min_width=300):
             dataset = gr.Dropdown(common.DATASET_CHOICES, value="mnist", label=t("dataset"), elem_id="sr-dataset")
             scale = gr.Radio([("x2", 2), ("x4", 4)], value=2, label=t("sr_scale"), elem_id="sr-scale")
-            gallery = gr.Gallery(images, label=t("test_images"), columns=6, height=220, allow_preview=False,
+            gallery = gr.Gallery(images, label=t("test_images"), columns=4, height=220, allow_preview=False,
                                  elem_id="sr-gallery")
             gallery_note = gr.Markdown(message)
             index = gr.Number(0, precision=0, minimum=0, label=t("test_index"), elem_id="sr-index")
@@ -182,7 +166,7 @@ def build_tab() -> list[common.Picker]:
             table = gr.Markdown(elem_id="sr-table")
             gr.Markdown(t("sr_lesson"))
     inputs, outputs = [dataset, scale, index, upload], [results, table]
-    changed = dataset.change(gallery_for, dataset, [gallery, gallery_note], api_visibility="private")
+    changed = dataset.change(common.gallery_for, dataset, [gallery, gallery_note], api_visibility="private")
     changed.then(compare, inputs, outputs, api_visibility="private")
     picked = gallery.select(select_tile, None, [index, upload], api_visibility="private", queue=False)
     picked.then(compare, inputs, outputs, api_visibility="private")

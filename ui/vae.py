@@ -133,18 +133,8 @@ def prior_samples(checkpoint: str | None, n: float, seed: float) -> Image.Image:
     return common.to_grid(sampling.sample(model, n, seed=seed))
 
 
-def gallery_for(dataset: str) -> tuple[list[tuple[Image.Image, str]], str]:
-    """Test images for the picker gallery and a message ('' or why it is empty)."""
-    try:
-        return common.test_gallery(common.check_dataset(dataset)), ""
-    except gr.Error as err:
-        return [], str(err)
 
 
-def select_tile(evt: gr.SelectData) -> tuple[int, None, None]:
-    """A gallery tile clicked -> its test image number (tiles are the first test images),
-    and a cleared sketchpad and upload so that the test image is what gets reconstructed."""
-    return int(evt.index), None, None
 
 
 # ----------------------------------------------------------------------------- layout
@@ -153,7 +143,7 @@ def select_tile(evt: gr.SelectData) -> tuple[int, None, None]:
 def build_tab() -> list[common.Picker]:
     """The VAE tab; returns its checkpoint picker."""
     gr.Markdown(t("vae_intro"))
-    images, message = gallery_for("mnist")
+    images, message = common.gallery_for("mnist")
     with gr.Row():
         with gr.Column(scale=1):
             pick = common.picker(families(), prefer=lambda info: info["config"].get("latent_dim") == 2)  # a map, not a PCA
@@ -163,7 +153,7 @@ def build_tab() -> list[common.Picker]:
                 upload = components.PictureUpload(label=t("upload"), type="filepath", image_mode=None,
                                               sources=["upload", "clipboard"], height=420, scale=1,
                                               elem_id="vae-upload")
-            gallery = gr.Gallery(images, label=t("test_images"), columns=8, height=220, allow_preview=False,
+            gallery = gr.Gallery(images, label=t("test_images"), columns=4, height=220, allow_preview=False,
                                  elem_id="vae-gallery")
             gallery_note = gr.Markdown(message)
             index = gr.Number(0, precision=0, minimum=0, label=t("test_index"))
@@ -181,9 +171,9 @@ def build_tab() -> list[common.Picker]:
             seed = gr.Number(0, precision=0, minimum=0, label=t("seed"))
             go_prior = gr.Button(t("generate"), variant="primary")
         prior = gr.Image(format="png", type="pil", label=t("prior_samples"))
-    pick.dataset.change(gallery_for, pick.dataset, [gallery, gallery_note], api_visibility="private")
+    pick.dataset.change(common.gallery_for, pick.dataset, [gallery, gallery_note], api_visibility="private")
     outputs = [seen, recon, err, point_map, summary]
-    picked = gallery.select(select_tile, None, [index, sketch, upload], api_visibility="private", queue=False)
+    picked = gallery.select(common.select_tile, None, [index, sketch, upload], api_visibility="private", queue=False)
     picked.then(None, js=components.SELECT_BRUSH_JS, api_visibility="private", queue=False)  # clearing the pad drops its tool
     picked.then(reconstruct, [pick.checkpoint, sketch, upload, index], outputs, api_name="reconstruct_from_gallery",
                 api_visibility="private")
