@@ -18,6 +18,7 @@ fields.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import numbers
 import typing
@@ -56,7 +57,13 @@ def bounds_of(field: dataclasses.Field) -> dict[str, Any]:
 
 def field_type(config_cls: type, name: str) -> Any:
     """The resolved annotation of a config field (``int``, ``float``, ``bool``, ``str``, ``tuple[int, ...]``)."""
-    return typing.get_type_hints(config_cls)[name]
+    return _type_hints(config_cls)[name]
+
+
+@functools.cache
+def _type_hints(config_cls: type) -> dict[str, Any]:
+    # resolving string annotations costs ~0.1 ms a field, and every checkpoint listing checks every field
+    return typing.get_type_hints(config_cls)
 
 
 # ----------------------------------------------------------------------------- checking

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import socket
 import threading
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -52,23 +53,42 @@ class Listener:
         self.sock.close()
 
 
-def hostile_values(url_to_here: str) -> list[object]:
-    """Wrong types, non-finite and huge numbers, NUL bytes, long strings, nested shapes, and
-    file objects that name server files or URLs."""
-    file_meta = {"_type": "gradio.FileData"}
-    return [
-        None, True, -1, 0, 10**30, 2.5, float("nan"), float("inf"), -float("inf"), "abc", "", "\x00",
-        "x" * 5000, [1, 2], {"a": 1}, [], {},
-        {"path": "/etc/passwd"}, {"path": "/etc/passwd", "meta": {}},
-        {"path": "/etc/passwd", "meta": file_meta}, {"path": "../../../etc/hostname", "meta": file_meta},
-        {"path": url_to_here, "meta": file_meta}, {"url": url_to_here, "meta": file_meta},
-        {"background": None, "layers": [{"path": "/etc/passwd"}] * 3, "composite": {"path": "/etc/passwd"}},
-    ]
+FILE_META = {"_type": "gradio.FileData"}
+NUMBERS = [True, -1, 0, 10**30, 2.5, float("nan"), float("inf"), -float("inf")]
+TEXTS = ["", "\x00", "x" * 5000]
+SHAPES = [[1, 2], {"a": 1}, [], {}]
+FILE_INPUTS = {"image", "imageeditor", "sketchpad", "file", "gallery", "uploadbutton", "video", "audio", "model3d"}
+NUMBER_INPUTS = {"number", "slider", "checkbox"}
+
+
+def file_values(url_to_here: str) -> list[object]:
+    """File objects that name server files, a path outside the cache, or a URL (to this test's listener)."""
+    return [{"path": "/etc/passwd"}, {"path": "/etc/passwd", "meta": {}},
+            {"path": "/etc/passwd", "meta": FILE_META}, {"path": "../../../etc/hostname", "meta": FILE_META},
+            {"path": url_to_here, "meta": FILE_META}, {"url": url_to_here, "meta": FILE_META},
+            {"background": None, "layers": [{"path": "/etc/passwd"}] * 3, "composite": {"path": "/etc/passwd"}}]
+
+
+def hostile_values(url_to_here: str, kind: str | None = None) -> list[object]:
+    """Wrong types, non-finite and huge numbers, NUL bytes, long strings, nested shapes, and file
+    objects that name server files or URLs: all of them (``kind`` None), or for an input of component
+    type ``kind`` the ones that mean something for it (every number edge for a number, every file
+    object for a picture) and one of each foreign kind (a string, a number, a shape, a server file),
+    which take the same path as their siblings there."""
+    files = file_values(url_to_here)
+    if kind is None:
+        return [None, *NUMBERS, "abc", *TEXTS, *SHAPES, *files]
+    if kind in FILE_INPUTS:
+        return [None, 0, "abc", "", *SHAPES, *files]
+    if kind in NUMBER_INPUTS:
+        return [None, *NUMBERS, "abc", "\x00", [1, 2], {"a": 1}, files[2]]
+    return [None, 0, float("nan"), "abc", *TEXTS, [1, 2], {"a": 1}, files[2], files[3]]  # text, choices, state
 
 
 @pytest.fixture(scope="module")
 def fuzz_server(root: Path):
-    server = AppServer(root, {"AIGC_TRAIN_MAX_SECONDS": "0.5"})  # a valid /train call ends at once
+    """The app on the tiny checkpoints (a diffusion one among them); a valid /train call ends at once."""
+    server = AppServer(root, {"AIGC_TRAIN_MAX_SECONDS": "0.5"})
     yield server
     server.stop()
 
@@ -89,7 +109,7 @@ def test_every_input_of_every_handler_answers_hostile_values_with_a_sentence(fuz
     for dep in distinct.values():
         defaults = [default_value(comps[i]) for i in dep["inputs"]]
         for position in range(len(defaults)):
-            values = hostile_values(url_here) + ([MEGA] if position == 0 else [])
+            values = hostile_values(url_here, comps[dep["inputs"][position]]["type"]) + ([MEGA] if position == 0 else [])
             for value in values:
                 data = list(defaults)
                 data[position] = value
@@ -97,9 +117,13 @@ def test_every_input_of_every_handler_answers_hostile_values_with_a_sentence(fuz
         jobs.append((dep, -1, "wrong count", defaults + [1]))  # one value too many
     assert len(jobs) > 1000, len(jobs)
 
+    sessions = threading.local()  # one browser session per worker: a new session costs the server a copy of the page's state
+
     def run(job):
         dep, position, value, data = job
-        return job, call(fuzz_server.url, dep, data, timeout=300)
+        if not hasattr(sessions, "id"):
+            sessions.id = uuid.uuid4().hex[:11]
+        return job, call(fuzz_server.url, dep, data, session=sessions.id, timeout=300)
 
     problems = []
     with ThreadPoolExecutor(6) as pool:

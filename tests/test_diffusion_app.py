@@ -355,32 +355,17 @@ def test_the_endpoints_through_gradio_client(server):
         chinese.predict(FLOW, "4", 4, 1, "ddpm", 3, 1.5, api_name="/sample_diffusion")
 
 
-@pytest.mark.slow
-def test_the_tabs_endpoints_answer_hostile_values_with_a_sentence(server):
-    """The fuzzer's hostile values (test_api_fuzz) on every input of this tab's handlers, with a
-    diffusion checkpoint there (the whole-app fuzzer runs without one)."""
+def test_the_tabs_endpoints_work_on_the_pages_defaults(server):
+    """Each handler of this tab answers the values the page sends untouched (hostile values on every
+    input are test_api_fuzz's, whose server holds a tiny diffusion checkpoint too)."""
     from api_calls import backend_dependencies, call, components_by_id, default_value, get_config
-    from test_api_fuzz import hostile_values
 
     config = get_config(server.url)
     comps = components_by_id(config)
     ours = {c["id"] for c in config["components"] if str(c.get("props", {}).get("elem_id", "")).startswith("diffusion-")}
     deps = [d for d in backend_dependencies(config) if set(d["inputs"]) & ours]
     assert {d.get("api_name") for d in deps} >= {"sample_diffusion", "diffusion_trajectory", "diffusion_forward"}
-    problems = []
     for dep in deps:
-        defaults = [default_value(comps[i]) for i in dep["inputs"]]
-        assert call(server.url, dep, defaults).success, dep.get("api_name")  # the page's defaults work
-        for position in range(len(defaults)):
-            for value in hostile_values("http://127.0.0.1:9/x.png"):
-                data = list(defaults)
-                data[position] = value
-                reply = call(server.url, dep, data)
-                where = f"{dep.get('api_name')}[{position}] = {repr(value)[:40]}"
-                if reply.body_bytes > 16_000:
-                    problems.append(f"{where}: a {reply.body_bytes:,}-byte reply")
-                if not reply.success and (not isinstance(reply.error, str) or not reply.error.strip()
-                                          or "Traceback" in reply.error or len(reply.error) > 600):
-                    problems.append(f"{where}: {reply.error!r:.120}")
-    assert not problems, "\n".join(problems[:20])
+        reply = call(server.url, dep, [default_value(comps[i]) for i in dep["inputs"]])
+        assert reply.success, (dep.get("api_name"), reply.error)
     assert "Traceback" not in Path(server.log.name).read_text()

@@ -198,6 +198,13 @@ def test_shipped_checkpoint_loads_and_works(row):
 # KL to uniform: within an absolute 0.05. Largest gap over seeds 0-9: 0.044 (fashion-mnist-vae,
 # whose one almost empty class makes its KL the noisiest; seed 0: 0.216 against 0.173); every other
 # checkpoint stays within 0.031.
+#
+# The diffusion checkpoints are drawn at N = 300 (1,000 of them take ~2 minutes each on two shared
+# cores, 20 network passes per image, twice with guidance), and the FD's absolute slack grows as
+# 1,000 / N, since the small-sample bias does: measured at seed 0, N = 300, beside the stored N =
+# 10,000 values: mnist-diffusion FD 25.6 / 8.8 (bound 60.1), mnist-dit 37.8 / 24.0 (bound 77.6),
+# fashion-mnist-diffusion 25.2 / 14.5 (bound 66.7); class accuracy 1.0 / 0.994, 1.0 / 0.992,
+# 0.943 / 0.953. A sampler broken as the one-step Euler was (FD 681) still fails it by far.
 # Test ELBO of a VAE: evaluate_vae on the first 2,000 test images (its seeded posterior draws are
 # those of the full run's first two batches), within 2 nats of the stored full-set value. Measured:
 # mnist-vae -100.37 / -101.08, mnist-vae-2d -155.85 / -155.77, fashion-mnist-vae -242.35 / -242.15.
@@ -207,6 +214,7 @@ def test_shipped_checkpoint_loads_and_works(row):
 # one per dataset, built on first use), 2-4 s per generator, 1-3 s per ELBO.
 
 EVAL_N, EVAL_SEED = 1000, 0
+EVAL_N_BY_FAMILY = {"diffusion": 300}  # families whose samples are costly (see above)
 FD_RATIO, FD_SLACK = (0.85, 1.15), (5.0, 15.0)  # FD(1k) in [0.85 x FD - 5, 1.15 x FD + 15]
 CLASS_ACCURACY_TOLERANCE = 0.03
 KL_TOLERANCE = 0.05
@@ -224,6 +232,11 @@ def _stored_sample_metrics(name: str) -> dict:
     stored = m["prior_samples"] if BY_NAME[name]["family"] == "vae" else m
     assert stored.get("n") == 10_000, f"{name}: no stored sample metrics at N = 10,000"
     return stored
+
+
+def eval_n(name: str) -> int:
+    """How many samples the resampling tests draw from checkpoint ``name``."""
+    return EVAL_N_BY_FAMILY.get(BY_NAME[name]["family"], EVAL_N)
 
 
 @functools.cache
@@ -254,8 +267,9 @@ def measured(evaluator):
 
     def get(name: str) -> dict:
         if name not in reports:
-            report = evaluator(BY_NAME[name]["dataset"]).evaluate_generator(_model(name), n=EVAL_N, seed=EVAL_SEED)
-            assert report["n"] == EVAL_N
+            n = eval_n(name)
+            report = evaluator(BY_NAME[name]["dataset"]).evaluate_generator(_model(name), n=n, seed=EVAL_SEED)
+            assert report["n"] == n
             reports[name] = report
         return reports[name]
 
@@ -276,10 +290,11 @@ def test_every_generator_has_stored_sample_metrics():
 def test_resampled_frechet_distance_matches_the_stored_one(name, measured):
     stored = _stored_sample_metrics(name)["frechet_distance"]
     fd = measured(name)["frechet_distance"]
+    n = eval_n(name)
     lo = FD_RATIO[0] * stored - FD_SLACK[0]
-    hi = FD_RATIO[1] * stored + FD_SLACK[1]
+    hi = FD_RATIO[1] * stored + FD_SLACK[1] * EVAL_N / n
     assert lo <= fd <= hi, (
-        f"{name}: FD {fd:.2f} at N = {EVAL_N} (ratio {fd / stored:.3f}) is outside [{lo:.2f}, {hi:.2f}] "
+        f"{name}: FD {fd:.2f} at N = {n} (ratio {fd / stored:.3f}) is outside [{lo:.2f}, {hi:.2f}] "
         f"around the stored {stored:.2f} at N = 10,000")
 
 
@@ -288,9 +303,9 @@ def test_resampled_frechet_distance_matches_the_stored_one(name, measured):
 def test_resampled_class_balance_matches_the_stored_one(name, measured):
     stored, got = _stored_sample_metrics(name), measured(name)
     assert got["coverage"] >= stored["coverage"] - COVERAGE_TOLERANCE, (
-        f"{name}: covers {got['coverage']} classes at N = {EVAL_N}, {stored['coverage']} stored")
+        f"{name}: covers {got['coverage']} classes at N = {eval_n(name)}, {stored['coverage']} stored")
     assert abs(got["kl_to_uniform"] - stored["kl_to_uniform"]) <= KL_TOLERANCE, (
-        f"{name}: KL to uniform {got['kl_to_uniform']:.4f} at N = {EVAL_N}, {stored['kl_to_uniform']:.4f} stored; "
+        f"{name}: KL to uniform {got['kl_to_uniform']:.4f} at N = {eval_n(name)}, {stored['kl_to_uniform']:.4f} stored; "
         f"histogram {got['class_histogram']}")
 
 
@@ -300,7 +315,7 @@ def test_resampled_class_accuracy_matches_the_stored_one(name, measured):
     stored, got = _stored_sample_metrics(name)["class_accuracy"], measured(name)
     assert "class_accuracy" in got, f"{name} was sampled without labels"
     assert abs(got["class_accuracy"] - stored) <= CLASS_ACCURACY_TOLERANCE, (
-        f"{name}: class accuracy {got['class_accuracy']:.4f} at N = {EVAL_N}, {stored:.4f} stored")
+        f"{name}: class accuracy {got['class_accuracy']:.4f} at N = {eval_n(name)}, {stored:.4f} stored")
 
 
 @pytest.mark.slow
