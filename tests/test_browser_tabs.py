@@ -104,10 +104,10 @@ def suffix(locale: str) -> str:
 
 SR_WORDS = {
     "en-US": {"path": ("Explore", "Super-resolution"), "labels": ["Scale", "Enlarge", "Input, the upscalings and the truth"],
-              "source": "test image #3, shrunk 2 times", "header": "method", "nearest": "nearest", "bicubic": "bicubic",
+              "opened": "test image #0, shrunk 2 times", "source": "test image #3, shrunk 2 times", "header": "method", "nearest": "nearest", "bicubic": "bicubic",
               "captions": ["low-resolution input 14 × 14", "nearest: ", "bicubic: ", "truth 28 × 28"]},
     "zh-CN": {"path": ("探索", "超分辨率"), "labels": ["放大倍数", "放大", "输入、各种放大结果和真实图像"],
-              "source": "测试图像 #3，缩小 2 倍", "header": "方法", "nearest": "最近邻", "bicubic": "双三次",
+              "opened": "测试图像 #0，缩小 2 倍", "source": "测试图像 #3，缩小 2 倍", "header": "方法", "nearest": "最近邻", "bicubic": "双三次",
               "captions": ["低分辨率输入 14 × 14", "最近邻: ", "双三次: ", "真实图像 28 × 28"]},
 }
 
@@ -124,6 +124,7 @@ def test_super_resolution_opens_on_content_and_follows_the_picked_tile(browser, 
     assert len(set(first)) == len(first)
     for label in words["labels"]:
         page.get_by_text(label, exact=True).first.wait_for(state="visible")
+    wait_text(page, "sr-table", words["opened"], start=True)  # what the page opens on speaks its language too
 
     page.locator("#sr-gallery button.thumbnail-item").nth(3).click()  # test image #3
     changed = wait_srcs_change(page, "sr-results", first)

@@ -54,6 +54,19 @@ def test_the_tab_is_in_the_explore_section():
     assert superres.families() == ("srcnn", "espcn")
 
 
+def test_the_tab_opens_in_the_browsers_language():
+    """What the page runs on open gets the visitor's Accept-Language, and each language is cached apart."""
+    import app  # noqa: F401  (builds the tabs, filling common.ON_OPEN)
+    from ui import common
+
+    shown = {fn.__name__: fn for fn, _, _ in common.ON_OPEN}["open_compare"]
+    english = shown("mnist", 2, 7, Browser("en-US,en;q=0.9"))[1]
+    chinese = shown("mnist", 2, 7, ZH)[1]
+    assert english.startswith("test image #7, shrunk 2 times")
+    assert chinese.startswith("测试图像 #7，缩小 2 倍")
+    assert shown("mnist", 2, 7, Browser("en-US"))[1] == english
+
+
 def test_x2_shows_input_baselines_both_models_and_truth_with_their_scores(sr_folder):
     from ui import superres
 

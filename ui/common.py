@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import inspect
 import io
 import os
 import tempfile
@@ -464,10 +465,34 @@ ON_OPEN: list[tuple[Callable[..., Any], list[Any], list[Any]]] = []
 ``demo.load``), so that a teacher finds content to talk over instead of empty boxes."""
 
 
-def on_open(fn: Callable[..., Any], inputs: list[Any], outputs: list[Any]) -> None:
+class Browser:
+    """What a handler reads of a request: the browser's languages ('zh' or 'en'), for a result
+    computed once per language rather than per visitor."""
+
+    def __init__(self, lang: str) -> None:
+        self.headers = {"accept-language": "zh-CN" if lang == "zh" else "en"}
+
+
+def on_open(fn: Callable[..., Any], inputs: list[Any], outputs: list[Any], *, speaks: bool = False) -> None:
     """Show ``fn``'s result for the inputs' current values when a page opens. Results are cached
-    by those values (30 students opening the page cost one computation each)."""
-    ON_OPEN.append((quietly(remembered(fn), len(outputs)), inputs, outputs))
+    by those values (30 students opening the page cost one computation each). With ``speaks``,
+    ``fn`` takes the page's language ('en' or 'zh', from the browser's Accept-Language) after the
+    inputs, so that its sentences open in the visitor's language; it is cached per language too."""
+    shown = quietly(remembered(fn), len(outputs))
+    if speaks:
+        def opened(*values: Any) -> Any:
+            *values, request = values
+            return shown(*values, language(request))
+
+        # gradio passes the request to a positional parameter annotated gr.Request
+        params = [inspect.Parameter(f"value_{i}", inspect.Parameter.POSITIONAL_OR_KEYWORD) for i in range(len(inputs))]
+        params.append(inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=gr.Request))
+        opened.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+        opened.__annotations__ = {"request": gr.Request}
+        opened.__name__ = getattr(fn, "__name__", "opened")
+        ON_OPEN.append((opened, inputs, outputs))
+    else:
+        ON_OPEN.append((shown, inputs, outputs))
 
 
 def remembered(fn: Callable[..., Any], size: int = 32) -> Callable[..., Any]:

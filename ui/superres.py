@@ -133,8 +133,8 @@ def compare(dataset: Any, scale: Any, index: Any, upload: Any = None,
     return items, "\n".join(notes)
 
 
-def open_compare(dataset: str, scale: Any, index: Any) -> tuple[list[tuple[Image.Image, str]], str]:
-    return compare(dataset, scale, index, None, None)
+def open_compare(dataset: str, scale: Any, index: Any, lang: str) -> tuple[list[tuple[Image.Image, str]], str]:
+    return compare(dataset, scale, index, None, common.Browser(lang))
 
 
 def select_tile(evt: gr.SelectData) -> tuple[int, None]:
@@ -172,7 +172,7 @@ def build_tab() -> list[common.Picker]:
     picked.then(compare, inputs, outputs, api_visibility="private")
     go.click(compare, inputs, outputs, api_name="superres")
     scale.change(compare, inputs, outputs, api_visibility="private")
-    common.on_open(open_compare, [dataset, scale, index], outputs)
+    common.on_open(open_compare, [dataset, scale, index], outputs, speaks=True)
     return []
 
 
