@@ -546,6 +546,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
         return cmd_bench_sampling(args)
     if args.diffusion:
         return cmd_bench_diffusion(args)
+    if args.pixelcnn:
+        return cmd_bench_pixelcnn(args)
     check_out_file(args.out).parent.mkdir(parents=True, exist_ok=True)  # before minutes of measuring, not after
     report = run_bench(BenchOptions(device=args.device, quick=args.quick, app=args.app, out=args.out),
                        log=lambda m: print(m, file=sys.stderr))
@@ -578,6 +580,19 @@ def cmd_bench_diffusion(args: argparse.Namespace) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
     print(diffusion_markdown(report["rows"]))
+    return 0
+
+
+def cmd_bench_pixelcnn(args: argparse.Namespace) -> int:
+    """``bench --pixelcnn``: the naive pixel loop against the cached sampler (the shipped width,
+    random weights); writes the results file, prints the Markdown row."""
+    from . import bench
+
+    out = check_out_file(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    report = bench.pixelcnn_sampling_speed(n_images=4, repeats=3)
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(bench.pixelcnn_markdown(report))
     return 0
 
 
@@ -915,6 +930,10 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--diffusion", action="store_true",
                    help="only time the diffusion checkpoints: median ms at 1, 5, 10, 20 and 50 steps for 1, 16 and "
                         "64 images, and a conditional GAN's 16 images for the ratio, e.g. --out docs/diffusion-bench.json")
+    b.add_argument("--pixelcnn", action="store_true",
+                   help="only time PixelCNN sampling: 4 images by the naive loop (a network pass per pixel) and by "
+                        "the cached sampler, best of 3, and whether they drew the same pixels, e.g. "
+                        "--out docs/pixelcnn-bench.json")
     b.add_argument("--repeats", type=int, default=50, help="--sampling: timed calls per checkpoint, 5 to 10,000 "
                    "(fewer once 30 s have passed)")
     b.add_argument("--root", action="append", help="--sampling, --diffusion: a folder of checkpoints (repeatable; "

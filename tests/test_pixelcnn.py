@@ -356,3 +356,21 @@ def test_the_cli_trains_samples_and_evaluates_a_pixelcnn(tmp_path, capsys, class
     assert report["family"] == "pixelcnn" and report["n"] == 20 and "frechet_distance" in report
     assert report["test_nll"] == pytest.approx(meta["metrics"]["test_nll"], rel=1e-5)
     assert report["test_bits_per_dim"] == pytest.approx(report["test_nll"] / (784 * math.log(2)))
+
+
+def test_bench_pixelcnn_writes_the_naive_against_cached_row(tmp_path, capsys, monkeypatch):
+    """`bench --pixelcnn` on a narrow model (the shipped width takes minutes by the naive loop): both
+    samplers drew the same pixels, the file and the Markdown row say so. No speed is asserted (bench's job)."""
+    import functools
+
+    from aigc_models import bench
+
+    monkeypatch.setattr(bench, "pixelcnn_sampling_speed",
+                        functools.partial(bench.pixelcnn_sampling_speed, channels=8, layers=2))
+    out = tmp_path / "pixelcnn-bench.json"
+    assert cli.main(["bench", "--pixelcnn", "--out", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert report["identical"] is True and report["n_images"] == 4 and report["repeats"] == 3
+    assert report["config"]["channels"] == 8 and report["naive_seconds"] > 0 and report["cached_seconds"] > 0
+    row = capsys.readouterr().out
+    assert "| 8 channels, 2 layers, kernel 5, K = 2 | 4 |" in row and "| yes |" in row
