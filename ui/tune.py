@@ -205,7 +205,7 @@ def build_tab() -> list[common.Picker]:
             stop_note = gr.Markdown()
         with gr.Column(scale=2):
             status = gr.Markdown(t("tune_idle"), elem_id="tune-status")
-            table = gr.Dataframe(label=t("tune_table"), interactive=False, wrap=True, elem_id="tune-table")
+            table = gr.Dataframe(label=t("tune_table"), interactive=False, wrap=False, elem_id="tune-table")
             rho = gr.Markdown(elem_id="tune-rho")
             with gr.Row():
                 history = gr.Plot(label=t("tune_history"), elem_id="tune-history")
