@@ -50,7 +50,9 @@ def server(root: Path):
     dirs = [shipped] if (shipped / "mnist-dcgan" / "model.safetensors").exists() else [root / "checkpoints"]
     if not has_diffusion(dirs[0]):
         dirs.append(make_tiny_diffusion(root / "diffusion"))
-    app = AppServer(root, extra_env={"AIGC_CHECKPOINT_DIRS": os.pathsep.join(map(str, dirs)),
+    # one torch thread: on a 2-core machine a training run in the app would otherwise take both cores and
+    # starve Chromium's renderer (a click on Stop then waited over 120 s in a loaded run)
+    app = AppServer(root, extra_env={"OMP_NUM_THREADS": "1", "AIGC_CHECKPOINT_DIRS": os.pathsep.join(map(str, dirs)),
                                      "AIGC_RUNS_DIR": str(root / "browser-runs")})
     yield app
     app.stop()
@@ -173,7 +175,7 @@ def test_every_tab_works_offline_in_a_browser(browser, server, outside_requests)
     page.locator("#vae-gallery button").nth(3).click()  # a test image
     first = wait_image(page, "vae-recon")
     # the brush is picked when the tab opens: a student draws at once (Gradio starts with no tool)
-    page.locator('#vae-sketch button[aria-label="Brush"].highlight').wait_for(state="visible", timeout=10_000)
+    page.locator('#vae-sketch button[aria-label="Brush"].highlight').wait_for(state="visible", timeout=TIMEOUT)
     canvas = page.locator("#vae-sketch canvas").last
     box = canvas.bounding_box()
     page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.35)  # inside the white page
@@ -195,11 +197,11 @@ def test_every_tab_works_offline_in_a_browser(browser, server, outside_requests)
     # picking a model loads the settings that trained its shipped checkpoint
     page.get_by_role("radio", name="DCGAN", exact=True).check()
     page.wait_for_function("() => document.querySelector('#train-recipe').innerText.includes('mnist-dcgan')",
-                           timeout=10_000)
+                           timeout=TIMEOUT)
     assert "spectral_norm=True" in page.locator("#train-recipe").inner_text()
     page.get_by_role("radio", name="MLP GAN", exact=True).check()
     page.wait_for_function("() => document.querySelector('#train-recipe').innerText.includes('mnist-mlp-gan')",
-                           timeout=10_000)
+                           timeout=TIMEOUT)
     page.locator("#train-start").click()
     grid = wait_image(page, "train-grid")
     page.locator("#train-loss canvas, #train-loss svg").first.wait_for(state="visible")
@@ -208,13 +210,16 @@ def test_every_tab_works_offline_in_a_browser(browser, server, outside_requests)
         const lines = [...document.querySelectorAll('#train-loss path[aria-roledescription="line mark"]')];
         const colour = name => lines.find(l => l.getAttribute('aria-label').includes('series: ' + name))?.getAttribute('stroke');
         return lines.length >= 2 && colour('loss_d') === '#4c78a8' && colour('loss_g') === '#f58518';  // as the label says
-    }""", timeout=30_000)
+    }""", timeout=TIMEOUT)
     changed = wait_image(page, "train-grid", previous=grid)
     assert changed != grid
     shot(page, "train")
     page.locator("#train-stop").click()
-    page.wait_for_function("() => document.querySelector('#train-status').innerText.includes('stopped')",
-                           timeout=20_000)
+    try:
+        page.wait_for_function("() => document.querySelector('#train-status').innerText.includes('stopped')",
+                               timeout=TIMEOUT)
+    except sync_api.TimeoutError:
+        raise AssertionError("no 'stopped' after Stop; the status reads: " + page.locator("#train-status").inner_text()) from None
 
     open_tab(page, "About")
     page.get_by_text("What the source documents got wrong").wait_for()

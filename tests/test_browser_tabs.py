@@ -49,7 +49,9 @@ def server(root: Path, request: pytest.FixtureRequest):
     dirs = [shipped] if (shipped / "mnist-dcgan" / "model.safetensors").exists() else [root / "checkpoints"]
     if not has_pixelcnn(dirs[0]):
         dirs.append(request.getfixturevalue("pixelcnn_folder"))
-    app = AppServer(root, extra_env={"AIGC_CHECKPOINT_DIRS": os.pathsep.join(map(str, dirs)),
+    # one torch thread: on a 2-core machine a training run in the app would otherwise take both cores and
+    # starve Chromium's renderer (a click on Stop then waited over 120 s in a loaded run)
+    app = AppServer(root, extra_env={"OMP_NUM_THREADS": "1", "AIGC_CHECKPOINT_DIRS": os.pathsep.join(map(str, dirs)),
                                      "AIGC_RUNS_DIR": str(root / "browser-tabs-runs")})
     yield app
     app.stop()
