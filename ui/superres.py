@@ -153,7 +153,7 @@ def build_tab() -> list[common.Picker]:
         with gr.Column(scale=1, min_width=300):
             dataset = gr.Dropdown(common.DATASET_CHOICES, value="mnist", label=t("dataset"), elem_id="sr-dataset")
             scale = gr.Radio([("x2", 2), ("x4", 4)], value=2, label=t("sr_scale"), elem_id="sr-scale")
-            gallery = gr.Gallery(images, label=t("test_images"), columns=4, height=220, allow_preview=False,
+            gallery = gr.Gallery(images, label=t("test_images"), columns=3, height=220, allow_preview=False,
                                  elem_id="sr-gallery")
             gallery_note = gr.Markdown(message)
             index = gr.Number(0, precision=0, minimum=0, label=t("test_index"), elem_id="sr-index")

@@ -153,7 +153,7 @@ def build_tab() -> list[common.Picker]:
                 upload = components.PictureUpload(label=t("upload"), type="filepath", image_mode=None,
                                               sources=["upload", "clipboard"], height=420, scale=1,
                                               elem_id="vae-upload")
-            gallery = gr.Gallery(images, label=t("test_images"), columns=4, height=220, allow_preview=False,
+            gallery = gr.Gallery(images, label=t("test_images"), columns=3, height=220, allow_preview=False,
                                  elem_id="vae-gallery")
             gallery_note = gr.Markdown(message)
             index = gr.Number(0, precision=0, minimum=0, label=t("test_index"))
