@@ -291,9 +291,9 @@ def test_the_tab_opens_on_content_and_follows_the_dataset():
     opened = {fn.__name__: (inputs, outputs) for fn, inputs, outputs in common.ON_OPEN}
     assert {"open_grid", "open_trajectory", "open_forward"} <= set(opened)
     assert app.TABS.count(("section_generate", "tab_diffusion", diffusion)) == 1
-    grid, download = diffusion.open_grid(FLOW, "3", 4, 0, "euler", 4, 1.75, "en")
+    grid, download = diffusion.open_grid(FLOW, "3", 4, 0, "euler", 4, 1.75)
     assert grid == download and Image.open(grid).size[0] > 0
-    assert len(diffusion.open_trajectory(FLOW, "3", 0, "euler", 4, 1.75, 1, "en")) == 4  # no state, no slider update
+    assert len(diffusion.open_trajectory(FLOW, "3", 0, "euler", 4, 1.75, 1)) == 4  # no state, no slider update
     fashion, forward = diffusion.class_choices("fashion-mnist")
     assert fashion["choices"][0][1] == forward["choices"][0][1] == "none" and "Sneaker" in fashion["choices"]
     assert fashion["value"] == "Dress" and forward["value"] == "none"

@@ -17,11 +17,7 @@ from PIL import Image
 from aigc_models import data, sampling
 from aigc_models.checkpoints import save_checkpoint
 from aigc_models.models import build_model
-from aigc_models.models.pixelcnn import (
-    complete,
-    pixel_distribution,
-    quantize,
-)
+from aigc_models.models.pixelcnn import complete, pixel_distribution, quantize
 
 BINARY, GREY = "mnist-pixelcnn", "mnist-pixelcnn-k4"
 TINY = {BINARY: {"channels": 8, "layers": 2}, GREY: {"channels": 8, "layers": 2, "levels": 4, "num_classes": 0}}

@@ -388,19 +388,18 @@ def class_choices(dataset: str) -> tuple[Any, Any]:
 
 
 def open_grid(checkpoint: str | None, class_name: str | None, n: float, seed: float, sampler: str | None,
-              steps: float, guidance: float, lang: str) -> tuple[str, str]:
-    return sample_diffusion(checkpoint, class_name, n, seed, sampler, steps, guidance, common.Browser(lang), None)
+              steps: float, guidance: float) -> tuple[str, str]:
+    return sample_diffusion(checkpoint, class_name, n, seed, sampler, steps, guidance, None, None)
 
 
 def open_trajectory(checkpoint: str | None, class_name: str | None, seed: float, sampler: str | None, steps: float,
-                    guidance: float, position: float, lang: str) -> tuple[Any, ...]:
-    return trajectory_view(checkpoint, class_name, seed, sampler, steps, guidance, position, None,
-                           common.Browser(lang))[:4]
+                    guidance: float, position: float) -> tuple[Any, ...]:
+    return trajectory_view(checkpoint, class_name, seed, sampler, steps, guidance, position, None, None)[:4]
 
 
 def open_forward(checkpoint: str | None, class_name: str | None, index: float, level: float,
-                 seed: float, lang: str) -> tuple[Any, ...]:
-    return forward_process(checkpoint, class_name, index, level, seed, common.Browser(lang))
+                 seed: float) -> tuple[Any, ...]:
+    return forward_process(checkpoint, class_name, index, level, seed, None)
 
 
 # ----------------------------------------------------------------------------- layout
@@ -476,9 +475,10 @@ def build_tab() -> list[common.Picker]:
                    api_visibility="private", trigger_mode="always_last", show_progress="hidden")
     gr.on([fwd_go.click, level.input, fwd_cls.input, index.submit], forward_process, fwd_in, fwd_out,
           api_name="diffusion_forward", trigger_mode="always_last")
-    common.on_open(open_grid, [pick.checkpoint, cls, n, seed, sampler, steps, guidance], [grid, grid_file], speaks=True)
-    common.on_open(open_trajectory, [*controls, position], [noisy, clean, step_note, gif], speaks=True)
-    common.on_open(open_forward, fwd_in, fwd_out, speaks=True)
+    # what these open on carries no words (images and "1 / 20 · t = 0.95 · ..."): one cached result for every language
+    common.on_open(open_grid, [pick.checkpoint, cls, n, seed, sampler, steps, guidance], [grid, grid_file])
+    common.on_open(open_trajectory, [*controls, position], [noisy, clean, step_note, gif])
+    common.on_open(open_forward, fwd_in, fwd_out)
     return [pick]
 
 

@@ -402,8 +402,8 @@ def checkpoint_classes(dataset: str, checkpoint: str | None) -> tuple[Any, Any, 
 
 
 def open_sample(checkpoint: str | None, class_name: str | None, n: float, seed: float,
-                temperature: float, lang: str) -> tuple[str, str, str]:
-    return sample_pixelcnn(checkpoint, class_name, n, seed, temperature, None, common.Browser(lang), None)[:3]
+                temperature: float) -> tuple[str, str, str]:
+    return sample_pixelcnn(checkpoint, class_name, n, seed, temperature, None, None, None)[:3]
 
 
 def open_pixel(checkpoint: str | None, class_name: str | None, seed: float, temperature: float, row: float,
@@ -498,7 +498,7 @@ def build_tab() -> list[common.Picker]:
     picked.then(None, js=components.SELECT_BRUSH_JS, api_visibility="private", queue=False)
     picked.then(complete_pixelcnn, comp_in, [completions, comp_note], api_visibility="private")
     comp_go.click(complete_pixelcnn, comp_in, [completions, comp_note], api_name="complete_pixelcnn")
-    common.on_open(open_sample, [pick.checkpoint, cls, n, seed, temperature], [grid, grid_file, gif], speaks=True)
+    common.on_open(open_sample, [pick.checkpoint, cls, n, seed, temperature], [grid, grid_file, gif])  # pictures only
     common.on_open(open_pixel, view_in[:-1], view_out[:-1], speaks=True)
     return [pick]
 
