@@ -619,14 +619,14 @@ def check_out_folder(text: str, flag: str = "--out") -> Path:
 
 def cmd_tune(args: argparse.Namespace) -> int:
     """``tune``: an Optuna study on sample quality (``aigc_models.tune``), or ``--summary`` of one."""
-    from . import tune
+    from . import tune, tune_report
 
     if args.summary:
         if args.study is None and args.model is None:
             raise ValueError("--summary needs --study NAME (or the --model, --dataset and --metric that named it).")
         name = args.study or f"{args.dataset}-{family(args.model).name}-{args.metric}"
-        info = tune.summary(tune.load_study(args.storage, name))
-        print(json.dumps(info, indent=2) if args.json else tune.table(info))
+        info = tune_report.summary(tune.load_study(args.storage, name))
+        print(json.dumps(info, indent=2) if args.json else tune_report.table(info))
         return 0
     if args.model is None:
         raise ValueError("tune needs --model: one of " + ", ".join(n for n, f in REGISTRY.items() if f.search_space) + ".")
@@ -660,9 +660,9 @@ def cmd_tune(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print(f"interrupted; the study is kept in {cfg.storage}: the same command resumes it", file=sys.stderr)
         return 130
-    info = tune.summary(tune.load_study(cfg.storage, cfg.study)) if cfg.storage else None
+    info = tune_report.summary(tune.load_study(cfg.storage, cfg.study)) if cfg.storage else None
     if info is not None:
-        print(json.dumps(info, indent=2) if args.json else tune.table(info))
+        print(json.dumps(info, indent=2) if args.json else tune_report.table(info))
         best = Path(cfg.out) / "best"
         if best.is_dir():
             print(f"best trial kept at {best}", file=sys.stderr)

@@ -2,7 +2,7 @@
 
 Optuna draws the optimisation history and the parameter importances; the third picture is the
 source document's mistake measured: each completed trial's final loss against its quality, with
-Spearman's rho in the title (``tune.loss_correlations``). Each function returns a figure even
+Spearman's rho in the title (``tune_report.loss_correlations``). Each function returns a figure even
 when the study is too young for it (then the figure says so), so a live view can always show one.
 """
 
@@ -11,7 +11,8 @@ from __future__ import annotations
 import warnings
 from typing import TYPE_CHECKING, Any
 
-from .tune import METRICS, spearman
+from .tune import METRICS
+from .tune_report import spearman
 
 if TYPE_CHECKING:
     import optuna

@@ -13,7 +13,7 @@ import pytest
 import torch
 from conftest import TINY_OPTIONS, run_events, tiny_train_config
 
-from aigc_models import tune
+from aigc_models import tune, tune_report
 from aigc_models.checkpoints import load_checkpoint, read_meta
 from aigc_models.models import REGISTRY
 from aigc_models.models.base import Choice, Range
@@ -165,9 +165,9 @@ def test_the_best_trial_is_kept_as_a_checkpoint_that_loads_and_samples(tmp_path,
     images = sample(load_checkpoint(kept), 4, seed=0)
     assert images.shape == (4, 1, 28, 28) and images.min() >= -1 and images.max() <= 1
     assert torch.equal(images, sample(load_checkpoint(best["checkpoint"]), 4, seed=0))
-    info = tune.summary(tune.load_study(cfg.storage, "tiny"))
+    info = tune_report.summary(tune.load_study(cfg.storage, "tiny"))
     assert info["best"]["trial"] == best["trial"] and set(info["loss_correlations"]) >= {"loss_g", "loss_d"}
-    assert "best: trial" in tune.table(info)
+    assert "best: trial" in tune_report.table(info)
 
 
 # ----------------------------------------------------------------------------- the space
@@ -244,10 +244,10 @@ def test_bad_settings_are_refused_in_one_sentence(tmp_path, overrides, message):
 
 
 def test_spearman_ranks_with_ties():
-    assert tune.spearman([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
-    assert tune.spearman([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
-    assert tune.spearman([1, 1, 2, 3], [5, 6, 7, 8]) == pytest.approx(0.9486833)  # scipy.stats.spearmanr
-    assert tune.spearman([1, 2], [3, 4]) is None and tune.spearman([1, 1, 1], [1, 2, 3]) is None
+    assert tune_report.spearman([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
+    assert tune_report.spearman([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
+    assert tune_report.spearman([1, 1, 2, 3], [5, 6, 7, 8]) == pytest.approx(0.9486833)  # scipy.stats.spearmanr
+    assert tune_report.spearman([1, 2], [3, 4]) is None and tune_report.spearman([1, 1, 1], [1, 2, 3]) is None
 
 
 def test_a_missing_study_is_named(tmp_path):

@@ -20,7 +20,7 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from aigc_models import tune, tune_figures, validation
+from aigc_models import tune, tune_figures, tune_report, validation
 from aigc_models.checkpoints import CheckpointError, load_checkpoint, read_meta, save_checkpoint
 from aigc_models.models import REGISTRY
 from ui import common
@@ -82,7 +82,7 @@ def trial_frame(study: Any, lang: str = "en") -> pd.DataFrame:
     """The study's trials as a table: number, state, quality, intermediate reports, steps, each
     searched setting and the final losses (what the pruner and the reader compare)."""
     words = LANGUAGES.get(lang, EN)
-    info = tune.summary(study)
+    info = tune_report.summary(study)
     key, rows = info["metric_key"], info["trials"]
     names = sorted({p for r in rows for p in r["params"]})
     losses = sorted({k for r in rows for k in r["final_losses"] if "loss" in k})
@@ -111,7 +111,7 @@ def study_figures(study: Any, lang: str = "en") -> tuple[Any, Any, Any]:
 def correlation_line(study: Any, lang: str = "en") -> str:
     """Spearman's rho between each final loss and the quality, in one Markdown line."""
     words = LANGUAGES.get(lang, EN)
-    info = tune.summary(study)
+    info = tune_report.summary(study)
     parts = [words["tune_rho"].format(loss=loss, rho="n/a" if c["rho"] is None else f"{c['rho']:+.2f}", n=c["n"])
              for loss, c in info["loss_correlations"].items() if "loss" in loss]
     return " · ".join(parts)
