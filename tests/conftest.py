@@ -8,6 +8,10 @@ The environment is fixed here, before any test module imports ``aigc_models``
   cache and sets it). If unset, the ``.gz`` archives in ``../shared/data`` are copied
   into a user cache folder and the variable points there; nothing is ever unpacked
   inside ``../shared``.
+* Threads: pytest-xdist runs one worker per core (``pytest.ini``); each worker, and every
+  app or command-line subprocess it starts, gets its share of the cores
+  (``OMP_NUM_THREADS``), since two torch processes that each spin on every core are
+  slower together than one.
 """
 
 from __future__ import annotations
@@ -43,8 +47,38 @@ def _prepare_data_dir() -> None:
 
 _prepare_data_dir()
 
+
+def _share_the_cores() -> int:
+    """Threads for this process: all the cores alone, its share of them under pytest-xdist."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    if workers > 1:
+        os.environ["OMP_NUM_THREADS"] = str(threads)  # subprocesses (app.py, the CLI) inherit it
+    return threads
+
+
+THREADS = _share_the_cores()
+
 import pytest  # noqa: E402
 import torch  # noqa: E402
+
+torch.set_num_threads(THREADS)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Unpack the archives once, before the xdist workers start, so that two of them never
+    write the same unpacked file at once (torchvision unpacks on first use)."""
+    if hasattr(config, "workerinput"):
+        return  # a worker: the controller has done it
+    from aigc_models.data import DATASETS, DatasetUnavailableError, load_split
+
+    for dataset in DATASETS:
+        for train in (True, False):
+            try:
+                load_split(dataset, train=train)
+            except DatasetUnavailableError:
+                pass  # the tests that need the data say so themselves
+    load_split.cache_clear()
 
 # ----------------------------------------------------------------------------- tiny configs
 
@@ -175,3 +209,12 @@ def app_environment(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def ck(root: Path):
     """name -> path of a tiny checkpoint folder."""
     return lambda name: str(root / "checkpoints" / name)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Files with the most slow tests first (each file's own order kept): pytest-xdist hands out
+    files in this order, and a long file started last would end the run alone."""
+    slow: dict[Path, int] = {}
+    for item in items:
+        slow[item.path] = slow.get(item.path, 0) + bool(item.get_closest_marker("slow"))
+    items.sort(key=lambda item: -slow[item.path])

@@ -26,6 +26,7 @@ if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium) so the browser test cannot run",
                 allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (python) is not installed")
+pytestmark = pytest.mark.slow  # a browser and an app each: 5-20 s a test
 
 SHOTS = (REPO / "docs" / "screenshots" if os.environ.get("AIGC_UPDATE_SCREENSHOTS") == "1"
          else Path(tempfile.gettempdir()) / "aigc_screenshots")

@@ -132,6 +132,7 @@ def test_evaluate_save_stores_metrics(checkpoint_dirs, tmp_path, capsys):
     assert read_meta(clf)["metrics"]["test_accuracy"] == report["test_accuracy"]
 
 
+@pytest.mark.slow
 def test_train_eval_every_prints_one_metrics_line_per_interval(tmp_path, capsys):
     argv = ["train", "--model", "dcgan", "--dataset", "mnist", "--device", "cpu", "--steps", "4", "--batch-size", "8",
             "--eval-every", "2", "--eval-n", "100", "--quiet", "--out", str(tmp_path / "d"),

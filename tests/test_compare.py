@@ -197,6 +197,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
                           text=True, timeout=300)
 
 
+@pytest.mark.slow
 def test_cli_bench_sampling_then_compare(root: Path, tmp_path: Path) -> None:
     """`bench --sampling --root` writes the results file; `compare` prints the table (Markdown by
     default, JSON with --json) and draws the PNG with --png."""

@@ -73,6 +73,7 @@ def test_histogram_probe_samples_a_diffusion_model_in_few_steps(monkeypatch):
     assert evaluator.seen[0].shape == (12, 1, 28, 28)
 
 
+@pytest.mark.slow
 def test_evaluate_scores_other_sampler_settings_and_names_them(tiny_diffusion, capsys):
     args = ["evaluate", "--checkpoint", str(tiny_diffusion), "--n", "20", "--no-floor"]
     assert cli.main(args) == 0
