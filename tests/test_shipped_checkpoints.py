@@ -29,7 +29,7 @@ EXPECTED = {f"{dataset}-{family}" for dataset in DATASETS for family in ("mlp-ga
 EXPECTED.add("mnist-vae-2d")  # the drawable latent map
 EXPECTED |= {"mnist-diffusion", "fashion-mnist-diffusion", "mnist-dit"}
 EXPECTED |= {f"{dataset}-espcn-x2" for dataset in DATASETS}  # super-resolution (issue 15)
-EXPECTED.add("mnist-pixelcnn")  # the autoregressive model, binarized (issue 15)
+EXPECTED |= {"mnist-pixelcnn", "fashion-mnist-pixelcnn"}  # the autoregressive models: binarized (K = 2), 4 grey levels (issue 15)
 BARS = {  # on the project's evaluator, N = 10,000 samples
     "classifier_test_accuracy": {"mnist": 0.990, "fashion-mnist": 0.905},
     "cgan_class_accuracy": {"mnist": 0.97, "fashion-mnist": 0.85},
@@ -406,11 +406,12 @@ def test_super_resolution_re_measured_on_the_first_test_images(name):
 # within PIXELCNN_NLL_SLACK nats of the published PixelCNN's 81.30 (van den Oord et al. 2016,
 # "Pixel Recurrent Neural Networks", arXiv:1601.06759, on Salakhutdinov & Murray's binarization),
 # and the class accuracy of conditional samples. Re-measured here: -log p(x | y) on the first
-# PIXELCNN_N test images (one network pass each), against the stored value on all 10,000.
+# PIXELCNN_N test images (one network pass each), within PIXELCNN_NLL_SHARE of the stored value on all 10,000.
 
 PIXELCNN_NLL_PUBLISHED, PIXELCNN_NLL_SLACK = 81.30, 5.0
 PIXELCNN_CLASS_ACCURACY = 0.95
-PIXELCNN_N, PIXELCNN_NLL_TOLERANCE = 500, 3.0
+PIXELCNN_N, PIXELCNN_NLL_SHARE = 500, 0.03  # measured: mnist-pixelcnn 82.32 / 84.06 stored (2.1 % below),
+# fashion-mnist-pixelcnn (K = 4) 217.58 / 221.23 (1.6 % below): the first 500 images are a little easier
 PIXELCNN_NAMES = [row["name"] for row in SHIPPED if row["family"] == "pixelcnn"]
 
 
@@ -434,6 +435,6 @@ def test_pixelcnn_likelihood_re_measured_on_the_first_test_images(name):
 
     got = evaluate_likelihood(_model(name), BY_NAME[name]["dataset"], marginal=False, n=PIXELCNN_N)
     stored = BY_NAME[name]["metrics"]["test_nll_given_label"]
-    assert abs(got["test_nll_given_label"] - stored) <= PIXELCNN_NLL_TOLERANCE, (
+    assert abs(got["test_nll_given_label"] - stored) <= PIXELCNN_NLL_SHARE * stored, (
         f"{name}: -log p(x | y) {got['test_nll_given_label']:.2f} nats on the first {PIXELCNN_N} test images, "
         f"{stored:.2f} stored for all 10,000")
