@@ -253,6 +253,22 @@ def test_training_form_is_checked(root):
         train.push_to_hub("model")
 
 
+def test_training_on_a_few_images_from_the_train_tab(root):
+    """The form's subset reaches the run (the status names it, the saved record keeps it) and a
+    subset below one image per class is refused with the library's sentence."""
+    from aigc_models.checkpoints import read_meta
+    from ui import train
+
+    args = ["dcgan", "fashion-mnist", 6, 8, 2e-4, 2e-4, 1e-3, 0.5, 0.999, "ns", False, 0.0, 3]
+    updates = list(train.train_model(*args, "few-shot", "", 100))
+    status, saved = updates[0][0], updates[-1][6]
+    assert "(100 images)" in status and saved == "runs/few-shot"
+    assert read_meta(root / "runs" / "few-shot")["training"]["train_config"]["subset"] == 100
+    assert train.make_config(*args, "x").subset == 0  # the form's default: the whole split
+    with pytest.raises(gr.Error, match=r"subset \(0 = all\) must be 0 or at least 10"):
+        next(train.train_model(*args, "few-shot-bad", "", 5))
+
+
 def test_collapse_warning_in_plain_words_from_the_evaluators_verdict():
     from aigc_models import metrics
     from ui.train import collapse_warning, histogram_frame

@@ -155,7 +155,9 @@ class LiveView:
     def update(self, event: Any) -> None:
         """Take one event from the trainer."""
         if isinstance(event, Started):
-            self.status = f"Training **{event.config.model}** on **{event.config.dataset}** · {event.device} · {event.parameters:,} parameters"
+            images = f" ({event.config.subset:,} images)" if event.config.subset else ""
+            self.status = (f"Training **{event.config.model}** on **{event.config.dataset}**{images} · {event.device} · "
+                           f"{event.parameters:,} parameters")
         elif isinstance(event, Step):
             self.rows += [(event.step, v, k) for k, v in event.losses.items()]
             # a short window's rate swings (a histogram probe or a sample grid lands in some windows): smooth it
@@ -249,9 +251,10 @@ def recipe_form(family: str, dataset: str) -> tuple[Any, ...]:
 
 def make_config(family: str, dataset: str, steps: float, batch_size: float, lr_g: float, lr_d: float,
                 lr: float, beta1: float, beta2: float, loss: str, diffaugment: bool, ema: float, seed: float,
-                out: str) -> TrainConfig:
+                out: str, subset: float = 0) -> TrainConfig:
     """Validate the form and build the ``TrainConfig`` (log and sample often enough for a live view),
     with the model options of the shipped checkpoint of this model and dataset (``recipe_form``).
+    ``subset``: train on that many training images, stratified and drawn by the seed (0 = all).
     The limits are ``TrainConfig``'s own (``TrainConfig.validate``), the sentences too."""
     check_family_choice(family)
     cpu = resolve_device("auto").type == "cpu"
@@ -262,7 +265,7 @@ def make_config(family: str, dataset: str, steps: float, batch_size: float, lr_g
         steps=steps, max_seconds=MAX_SECONDS, batch_size=batch_size, lr_g=lr_g, lr_d=lr_d, lr=lr,
         betas=(beta1, beta2), loss=loss, seed=seed, device="auto", ema=ema,
         diffaugment="translation,cutout" if diffaugment else "",
-        out=out, log_every=5 if cpu else 25, sample_every=(20 if cpu else 200) * cost,
+        subset=subset, out=out, log_every=5 if cpu else 25, sample_every=(20 if cpu else 200) * cost,
         eval_seconds=HIST_EVERY * cost, command="app.py (Train tab)",
     )
     try:
@@ -296,9 +299,9 @@ def queue_run(name: str | None, family: str, dataset: str, request: gr.Request |
 @gpu
 def train_model(family: str, dataset: str, steps: float, batch_size: float, lr_g: float, lr_d: float,
                 lr: float, beta1: float, beta2: float, loss: str, diffaugment: bool, ema: float, seed: float,
-                name: str | None, run_id: str | None = None,
+                name: str | None, run_id: str | None = None, subset: float = 0,
                 request: gr.Request | None = None) -> Iterator[tuple[Any, ...]]:
-    """Train a model and stream the view at least once a second.
+    """Train a model and stream the view at least once a second (``subset``: ``make_config``'s).
 
     ``run_id``: the ticket from ``queue_run`` (the browser), or empty (an API client: a ticket
     is made here). Yields (status markdown, loss table, D-score table, sample grid, class
@@ -321,7 +324,7 @@ def train_model(family: str, dataset: str, steps: float, batch_size: float, lr_g
     try:
         out = str(common.runs_dir() / ticket.folder)
         cfg = make_config(family, dataset, steps, batch_size, lr_g, lr_d, lr, beta1, beta2, loss, diffaugment,
-                          ema, seed, out)
+                          ema, seed, out, subset)
         cfg.save_every = SAVE_EVERY
         if ON_ZERO_GPU:  # stop and save within the GPU lease asked for this run
             cfg.max_seconds = min(cfg.max_seconds or MAX_SECONDS, gpu_run_seconds(family, dataset, steps))
@@ -447,6 +450,7 @@ def build_tab() -> list[common.Picker]:
                 loss = gr.Radio([("non-saturating", "ns"), ("hinge", "hinge")], value=loss0, label=t("loss"))
                 ema = setting_number("ema", ema0, t("ema"))
                 seed = setting_number("seed", 0, t("seed"))
+            subset = setting_number("subset", 0, t("subset"), elem_id="train-subset")
             diffaug = gr.Checkbox(False, label=t("diffaugment"))
             name = gr.Textbox(label=t("run_name"), placeholder="my-first-gan")
             with gr.Row():
@@ -483,7 +487,7 @@ def build_tab() -> list[common.Picker]:
     queued = start.click(queue_run, [name, family, dataset], [run_id, stop_note], api_visibility="private",
                          queue=False)
     trained = queued.success(train_model, [family, dataset, steps, batch, lr_g, lr_d, lr, beta1, beta2, loss, diffaug,
-                                           ema, seed, name, run_id],
+                                           ema, seed, name, run_id, subset],
                              [status, loss_plot, d_plot, grid, hist, warning, saved, run_id],
                              api_name="train", concurrency_limit=1, concurrency_id="train",
                              time_limit=int(MAX_SECONDS) + 120)
