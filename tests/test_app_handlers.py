@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import gradio as gr
 import numpy as np
+
 import pytest
 import torch
 from PIL import Image
@@ -260,10 +262,13 @@ def test_training_on_a_few_images_from_the_train_tab(root):
     from ui import train
 
     args = ["dcgan", "fashion-mnist", 6, 8, 2e-4, 2e-4, 1e-3, 0.5, 0.999, "ns", False, 0.0, 3]
-    updates = list(train.train_model(*args, "few-shot", "", 100))
-    status, saved = updates[0][0], updates[-1][6]
-    assert "(100 images)" in status and saved == "runs/few-shot"
-    assert read_meta(root / "runs" / "few-shot")["training"]["train_config"]["subset"] == 100
+    try:
+        updates = list(train.train_model(*args, "few-shot", "", 100))
+        status, saved = updates[0][0], updates[-1][6]
+        assert "(100 images)" in status and saved == "runs/few-shot"
+        assert read_meta(root / "runs" / "few-shot")["training"]["train_config"]["subset"] == 100
+    finally:  # other tests list the runs folder's Fashion-MNIST GANs
+        shutil.rmtree(root / "runs" / "few-shot", ignore_errors=True)
     assert train.make_config(*args, "x").subset == 0  # the form's default: the whole split
     with pytest.raises(gr.Error, match=r"subset \(0 = all\) must be 0 or at least 10"):
         next(train.train_model(*args, "few-shot-bad", "", 5))

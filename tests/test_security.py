@@ -178,7 +178,7 @@ def test_push_sends_only_the_callers_own_run_into_the_owners_namespace(app_envir
     monkeypatch.setattr(huggingface_hub, "HfApi", FakeHub)
     FakeHub.calls = []
     outputs = list(train.train_model("mlp-gan", "mnist", 3, 8, 2e-4, 2e-4, 1e-3, 0.5, 0.999, "ns", False, 0.0, 0,
-                                     "pushable", "", request_of("alice")))
+                                     "pushable", "", request=request_of("alice")))
     folder = outputs[-1][6].removeprefix("runs/")
     with pytest.raises(gr.Error, match="Train and save a run in this session first"):
         train.push_to_hub("stolen", request_of("mallory"))
@@ -224,7 +224,7 @@ def test_a_queued_run_is_withdrawn_and_never_starts(app_environment, root):
     run_id, note = train.queue_run("withdrawn-run", "mlp-gan", "mnist", request_of("bob"))
     assert "Withdrawn" in train.stop_training(None, request_of("bob"))
     outputs = list(train.train_model("mlp-gan", "mnist", 3, 8, 2e-4, 2e-4, 1e-3, 0.5, 0.999, "ns", False, 0.0, 0,
-                                     "withdrawn-run", run_id, request_of("bob")))
+                                     "withdrawn-run", run_id, request=request_of("bob")))
     assert len(outputs) == 1 and "withdrawn" in outputs[0][0]
     assert not (root / "runs" / "withdrawn-run").exists()
 
@@ -233,7 +233,7 @@ def test_an_api_client_stops_its_own_run_by_its_id(app_environment, root):
     from ui import train
 
     run = train.train_model("mlp-gan", "mnist", 100_000, 8, 2e-4, 2e-4, 1e-3, 0.5, 0.999, "ns", False, 0.0, 0,
-                            "api-run", "", request_of("client-call-1"))
+                            "api-run", "", request=request_of("client-call-1"))
     first = next(out for out in run if "Step" in out[0])  # a step done: stopping saves it
     run_id = first[-1]
     with pytest.raises(gr.Error, match="No run has that id"):
