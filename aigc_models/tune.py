@@ -35,6 +35,7 @@ import dataclasses
 import json
 import math
 import shlex
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -423,10 +424,18 @@ def make_objective(cfg: TuneConfig, base: TrainConfig, evaluator: Evaluator, *,
 # ----------------------------------------------------------------------------- the study
 
 
+HEARTBEAT_SECONDS = 60  # a running trial writes a heartbeat this often ...
+GRACE_SECONDS = 300  # ... and one silent for this long (its process was killed) is marked failed
+
+
 def storage_for(url: str | None, *, must_exist: bool = False) -> tuple[Any, str]:
     """Optuna's storage for an SQLAlchemy ``url`` (None: in memory) and its name for messages (no
     password). An SQLite file's folder is created, unless ``must_exist`` asks for the file to be
-    there. ``ValueError`` in one sentence when it cannot be opened."""
+    there. ``ValueError`` in one sentence when it cannot be opened.
+
+    Trials send Optuna's heartbeat: a trial whose process was killed (no heartbeat for
+    ``GRACE_SECONDS``) is marked failed when the study next runs, instead of staying "running"
+    for ever, while a trial another machine is still running keeps its heartbeat and its state."""
     import optuna
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import SQLAlchemyError
@@ -441,7 +450,10 @@ def storage_for(url: str | None, *, must_exist: bool = False) -> tuple[Any, str]
         db.parent.mkdir(parents=True, exist_ok=True)
     try:
         kwargs = {"connect_args": {"timeout": 60}} if db is not None else {}  # wait for another worker's write
-        return optuna.storages.RDBStorage(url, engine_kwargs=kwargs), where
+        with warnings.catch_warnings():  # the heartbeat is "experimental" in Optuna since 2.9: say it once, here
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.storages.RDBStorage(url, engine_kwargs=kwargs, heartbeat_interval=HEARTBEAT_SECONDS,
+                                              grace_period=GRACE_SECONDS), where
     except (ImportError, SQLAlchemyError, ValueError) as err:
         reason = " ".join(str(err).split())[:200]
         raise ValueError(f"Could not open the study storage {show(where)} ({reason}).") from None

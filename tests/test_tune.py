@@ -119,6 +119,27 @@ def test_a_study_resumes_from_its_sqlite_file(tmp_path):
     assert list(tune.run_study(resumed, FakeEvaluator([]))) == []  # already complete: nothing to do
 
 
+def test_a_trial_whose_process_was_killed_is_marked_failed_on_resume(tmp_path, monkeypatch):
+    import time
+
+    import optuna
+
+    monkeypatch.setattr(tune, "GRACE_SECONDS", 1)
+    cfg = tiny_study(tmp_path, trials=1, pruner="none")
+    storage, _ = tune.storage_for(cfg.storage)
+    study = optuna.create_study(storage=storage, study_name="tiny", direction="minimize")
+    for key, value in {"model": cfg.model, "dataset": cfg.dataset, "metric": cfg.metric}.items():
+        study.set_user_attr(key, value)
+    with pytest.warns(UserWarning, match="Heartbeat"):  # Optuna's own trials come from optimize, not ask
+        killed = study.ask()  # a trial that sent one heartbeat, then its process died
+    storage.record_heartbeat(killed._trial_id)
+    time.sleep(1.5)  # past the grace period (a lower bound: a busy machine only waits longer)
+    assert [r["trial"] for r in tune.run_study(cfg, FakeEvaluator([3.0] * 3))] == [1]
+    states = [t.state.name for t in tune.load_study(cfg.storage, "tiny").trials]
+    assert states == ["FAIL", "COMPLETE"]  # not "RUNNING" for ever
+    assert tune.trial_row(tune.load_study(cfg.storage, "tiny").trials[0], cfg.objective)["state"] == "stopped"
+
+
 def test_a_study_refuses_other_settings_under_its_name(tmp_path):
     list(tune.run_study(tiny_study(tmp_path, trials=1), FakeEvaluator([1.0] * 3)))
     other = tiny_study(tmp_path, model="cgan", model_options=dict(TINY_OPTIONS["cgan"]))
