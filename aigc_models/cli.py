@@ -24,7 +24,7 @@ from typing import Any, NoReturn
 import torch
 
 from . import data as data_mod
-from . import provenance
+from . import presets, provenance
 from .checkpoints import (SHIPPED_DIR, CheckpointError, expand_user, list_checkpoints, load_checkpoint, read_meta,
                           resolve, update_metrics)
 from .models import REGISTRY, build_model, families_with, family, make_config
@@ -216,6 +216,17 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .sampling import save_grid
     from .training import CheckpointSaved, Done, Metrics, Samples, Started, Step, TrainConfig, command_line, train
 
+    preset = None
+    if args.preset is not None:  # a failure preset picks the model, and its settings are the defaults
+        preset = presets.check_preset(args.preset)
+        wanted = preset.settings["model"]
+        if args.model is not None and args.model != wanted:
+            raise ValueError(f"--preset {preset.key} trains the {wanted} model, not {show(args.model)}; leave --model "
+                             "out.")
+        args.model = wanted
+    elif args.model is None:
+        raise ValueError(f"train needs --model (one of: {', '.join(REGISTRY)}) or --preset (one of: "
+                         f"{', '.join(presets.PRESETS)}).")
     family(args.model)
     data_mod.check_dataset_name(args.dataset)
     # TrainConfig.validate() checks the other numbers before anything is built; --eval-n is the CLI's own
@@ -233,12 +244,22 @@ def cmd_train(args: argparse.Namespace) -> int:
         options["spectral_norm"] = True
     steps = args.steps if args.steps is not None else (10**9 if args.max_seconds else 2000)
     given = {name: getattr(args, name) for name in SETTING_FLAGS if getattr(args, name) is not None}
-    cfg = TrainConfig.for_family(  # flags not given: the family's train_defaults, then TrainConfig's
-        args.model, **{**given, "steps": steps}, dataset=args.dataset, model_options=options,
-        betas=(args.beta1, args.beta2) if args.beta1 is not None else None,
-        amp=not args.no_amp, diffaugment=args.diffaugment,
-        real_augment=args.real_augment, init_from=args.init_from, out=args.out, command=command_line(),
-    )
+    settings = {"dataset": args.dataset, "model_options": options, "amp": not args.no_amp,
+                "diffaugment": args.diffaugment, "real_augment": args.real_augment, "init_from": args.init_from,
+                "out": args.out, "command": command_line()}
+    if args.beta1 is not None:
+        settings["betas"] = (args.beta1, args.beta2)
+    if preset is not None:  # the preset's settings and steps; the flags given win
+        if args.steps is None and args.max_seconds:
+            given["steps"] = steps
+        cfg = presets.preset_config(preset.key, **{**settings, **given})
+        steps = cfg.steps
+    else:  # flags not given: the family's train_defaults, then TrainConfig's
+        cfg = TrainConfig.for_family(args.model, **{**given, "steps": steps}, **settings)
+    watch = presets.watch_for(preset.key, cfg.dataset) if preset is not None else None
+    if watch is not None and watch.symptom == "collapse" and not args.eval_every:
+        print("note: the preset's symptom is mode collapse, seen in the class histogram: add --eval-every "
+              "(e.g. 100) to watch for it.", file=sys.stderr)
     final_eval = None
     if entry.objective == "cross-entropy":
         final_eval = lambda m: classifier_accuracy(m, m.config.dataset)  # noqa: E731
@@ -262,6 +283,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     bar = None  # drawn only once set-up succeeded, so set-up errors print alone
     last_samples = None
     for event in train(cfg, evaluator=periodic_eval, final_evaluator=final_eval):
+        if watch is not None and watch.update(event) and bar is not None:
+            bar.write(f"symptom ({preset.title}): {watch.evidence}")
         if isinstance(event, Started):
             started = time.perf_counter()
             bar = tqdm(total=int(args.max_seconds) if by_time else steps, unit="s" if by_time else "step",
@@ -280,6 +303,9 @@ def cmd_train(args: argparse.Namespace) -> int:
             bar.write(f"saved {event.path}")
         elif isinstance(event, Done):
             bar.close()
+            if watch is not None and not watch.seen:
+                print(f"symptom ({preset.title}): not seen in {event.step:,} steps; try another --seed or more "
+                      "--steps.", file=sys.stderr)
             if event.reason == "diverged":
                 print(f"error: {event.message}", file=sys.stderr)
                 return 1
@@ -859,7 +885,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="train a model and save a checkpoint folder",
                        description="Train until --steps or --max-seconds, whichever comes first.")
-    t.add_argument("--model", required=True, help=f"one of: {', '.join(REGISTRY)}")
+    t.add_argument("--model", help=f"one of: {', '.join(REGISTRY)} (or give --preset)")
+    t.add_argument("--preset", help="a failure preset, a run that goes wrong on purpose and says when its symptom "
+                   "shows: " + "; ".join(f"{k} ({p.title})" for k, p in presets.PRESETS.items()))
     t.add_argument("--dataset", default="mnist", help=f"one of: {', '.join(data_mod.DATASETS)}")
     t.add_argument("--out", help="checkpoint folder to write at the end")
     add_setting_flags(t)

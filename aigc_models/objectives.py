@@ -170,6 +170,8 @@ class GANObjective:
         real_labels = labels if conditional else None
         if cfg.real_augment:
             real = classic_augment(real)
+        if cfg.reals_in_unit:  # the documents fed ToTensor() images: any negative pixel then marks a fake
+            real = (real + 1) / 2
         z = torch.randn(b, model.latent_dim, device=real.device)
         penalise = cfg.r1 > 0 and self.steps_done % cfg.r1_every == 0
         self.steps_done += 1

@@ -77,6 +77,7 @@ class TrainConfig:
     ema: float = bounded(0.0, lo=0, hi=1, hi_open=True, help="EMA decay of G's weights (0 = off; 0.999 typical)")
     diffaugment: str = ""  # e.g. "translation,cutout"
     real_augment: bool = False  # the documents' reals-only augmentation (a lesson, not a fix)
+    reals_in_unit: bool = False  # the documents' ToTensor() reals in [0, 1] against G's Tanh in [-1, 1] (a lesson)
     init_from: str | None = None  # checkpoint to resume / fine-tune from (weights only)
     freeze: str = bounded("none", choices=FREEZE_CHOICES,
                           help="with --init-from, a GAN's layers kept as loaded: g-early (the first half of G's "

@@ -427,3 +427,58 @@ def test_adding_a_tab_is_one_line(app_environment, monkeypatch):
     assert parents(config["layout"], items["tab_toy"]["id"])[-2:] == parents(config["layout"], items["tab_aug"]["id"])[-2:]
     assert lessons in parents(config["layout"], items["tab_toy"]["id"])
     assert "tab_aug" in items and items["tab_aug"]["props"]["elem_id"] == "tab_aug"
+
+
+# ----------------------------------------------------------------------------- failure presets (Train tab)
+
+
+def test_a_failure_preset_fills_the_form_in_the_page_language():
+    from types import SimpleNamespace
+
+    from ui import train
+
+    zh = SimpleNamespace(headers={"accept-language": "zh-CN,zh;q=0.9"})
+    family, steps, batch, lr_g, lr_d, lr, beta1, beta2, loss, ema, note, text = train.preset_form(
+        "learning-rate-too-high", "dcgan", "mnist")
+    assert (family, steps, lr_g, lr_d, beta1, beta2) == ("mlp-gan", 1000, 0.5, 0.5, 0.5, 0.999)
+    assert "Preset `learning-rate-too-high`" in note and text.startswith("**Learning rate far too high.**")
+    assert "Watch for:" in text
+    assert train.preset_form("learning-rate-too-high", "dcgan", "mnist", zh)[-1].startswith("**学习率过高。**")
+    docs = train.preset_form("documents-as-written", "mlp-gan", "mnist")
+    assert docs[6:8] == (0.9, 0.999) and "real images in [0, 1]" in docs[10]
+    # none: the model's shipped recipe back, the text cleared, the model and steps left as they are
+    none = train.preset_form("", "dcgan", "mnist")
+    assert none[0] == "dcgan" and none[2:11] == train.recipe_form("dcgan", "mnist") and none[-1] == ""
+    with pytest.raises(gr.Error, match="Unknown preset"):
+        train.preset_form("nope", "dcgan", "mnist")
+
+
+def test_changing_the_model_clears_the_preset_and_the_dataset_keeps_it():
+    from ui import train
+
+    kept = train.recipe_or_preset("mlp-gan", "fashion-mnist", "learning-rate-too-high")
+    assert kept[-1] == "learning-rate-too-high" and kept[1:3] == (0.5, 0.5)
+    cleared = train.recipe_or_preset("dcgan", "mnist", "learning-rate-too-high")
+    assert cleared[-1] == "" and cleared[:-1] == train.recipe_form("dcgan", "mnist")
+
+
+def test_a_preset_run_from_the_train_tab_names_its_symptom(root):
+    """The preset's settings the form cannot show (no dropout in D) reach the run, and the warning
+    box says when the symptom shows; a preset with another model is refused."""
+    from aigc_models.checkpoints import read_meta
+    from ui import train
+
+    args = ["mlp-gan", "mnist", 220, 32, 2e-5, 2e-3, 1e-3, 0.5, 0.999, "ns", False, 0.0, 0]
+    cfg = train.make_config(*args, "x", 0, "d-much-faster-than-g")
+    assert cfg.model_options["d_dropout"] == 0.0 and (cfg.lr_g, cfg.lr_d) == (2e-5, 2e-3)
+    assert train.make_config(*args, "x", 0, "documents-as-written").reals_in_unit
+    with pytest.raises(gr.Error, match="trains the mlp-gan model, not dcgan"):
+        train.make_config("dcgan", *args[1:], "x", 0, "d-much-faster-than-g")
+    try:
+        updates = list(train.train_model(*args, "preset-run", "", 0, "d-much-faster-than-g"))
+        warnings = [u[5] for u in updates]
+        assert "watching for the symptom (d-ahead)" in warnings[0]
+        assert "**Symptom seen — D learns far faster than G:** at step" in warnings[-1]
+        assert read_meta(root / "runs" / "preset-run")["config"]["d_dropout"] == 0.0
+    finally:
+        shutil.rmtree(root / "runs" / "preset-run", ignore_errors=True)

@@ -375,3 +375,25 @@ def test_step_by_step_steps_d_then_g_plays_slow_motion_and_pauses(browser, serve
     wait_loaded(page, ["step-before", "step-after"])
     shot(page, f"step{suffix}-1024")
     assert outside_requests == []
+
+
+@pytest.mark.parametrize("locale, title, run", [("en-US", "Learning rate far too high", True),
+                                                ("zh-CN", "学习率过高", False)])
+def test_a_failure_preset_fills_the_form_and_names_its_symptom(browser, server, outside_requests, locale, title, run):
+    """Picking a preset fills the form and explains it in the page's language; its run stops by
+    itself and the warning box names the symptom."""
+    page = open_page(browser, server, outside_requests, locale)
+    open_tab(page, "训练" if locale == "zh-CN" else "Train")
+    page.locator("#train-preset input").click()
+    page.get_by_role("option", name=title, exact=True).click()
+    wait_text(page, "train-preset-note", title)
+    wait_text(page, "train-recipe", "Preset learning-rate-too-high")  # Markdown: the backticks become <code>
+    assert page.get_by_role("radio", name="MLP GAN", exact=True).is_checked()
+    if run:
+        page.locator("#train-start").click()
+        page.wait_for_function("() => document.body.innerText.includes('Symptom seen — Learning rate far too high')",
+                               timeout=TIMEOUT * 3)  # ~510 steps of the full-size MLP GAN on a busy CPU
+        wait_text(page, "train-status", "The run stopped after")
+        shot(page, "train-preset")
+    page.close()
+    assert outside_requests == []

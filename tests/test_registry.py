@@ -82,7 +82,8 @@ def test_a_family_registered_at_run_time_is_everywhere(toy_family, tmp_path, cap
 def test_no_family_is_named_outside_its_module_the_registry_and_tests():
     """``grep`` for every family name (as a quoted string) in the library and the app."""
     offenders = []
-    allowed_library = {"bench.py"}  # the benchmark compares named models on purpose (its data)
+    # the benchmark compares named models on purpose, and each failure preset is a lesson on one named model
+    allowed_library = {"bench.py", "presets.py"}
     for path in [*REPO.glob("aigc_models/*.py"), *REPO.glob("ui/*.py"), REPO / "app.py"]:
         if path.name in allowed_library:
             continue

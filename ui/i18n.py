@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import gradio as gr
 
+from aigc_models.presets import PRESETS
+
 EN: dict[str, str] = {
     "title": "AIGC lab: GANs, cGANs and VAEs on MNIST",
     "header": "# AIGC lab\nSample from GANs, steer a conditional GAN, watch a diffusion model denoise, walk latent "
@@ -111,6 +113,11 @@ EN: dict[str, str] = {
     "ema": "EMA decay of G (0 = off, e.g. 0.999)", "diffaugment": "DiffAugment (translation + cutout)",
     "run_name": "Run name (optional)", "start": "Start training", "stop": "Stop",
     "subset": "Training images (0 = all; 10 or more: the same number from each class, drawn by the seed)",
+    "preset": "Failure preset (a run that goes wrong on purpose: pick one, then Start)",
+    "preset_none": "none (train as set below)", "preset_watch": "Watch for:",
+    # each preset's title, cause and symptom, in the library's words (aigc_models/presets.py)
+    **{f"preset_{key.replace('-', '_')}{part}": text for key, p in PRESETS.items()
+       for part, text in (("", p.title), ("_cause", p.cause), ("_watch", p.watch))},
     "train_idle": "Press **Start training**. On a laptop CPU the MLP GAN shows moving samples within a minute.",
     "losses": "Loss: D (VAE: recon.) blue, G (VAE: KL) orange",
     "d_scores": "Mean D(real) blue, D(fake) orange (VAE: ELBO)", "samples_fixed": "Samples from fixed noise",
@@ -388,6 +395,29 @@ ZH: dict[str, str] = {
     "lr_vae": "学习率（VAE、扩散模型）", "loss": "GAN 损失", "ema": "G 的 EMA 衰减（0 = 关闭，例如 0.999）",
     "diffaugment": "DiffAugment（平移 + 遮挡）", "run_name": "运行名称（可选）", "start": "开始训练", "stop": "停止",
     "subset": "训练图像数（0 = 全部；10 或更多：每个类别数量相同，由种子抽取）",
+    "preset": "失败预设（故意出错的训练：选一个，再点开始）",
+    "preset_none": "无（按下面的设置训练）", "preset_watch": "留意：",
+    "preset_documents_as_written": "文档中的 GAN 原样照搬",
+    "preset_documents_as_written_cause": "源文档的 MLP GAN 与印刷版完全一致：真实图像来自 ToTensor()，取值 [0, 1]，而 G 以 Tanh "
+                                         "结尾，取值 [-1, 1]（任何负像素都暴露假图），Sigmoid + BCE，Adam 默认 betas "
+                                         "(0.9, 0.999)，G 中没有归一化，D 中没有 dropout。",
+    "preset_documents_as_written_watch": "所有样本都是同一个模糊形状，而且一直如此：过了第 800 步，类别直方图仍把全部样本归入一个"
+                                         "类别，而健康的训练此时已分散到各个类别。G 找到一张能骗过 D 的图就停在那里（模式崩溃）。",
+    "preset_no_normalisation_in_g": "G 中没有归一化",
+    "preset_no_normalisation_in_g_cause": "本实验室的 MLP GAN 只改一处：G 的隐藏层之间没有 BatchNorm（文档中的 G）。"
+                                          "没有什么让隐藏激活保持分散，G 忽略 z 反而学得更快。",
+    "preset_no_normalisation_in_g_watch": "64 个固定噪声样本虽然各有自己的 z，看起来却几乎一样：它们之间的逐像素差异远低于真实图像，"
+                                          "直方图被一个类别占满。",
+    "preset_learning_rate_too_high": "学习率过高",
+    "preset_learning_rate_too_high_cause": "本实验室的 MLP GAN，两个学习率都设为 0.5 而不是 0.0002：每一步 Adam 都把每个权重移动多达 "
+                                           "0.5，远远越过任何极小值。",
+    "preset_learning_rate_too_high_watch": "损失跳变几个数量级，训练自行停止并说明原因（损失变成 NaN 或无穷大，或 D 完全获胜）。"
+                                           "样本变成一片灰或饱和。",
+    "preset_d_much_faster_than_g": "D 学得比 G 快得多",
+    "preset_d_much_faster_than_g_cause": "D 的学习率是 G 的 100 倍（2e-3 对 2e-5），且 D 中没有 dropout：G 还来不及跟上，D "
+                                         "就学会了区分真假。",
+    "preset_d_much_faster_than_g_watch": "右侧图中 D 对真实图像的平均分升向 0.9、对假图降向 0.2，并一直分开（健康的训练中两者都在 "
+                                         "0.5 附近）；G 的损失上升，慢吞吞的 G 停在一种图像上。",
     "train_idle": "点击**开始训练**。在笔记本 CPU 上，MLP GAN 一分钟内就能看到样本变化。",
     "losses": "损失：D 蓝色，G 橙色（VAE：重建 蓝色，KL 橙色）",
     "d_scores": "平均 D(真实) 蓝色，D(生成) 橙色（VAE：ELBO）", "samples_fixed": "固定噪声生成的样本",

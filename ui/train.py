@@ -26,13 +26,14 @@ from PIL import Image
 
 from aigc_models import data as data_mod
 from aigc_models import metrics, validation
+from aigc_models import presets as presets_mod
 from aigc_models.checkpoints import SHIPPED_DIR, CheckpointError
 from aigc_models.models import REGISTRY, families_with
 from aigc_models.training import (CheckpointSaved, Done, Metrics, Samples, Started, Step, TrainConfig, device_label,
                                   resolve_device, setting_bounds, shipped_recipe, train)
 from ui import common
 from ui.errors import UserError
-from ui.i18n import t
+from ui.i18n import EN, ZH, t
 from ui.run_tickets import NAME_PATTERN, RunTickets
 from ui.runs_folder import prune_runs
 
@@ -141,8 +142,11 @@ def collapse_warning(hist: list[float], names: tuple[str, ...], step: int) -> st
 class LiveView:
     """Folds training events into what the tab shows."""
 
-    def __init__(self, cfg: TrainConfig, run_dir: str) -> None:
+    def __init__(self, cfg: TrainConfig, run_dir: str, preset: str = "") -> None:
         self.cfg, self.run_dir = cfg, run_dir
+        # a failure preset's symptom, watched for and named in the warning box the moment it shows
+        self.preset = presets_mod.PRESETS[preset] if preset else None
+        self.watch = presets_mod.watch_for(preset, cfg.dataset) if preset else None
         self.names = data_mod.class_names(cfg.dataset)
         self.rows: list[tuple[int, float, str]] = []
         self.status = "Starting…"
@@ -154,6 +158,8 @@ class LiveView:
 
     def update(self, event: Any) -> None:
         """Take one event from the trainer."""
+        if self.watch is not None:
+            self.watch.update(event)
         if isinstance(event, Started):
             images = f" ({event.config.subset:,} images)" if event.config.subset else ""
             self.status = (f"Training **{event.config.model}** on **{event.config.dataset}**{images} · {event.device} · "
@@ -204,9 +210,21 @@ class LiveView:
         frames = df[~df.series.isin(second)], df[df.series.isin(second)]
         return tuple(frame if len(frame) else None for frame in frames)  # type: ignore[return-value]
 
+    def symptom_line(self) -> str:
+        """Where the run stands on its preset's symptom ('' without a preset)."""
+        if self.watch is None or self.preset is None:
+            return ""
+        if self.watch.seen:
+            return f"**Symptom seen — {self.preset.title}:** {self.watch.evidence}"
+        if self.status.startswith("The run"):  # ended (finished, stopped, time limit or diverged)
+            return (f"**{self.preset.title}:** the symptom did not show in this run; try another seed or more "
+                    "steps.")
+        return f"**{self.preset.title}:** watching for the symptom ({self.preset.symptom})…"
+
     def outputs(self) -> tuple[Any, ...]:
         loss, scores = self.plots()
-        return self.status, loss, scores, self.grid, self.hist, self.warning, self.saved or ""
+        warning = "\n\n".join(part for part in (self.symptom_line(), self.warning) if part)
+        return self.status, loss, scores, self.grid, self.hist, warning, self.saved or ""
 
 
 # ----------------------------------------------------------------------------- handlers
@@ -251,27 +269,95 @@ def recipe_form(family: str, dataset: str) -> tuple[Any, ...]:
 
 def make_config(family: str, dataset: str, steps: float, batch_size: float, lr_g: float, lr_d: float,
                 lr: float, beta1: float, beta2: float, loss: str, diffaugment: bool, ema: float, seed: float,
-                out: str, subset: float = 0) -> TrainConfig:
+                out: str, subset: float = 0, preset: str | None = "") -> TrainConfig:
     """Validate the form and build the ``TrainConfig`` (log and sample often enough for a live view),
     with the model options of the shipped checkpoint of this model and dataset (``recipe_form``).
     ``subset``: train on that many training images, stratified and drawn by the seed (0 = all).
+    ``preset``: a failure preset's key (``aigc_models.presets``), whose model options and settings
+    the form does not show (e.g. reals in [0, 1]) apply; the form's values win for the rest.
     The limits are ``TrainConfig``'s own (``TrainConfig.validate``), the sentences too."""
     check_family_choice(family)
     cpu = resolve_device("auto").type == "cpu"
     dataset = common.check_dataset(dataset)
     cost = REGISTRY[family].live_cost  # a diffusion model's grid and histogram cost many network passes
-    cfg = TrainConfig(
-        model=family, dataset=dataset, model_options=shipped_recipe(family, dataset).model_options,
-        steps=steps, max_seconds=MAX_SECONDS, batch_size=batch_size, lr_g=lr_g, lr_d=lr_d, lr=lr,
-        betas=(beta1, beta2), loss=loss, seed=seed, device="auto", ema=ema,
-        diffaugment="translation,cutout" if diffaugment else "",
-        subset=subset, out=out, log_every=5 if cpu else 25, sample_every=(20 if cpu else 200) * cost,
-        eval_seconds=HIST_EVERY * cost, command="app.py (Train tab)",
-    )
+    fields = {
+        "dataset": dataset, "steps": steps, "max_seconds": MAX_SECONDS, "batch_size": batch_size, "lr_g": lr_g, "lr_d": lr_d, "lr": lr,
+        "betas": (beta1, beta2), "loss": loss, "seed": seed, "device": "auto", "ema": ema,
+        "diffaugment": "translation,cutout" if diffaugment else "",
+        "subset": subset, "out": out, "log_every": 5 if cpu else 25, "sample_every": (20 if cpu else 200) * cost,
+        "eval_seconds": HIST_EVERY * cost, "command": "app.py (Train tab)",
+    }
     try:
-        return cfg.validate()
+        if preset:
+            wanted = check_preset_choice(preset).settings["model"]
+            if family != wanted:
+                raise UserError(f"The preset {preset} trains the {wanted} model, not {family}: pick {wanted} or set "
+                                "the preset to none.")
+            return presets_mod.preset_config(preset, **fields)
+        return TrainConfig(model=family, model_options=shipped_recipe(family, dataset).model_options,
+                           **fields).validate()
     except ValueError as err:
         raise UserError(str(err)) from None
+
+
+# ----------------------------------------------------------------------------- failure presets
+
+
+def preset_key(key: str, part: str = "") -> str:
+    """The i18n key of a preset's title (``part`` ''), ``cause`` or ``watch``."""
+    return f"preset_{key.replace('-', '_')}" + (f"_{part}" if part else "")
+
+
+def preset_choices() -> list[tuple[Any, str]]:
+    """(label, key) of the failure presets, after 'none' ('')."""
+    return [(t("preset_none"), "")] + [(t(preset_key(key)), key) for key in presets_mod.PRESETS]
+
+
+def check_preset_choice(preset: Any) -> presets_mod.FailurePreset:
+    """The preset named ``preset``; ``UserError`` naming the presets otherwise."""
+    try:
+        return presets_mod.check_preset(preset)
+    except ValueError as err:
+        raise UserError(str(err)) from None
+
+
+def preset_text(key: str, lang: str) -> str:
+    """A preset's title, cause and the symptom to watch, as Markdown in ``lang`` ('en' or 'zh')."""
+    words, stop = (ZH, "。") if lang == "zh" else (EN, ".")
+    return (f"**{words[preset_key(key)]}{stop}** {words[preset_key(key, 'cause')]}\n\n"
+            f"**{words['preset_watch']}** {words[preset_key(key, 'watch')]}")
+
+
+def preset_form(preset: str | None, family: str, dataset: str, request: gr.Request | None = None) -> tuple[Any, ...]:
+    """Choosing a failure preset fills the form with its settings: (model, steps, then
+    ``recipe_form``'s nine values, then the preset's cause and symptom in the page's language).
+    Choosing none puts the chosen model's shipped recipe back and clears the text."""
+    if not preset:
+        return (family, gr.update(), *recipe_form(family, dataset), "")
+    p = check_preset_choice(preset)
+    cfg = presets_mod.preset_config(p.key, dataset=common.check_dataset(dataset))
+    options = ", ".join(f"`{k}={v}`" for k, v in sorted(p.model_options.items())) or "its default options"
+    extra = ", real images in [0, 1]" if cfg.reals_in_unit else ""
+    note = f"Preset `{p.key}`: the {cfg.model} with {options}{extra}; the settings below are the preset's."
+    return (cfg.model, cfg.steps, *preset_values(cfg), note, preset_text(p.key, common.language(request)))
+
+
+def preset_values(cfg: TrainConfig) -> tuple[Any, ...]:
+    """A config's form values in ``recipe_form``'s order, less its note (eight values)."""
+    beta1, beta2 = cfg.adam_betas()
+    return (cfg.batch_size, cfg.lr_g, cfg.lr_d, cfg.lr, beta1, beta2, cfg.loss, cfg.ema)
+
+
+def recipe_or_preset(family: str, dataset: str, preset: str | None) -> tuple[Any, ...]:
+    """The form after the model or dataset changed: the preset's values while a preset is chosen
+    and the model is still its model, else the model's shipped recipe with the preset cleared.
+    ``recipe_form``'s nine values, then the preset."""
+    if preset:
+        p = check_preset_choice(preset)
+        if p.settings["model"] == family:
+            cfg = presets_mod.preset_config(p.key, dataset=common.check_dataset(dataset))
+            return (*preset_values(cfg), f"Preset `{p.key}`: the settings below are the preset's.", preset)
+    return (*recipe_form(family, dataset), "")
 
 
 def setting_number(name: str, value: float, label: Any, **kwargs: Any) -> gr.Number:
@@ -299,9 +385,10 @@ def queue_run(name: str | None, family: str, dataset: str, request: gr.Request |
 @gpu
 def train_model(family: str, dataset: str, steps: float, batch_size: float, lr_g: float, lr_d: float,
                 lr: float, beta1: float, beta2: float, loss: str, diffaugment: bool, ema: float, seed: float,
-                name: str | None, run_id: str | None = None, subset: float = 0,
+                name: str | None, run_id: str | None = None, subset: float = 0, preset: str | None = "",
                 request: gr.Request | None = None) -> Iterator[tuple[Any, ...]]:
-    """Train a model and stream the view at least once a second (``subset``: ``make_config``'s).
+    """Train a model and stream the view at least once a second (``subset`` and ``preset``:
+    ``make_config``'s; with a preset the warning box says when its symptom shows).
 
     ``run_id``: the ticket from ``queue_run`` (the browser), or empty (an API client: a ticket
     is made here). Yields (status markdown, loss table, D-score table, sample grid, class
@@ -324,7 +411,7 @@ def train_model(family: str, dataset: str, steps: float, batch_size: float, lr_g
     try:
         out = str(common.runs_dir() / ticket.folder)
         cfg = make_config(family, dataset, steps, batch_size, lr_g, lr_d, lr, beta1, beta2, loss, diffaugment,
-                          ema, seed, out, subset)
+                          ema, seed, out, subset, preset)
         cfg.save_every = SAVE_EVERY
         if ON_ZERO_GPU:  # stop and save within the GPU lease asked for this run
             cfg.max_seconds = min(cfg.max_seconds or MAX_SECONDS, gpu_run_seconds(family, dataset, steps))
@@ -333,7 +420,7 @@ def train_model(family: str, dataset: str, steps: float, batch_size: float, lr_g
             data_mod.load_split(cfg.dataset, train=True)
         except data_mod.DatasetUnavailableError as err:
             raise UserError(common.dataset_unavailable(cfg.dataset)) from err
-        view = LiveView(cfg, out)
+        view = LiveView(cfg, out, preset or "")
         run = train(cfg, stop=ticket.stop.is_set, evaluator=histogram_probe(cfg.dataset, REGISTRY[family].live_cost))
         last = 0.0
         try:
@@ -436,6 +523,8 @@ def build_tab() -> list[common.Picker]:
             # each model starts from the settings that trained its shipped checkpoint
             b0, lr_g0, lr_d0, lr0, beta1_0, beta2_0, loss0, ema0, note0 = recipe_form(family.value, "mnist")
             recipe_note = gr.Markdown(note0, elem_id="train-recipe")
+            preset = gr.Dropdown(preset_choices(), value="", label=t("preset"), elem_id="train-preset")
+            preset_note = gr.Markdown(elem_id="train-preset-note")
             with gr.Row():
                 steps = setting_number("steps", 2000, t("steps"))
                 batch = setting_number("batch_size", b0, t("batch_size"))
@@ -481,13 +570,16 @@ def build_tab() -> list[common.Picker]:
                                   info=f"{namespace}/…" if namespace else None)
                 push = gr.Button(t("push"))
                 pushed = gr.Markdown()
+    form = [batch, lr_g, lr_d, lr, beta1, beta2, loss, ema, recipe_note]
     for choice in (family, dataset):
-        choice.change(recipe_form, [family, dataset], [batch, lr_g, lr_d, lr, beta1, beta2, loss, ema, recipe_note],
-                      api_visibility="private", queue=False)
+        choice.change(recipe_or_preset, [family, dataset, preset], [*form, preset], api_visibility="private",
+                      queue=False)
+    preset.change(preset_form, [preset, family, dataset], [family, steps, *form, preset_note],
+                  api_visibility="private", queue=False)
     queued = start.click(queue_run, [name, family, dataset], [run_id, stop_note], api_visibility="private",
                          queue=False)
     trained = queued.success(train_model, [family, dataset, steps, batch, lr_g, lr_d, lr, beta1, beta2, loss, diffaug,
-                                           ema, seed, name, run_id, subset],
+                                           ema, seed, name, run_id, subset, preset],
                              [status, loss_plot, d_plot, grid, hist, warning, saved, run_id],
                              api_name="train", concurrency_limit=1, concurrency_id="train",
                              time_limit=int(MAX_SECONDS) + 120)
