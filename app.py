@@ -20,6 +20,7 @@ from starlette.middleware import Middleware  # noqa: E402
 from ui import about, augment, cgan, common, compare, components, diffusion, ensemble, gan, guard, interpolate, step, superres, train, vae  # noqa: E402
 from ui import tune  # noqa: E402
 from ui import pixelcnn  # noqa: E402
+from ui import transfer  # noqa: E402
 from ui.i18n import I18N, t  # noqa: E402
 
 TABS: list[tuple[str, str, ModuleType]] = [  # (section, tab, module): adding a tab is one line
@@ -35,6 +36,7 @@ TABS: list[tuple[str, str, ModuleType]] = [  # (section, tab, module): adding a 
     ("section_train", "tab_tune", tune),
     ("section_lessons", "tab_aug", augment),
     ("section_lessons", "tab_ensemble", ensemble),
+    ("section_lessons", "tab_transfer", transfer),
     ("section_compare", "tab_compare", compare),
     ("section_about", "tab_about", about),
 ]

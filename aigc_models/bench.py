@@ -28,7 +28,7 @@ from torch import nn
 from . import data as data_mod
 from .checkpoints import SHIPPED_DIR, load_checkpoint
 from .models import REGISTRY
-from .training import Metrics, Step, TrainConfig, device_label, resolve_device, train
+from .training import Done, Metrics, Step, TrainConfig, device_label, resolve_device, train
 
 # ----------------------------------------------------------------------------- the documents' loop
 
@@ -158,6 +158,85 @@ def time_to_quality(device: torch.device, *, targets: tuple[float, ...], max_sec
                 break
     return {"model": model, "seconds_to_accuracy": reached, "trace": trace, "config": cfg, "eval_n": eval_n,
             "eval_every": eval_every}
+
+
+# ----------------------------------------------------------------------------- fast enough to watch
+
+# The Train tab's live view on a CPU (ui/train.py make_config): a loss report every 5 steps, a grid of the
+# fixed-noise samples every 20, a class histogram of 500 fresh samples every 4 s, EMA off.
+LIVE_VIEW = {"log_every": 5, "sample_every": 20, "eval_seconds": 4.0, "ema": 0.0}
+WATCH_SECONDS = 30.0  # a student should see recognisable samples within this
+# The live recipes timed: each family's shipped settings as the Train tab fills them in
+WATCH_RECIPES = ("mlp-gan", "dcgan", "cgan")
+
+
+def watchable_run(family: str, *, seconds: float = WATCH_SECONDS, eval_n: int = 1000, seed: int = 0,
+                  dataset: str = "mnist", device: str = "cpu", **overrides: Any) -> dict[str, Any]:
+    """What a student sees after ``seconds`` of the Train tab's run of ``family`` on ``dataset``:
+    the shipped recipe with the live view's settings (``LIVE_VIEW``, its class-histogram probe
+    included, so the run pays what the tab pays), stopped by its time limit; then the evaluator on
+    ``eval_n`` samples of the model as it stands (seed 1): coverage (classes present among the
+    samples), FD against the test split, class accuracy for a conditional model, and the step
+    reached. ``overrides``: other ``TrainConfig`` fields (a candidate recipe)."""
+    import dataclasses
+
+    from .metrics import Evaluator, HistogramProbe
+    from .training import shipped_recipe
+
+    classifier = load_checkpoint(SHIPPED_DIR / f"{dataset}-classifier")
+    evaluator = Evaluator(classifier, dataset)
+    cfg = dataclasses.replace(shipped_recipe(family, dataset), steps=10**9, max_seconds=seconds, seed=seed,
+                              device=device, **{**LIVE_VIEW, **overrides}).validate()
+    final: dict[str, Any] = {}
+    steps = 0
+    begin = time.perf_counter()
+    for event in train(cfg, evaluator=HistogramProbe(evaluator, n=500),
+                       final_evaluator=lambda m: evaluator.evaluate_generator(m, n=eval_n, seed=1)):
+        if isinstance(event, Done):
+            steps = event.step
+        if isinstance(event, Metrics) and "frechet_distance" in event.metrics:
+            final = event.metrics
+    wall = time.perf_counter() - begin
+    keep = ("frechet_distance", "coverage", "class_accuracy", "kl_to_uniform", "class_histogram")
+    return {"family": family, "dataset": dataset, "seconds": seconds, "steps": steps, "wall_with_eval": round(wall, 1),
+            "batch_size": cfg.batch_size, "lr_g": cfg.lr_g, "lr_d": cfg.lr_d, "loss": cfg.loss,
+            "threads": torch.get_num_threads(), **{k: final[k] for k in keep if k in final}}
+
+
+def watchable_bench(families: tuple[str, ...] = WATCH_RECIPES, *, seconds: float = WATCH_SECONDS, seeds: int = 3,
+                    eval_n: int = 1000, log=print) -> dict[str, Any]:
+    """``watchable_run`` for each family and seed 0..``seeds``-1: which live recipe shows
+    recognisable samples (coverage 10/10, the lowest FD) within ``seconds`` on this machine."""
+    rows = []
+    for family in families:
+        for seed in range(seeds):
+            row = watchable_run(family, seconds=seconds, seed=seed, eval_n=eval_n)
+            log(f"{family} seed {seed}: {row['steps']} steps in {seconds:.0f} s, coverage {row.get('coverage')}, "
+                f"FD {row.get('frechet_distance', float('nan')):.1f}")
+            rows.append(row)
+    return {"date": time.strftime("%Y-%m-%d"), "device": device_label(torch.device("cpu")), "cpu": _cpu_name(),
+            "torch": torch.__version__, "command": "python -m aigc_models bench " + " ".join(sys.argv[2:]),
+            "seconds": seconds, "eval_n": eval_n, "rows": rows}
+
+
+def watchable_markdown(report: dict[str, Any]) -> str:
+    """The README's table: per family, the median steps, FD and coverage over the seeds."""
+    header = (f"| Train-tab recipe | steps in {report['seconds']:.0f} s | coverage (10 classes) | FD, N = "
+              f"{report['eval_n']:,} | class accuracy |")
+    lines = [header, "| --- | --- | --- | --- | --- |"]
+
+    def median(rows: list[dict[str, Any]], key: str) -> Any:
+        values = [r[key] for r in rows if r.get(key) is not None]
+        return statistics.median(values) if values else None
+
+    for family in dict.fromkeys(r["family"] for r in report["rows"]):
+        rows = [r for r in report["rows"] if r["family"] == family]
+        acc = median(rows, "class_accuracy")
+        lines.append(f"| {family} | {median(rows, 'steps'):,.0f} | {', '.join(str(r.get('coverage')) for r in rows)} | "
+                     f"{median(rows, 'frechet_distance'):.1f} (seeds: "
+                     f"{', '.join(format(r['frechet_distance'], '.1f') for r in rows)}) | "
+                     f"{'-' if acc is None else f'{acc:.3f}'} |")
+    return "\n".join(lines)
 
 
 # ----------------------------------------------------------------------------- sampling

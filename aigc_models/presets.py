@@ -130,8 +130,8 @@ class SymptomWatch:
     """Folds a run's events and says whether ``symptom`` (one of ``SYMPTOMS``) has shown:
     ``seen_at`` is the first step it showed (None while not), ``evidence`` one sentence with the
     number that shows it, from step ``SETTLE_STEPS`` on (``COLLAPSE_FROM`` for collapse;
-    divergence at any step). The class
-    histogram needs an evaluator in the run (``metrics.HistogramProbe``)."""
+    divergence at any step). The class histogram needs an evaluator in the run
+    (``metrics.HistogramProbe``)."""
 
     symptom: str
     dataset: str = "mnist"

@@ -33,7 +33,8 @@ import torch  # noqa: E402
 from aigc_models.checkpoints import load_checkpoint  # noqa: E402
 from aigc_models.cli import classifier_for  # noqa: E402
 from aigc_models.metrics import Evaluator  # noqa: E402
-from aigc_models.training import Metrics, device_label, shipped_recipe, train  # noqa: E402
+from aigc_models.sampling import save_grid  # noqa: E402
+from aigc_models.training import Metrics, Samples, device_label, shipped_recipe, train  # noqa: E402
 
 STARTS = {  # name -> (start from the source checkpoint, freeze)
     "scratch": (False, "none"),
@@ -60,10 +61,20 @@ def run_curve(args: argparse.Namespace, evaluator: Evaluator, *, size: int, star
 
     if from_source:
         point(0, score(load_checkpoint(args.source).eval()))
+    last = None
     for event in train(cfg, evaluator=score):
         if isinstance(event, Metrics):
             point(event.step, event.metrics)
-    return {"size": size, "start": start, "diffaugment": augment, "points": points,
+        elif isinstance(event, Samples):
+            last = event.images  # (64, 1, 28, 28): the fixed-noise samples, the final ones last
+    samples = None
+    if last is not None and args.samples:  # the final grid, for the app's Transfer lesson
+        folder = Path(args.samples)
+        folder.mkdir(parents=True, exist_ok=True)
+        samples = folder / f"{size or 'all'}-{start}-{'diffaugment' if augment else 'plain'}.png"
+        save_grid(last[:32], samples, nrow=8)
+        samples = str(samples.relative_to(REPO)) if samples.is_relative_to(REPO) else str(samples)
+    return {"size": size, "start": start, "diffaugment": augment, "points": points, "samples": samples,
             "seconds": round(time.perf_counter() - started, 1)}
 
 
@@ -92,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--eval-every", type=int, default=250)
     parser.add_argument("--eval-n", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--samples", default=str(REPO / "docs" / "transfer"),
+                        help="folder for each run's final 32 samples (PNG; '' = none)")
     parser.add_argument("--out", default=str(REPO / "docs" / "transfer-curves.json"))
     parser.add_argument("--markdown-only", action="store_true", help="reprint the table from --out")
     args = parser.parse_args(argv)

@@ -200,8 +200,8 @@ def test_every_tab_works_offline_in_a_browser(browser, server, outside_requests)
     page.wait_for_function("() => document.querySelector('#train-recipe').innerText.includes('mnist-dcgan')",
                            timeout=TIMEOUT)
     assert "spectral_norm=True" in page.locator("#train-recipe").inner_text()
-    page.get_by_role("radio", name="MLP GAN", exact=True).check()
-    page.wait_for_function("() => document.querySelector('#train-recipe').innerText.includes('mnist-mlp-gan')",
+    page.get_by_role("radio", name="cGAN", exact=True).check()  # back to the first pick (LIVE_DEFAULT_FAMILY)
+    page.wait_for_function("() => document.querySelector('#train-recipe').innerText.includes('mnist-cgan')",
                            timeout=TIMEOUT)
     page.locator("#train-start").click()
     grid = wait_image(page, "train-grid")

@@ -283,3 +283,39 @@ def test_tune_runs_the_smallest_study_from_the_browser(browser, server, outside_
     page.locator("#tune-scatter .js-plotly-plot").wait_for(state="visible")
     shot(page, "tune")
     assert not outside_requests, outside_requests
+
+
+# ----------------------------------------------------------------------------- transfer lesson
+
+TRANSFER_WORDS = {
+    "en-US": {"path": ("Lessons", "Transfer"), "heading": "Transfer learning, measured", "panel": "100 images",
+              "caption": "from scratch, no augmentation", "size": "1,000", "table": "FD at the end"},
+    "zh-CN": {"path": ("课堂", "迁移学习"), "heading": "迁移学习，实测", "panel": "100 张图像",
+              "caption": "从零训练, 无增强", "size": "1,000", "table": "结束时 FD"},
+}
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+def test_the_transfer_lesson_opens_on_the_measured_curves(browser, server, outside_requests, locale):  # noqa: F811
+    """The lesson opens on the curves, the runs' samples and their table in the page's language;
+    picking another training-set size shows that size's runs."""
+    from ui import transfer
+
+    result = transfer.load_results()
+    if result is None or len(transfer.sizes_of(result)) < 2:
+        pytest.skip("docs/transfer-curves.json is not measured in this checkout")
+    words = TRANSFER_WORDS[locale]
+    page = open_page(browser, server, outside_requests, locale=locale)
+    open_tab(page, *words["path"])
+    page.get_by_text(words["heading"]).first.wait_for(state="visible")
+    page.locator("#transfer-curves .js-plotly-plot").first.wait_for(state="visible")
+    wait_text(page, "transfer-curves", words["panel"])
+    first = wait_all_loaded(page, "transfer-samples", 2)
+    wait_text(page, "transfer-samples", words["caption"])
+    wait_text(page, "transfer-table", words["table"])
+    page.get_by_role("radio", name=words["size"], exact=True).check()
+    changed = wait_srcs_change(page, "transfer-samples", first)
+    assert len(changed) >= 2
+    wait_loaded(page, [])
+    shot(page, f"transfer{suffix(locale)}")
+    assert not outside_requests, outside_requests

@@ -7,6 +7,7 @@ error paths call ``cli.main`` in-process (same code, no interpreter start-up).
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -249,3 +250,25 @@ def test_bench_compares_the_source_loop_with_the_same_network():
     assert shapes(ours.discriminator) == shapes(SourceDiscriminator())
     assert not any(isinstance(m, torch.nn.BatchNorm1d) for m in ours.modules()), "the source G has no BatchNorm"
     assert all(m.p == 0 for m in ours.modules() if isinstance(m, torch.nn.Dropout)), "the source D has no dropout"
+
+
+def test_watchable_run_scores_what_the_train_tab_shows_after_its_time(capsys, tmp_path, monkeypatch):
+    """``bench --watchable``: the shipped recipe with the Train tab's live settings, stopped by
+    its time limit, then scored by the evaluator (a tiny network here, so any machine takes steps)."""
+    from aigc_models import bench, cli
+    from aigc_models.training import shipped_recipe
+    from conftest import TINY_OPTIONS
+
+    row = bench.watchable_run("dcgan", seconds=1.0, eval_n=100, model_options=dict(TINY_OPTIONS["dcgan"]))
+    assert row["family"] == "dcgan" and row["seconds"] == 1.0 and row["steps"] >= 0
+    assert 0 <= row["coverage"] <= 10 and math.isfinite(row["frechet_distance"]) and len(row["class_histogram"]) == 10
+    assert row["batch_size"] == shipped_recipe("dcgan", "mnist").batch_size  # the recipe the tab fills in
+    report = {"seconds": 1.0, "eval_n": 100, "rows": [row, {**row, "frechet_distance": 2 * row["frechet_distance"]}]}
+    table = bench.watchable_markdown(report)
+    assert table.splitlines()[0].startswith("| Train-tab recipe | steps in 1 s |")
+    assert f"{1.5 * row['frechet_distance']:.1f} (seeds: " in table  # the median of the two
+    monkeypatch.setattr(bench, "watchable_bench", lambda log: {**report, "date": "d", "device": "cpu"})
+    out = tmp_path / "watch.json"
+    assert cli.main(["bench", "--watchable", "--out", str(out)]) == 0
+    assert json.loads(out.read_text())["rows"][0]["family"] == "dcgan"
+    assert "| dcgan |" in capsys.readouterr().out

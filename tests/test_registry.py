@@ -173,3 +173,10 @@ def test_the_package_is_the_library_only():
     names = ", ".join(m.removesuffix(".__init__").removesuffix(".__main__") for m in modules if not m.endswith("__main__"))
     result = subprocess.run([sys.executable, "-c", f"import sys, {names}; sys.exit('gradio' in sys.modules)"], cwd=REPO)
     assert result.returncode == 0
+
+
+def test_the_train_tabs_first_pick_is_a_live_family():
+    from aigc_models.models import LIVE_DEFAULT_FAMILY, families_with
+
+    assert LIVE_DEFAULT_FAMILY in families_with("train_live")
+    assert REGISTRY[LIVE_DEFAULT_FAMILY].objective == "gan"  # the live view's D scores and histogram need a GAN
