@@ -281,8 +281,8 @@ def make_config(family: str, dataset: str, steps: float, batch_size: float, lr_g
     dataset = common.check_dataset(dataset)
     cost = REGISTRY[family].live_cost  # a diffusion model's grid and histogram cost many network passes
     fields = {
-        "dataset": dataset, "steps": steps, "max_seconds": MAX_SECONDS, "batch_size": batch_size, "lr_g": lr_g, "lr_d": lr_d, "lr": lr,
-        "betas": (beta1, beta2), "loss": loss, "seed": seed, "device": "auto", "ema": ema,
+        "dataset": dataset, "steps": steps, "max_seconds": MAX_SECONDS, "batch_size": batch_size,
+        "lr_g": lr_g, "lr_d": lr_d, "lr": lr, "betas": (beta1, beta2), "loss": loss, "seed": seed, "device": "auto", "ema": ema,
         "diffaugment": "translation,cutout" if diffaugment else "",
         "subset": subset, "out": out, "log_every": 5 if cpu else 25, "sample_every": (20 if cpu else 200) * cost,
         "eval_seconds": HIST_EVERY * cost, "command": "app.py (Train tab)",
