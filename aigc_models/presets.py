@@ -137,6 +137,7 @@ class SymptomWatch:
     dataset: str = "mnist"
     seen_at: int | None = None
     evidence: str = ""
+    facts: dict[str, Any] = field(default_factory=dict)  # the numbers in ``evidence``, with the step
     last: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -152,37 +153,47 @@ class SymptomWatch:
             return False
         found = self._check(event)
         if found:
-            self.seen_at, self.evidence = event.step, found
+            self.seen_at, self.facts = event.step, {"step": event.step, **found}
+            self.evidence = EVIDENCE[self.symptom].format(**self.facts)
         return bool(found)
 
-    def _check(self, event: Any) -> str:
+    def _check(self, event: Any) -> dict[str, Any]:
+        """The numbers that show the symptom in ``event`` (the ``EVIDENCE`` template's fields), or {}."""
         kind = self.symptom
         settle = COLLAPSE_FROM if kind == "collapse" else SETTLE_STEPS
         if isinstance(event, (Step, Samples, Metrics)) and event.step < settle:
-            return ""
+            return {}
         if isinstance(event, Step):
             self.last = {k: float(v) for k, v in event.losses.items()}
             d_real, d_fake = self.last.get("d_real"), self.last.get("d_fake")
             if kind == "d-ahead" and d_real is not None and d_real - d_fake > D_AHEAD_GAP:
-                return (f"at step {event.step:,} D scores real images {d_real:.2f} and fakes {d_fake:.2f} on "
-                        f"average: it tells them apart (a gap over {D_AHEAD_GAP}) and G cannot catch up.")
+                return {"d_real": d_real, "d_fake": d_fake, "gap": D_AHEAD_GAP}
         elif isinstance(event, Samples) and kind == "ignores-z":
             spread = sample_spread(event.images)
             if spread < IGNORES_Z_SPREAD:
-                return (f"at step {event.step:,} the fixed-noise samples differ by {spread:.3f} per pixel "
-                        f"(real images: about {REAL_SPREAD.get(self.dataset, REAL_SPREAD['mnist'])}): G draws nearly "
-                        "one image whatever z is.")
+                return {"spread": spread, "real": REAL_SPREAD.get(self.dataset, REAL_SPREAD["mnist"])}
         elif isinstance(event, Metrics) and kind == "collapse" and "class_histogram" in event.metrics:
             verdict = collapse_verdict(event.metrics["class_histogram"])
             if verdict["top_share"] >= COLLAPSE_SHARE:
-                return (f"at step {event.step:,} {verdict['top_share']:.0%} of fresh samples are classified as one "
-                        f"class (class {verdict['top_class']}), {verdict['covered']} of {verdict['classes']} "
-                        "classes show up: mode collapse.")
+                return {"share": verdict["top_share"], "top_class": verdict["top_class"],
+                        "covered": verdict["covered"], "classes": verdict["classes"]}
         elif isinstance(event, Done) and event.reason == "diverged" and kind == "diverges":
             # "Training stopped at step 550: the discriminator wins outright (...), so ..." -> the cause alone
             cause = re.split(r" \(|, so ", event.message.split(":", 1)[-1])[0].strip().rstrip(",.")
-            return f"the run stopped by itself at step {event.step:,}: {cause}."
-        return ""
+            return {"cause": cause, "d_wins": "wins outright" in cause}
+        return {}
+
+
+# The sentence each symptom is reported in, from ``SymptomWatch.facts`` (the app has them in Chinese too)
+EVIDENCE = {
+    "d-ahead": ("at step {step:,} D scores real images {d_real:.2f} and fakes {d_fake:.2f} on average: it tells "
+                "them apart (a gap over {gap}) and G cannot catch up."),
+    "ignores-z": ("at step {step:,} the fixed-noise samples differ by {spread:.3f} per pixel (real images: about "
+                  "{real}): G draws nearly one image whatever z is."),
+    "collapse": ("at step {step:,} {share:.0%} of fresh samples are classified as one class (class {top_class}), "
+                 "{covered} of {classes} classes show up: mode collapse."),
+    "diverges": "the run stopped by itself at step {step:,}: {cause}.",
+}
 
 
 def watch_for(key: str, dataset: str = "mnist") -> SymptomWatch:

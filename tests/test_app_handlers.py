@@ -482,3 +482,22 @@ def test_a_preset_run_from_the_train_tab_names_its_symptom(root):
         assert read_meta(root / "runs" / "preset-run")["config"]["d_dropout"] == 0.0
     finally:
         shutil.rmtree(root / "runs" / "preset-run", ignore_errors=True)
+
+
+def test_the_live_view_names_the_symptom_and_the_collapse_in_chinese():
+    from aigc_models.presets import preset_config
+    from aigc_models.training import Done, Metrics
+    from ui import train
+
+    view = train.LiveView(preset_config("learning-rate-too-high"), "x", "learning-rate-too-high", "zh")
+    assert view.outputs()[5] == "**学习率过高**：正在留意症状（diverges）…"
+    view.update(Metrics(300, {"class_histogram": [1.0] + [0.0] * 9}))
+    assert view.outputs()[5].endswith("**警告（第 300 步）：**100% 的新样本看起来像“0”，10 个类别中只出现 1 个。生成器正在收缩到少数几种"
+                                      "图像（模式崩溃）。训练早期这很正常；如果持续下去，试试 DiffAugment、更低的学习率或 hinge 损失。")
+    view.update(Done(520, 10.0, "diverged", None, "Training stopped at step 520: the discriminator wins outright "
+                                                  "(mean D(real) 1.000), so the generator gets no useful signal."))
+    assert view.outputs()[5].startswith("**出现症状 — 学习率过高：** 训练在第 520 步自行停止：判别器完全获胜。")
+    english = train.LiveView(preset_config("learning-rate-too-high"), "x", "learning-rate-too-high")
+    english.update(Done(520, 10.0, "diverged", None, "Training stopped at step 520: loss_d became NaN or infinite, so x"))
+    assert english.outputs()[5].startswith("**Symptom seen — Learning rate far too high:** the run stopped by itself at "
+                                           "step 520: loss_d became NaN or infinite.")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from aigc_models.presets import PRESETS
+from aigc_models.presets import EVIDENCE, PRESETS
 
 EN: dict[str, str] = {
     "title": "AIGC lab: GANs, cGANs and VAEs on MNIST",
@@ -135,6 +135,14 @@ EN: dict[str, str] = {
                        "keeps its Tanh.",
     "preset": "Failure preset (a run that goes wrong on purpose: pick one, then Start)",
     "preset_none": "none (train as set below)", "preset_watch": "Watch for:",
+    "symptom_seen": "Symptom seen — {title}:", "symptom_watching": "{title}: watching for the symptom ({symptom})…",
+    "symptom_missing": "{title}: the symptom did not show in this run; try another seed or more steps.",
+    **{f"symptom_{kind.replace('-', '_')}": text for kind, text in EVIDENCE.items()},
+    "collapse_warning": "**Warning (step {step}):** {share:.0%} of the fresh samples look like “{name}”, and only "
+                        "{covered} of {k} classes show up. The generator is collapsing onto a few kinds of image (mode "
+                        "collapse). Early in training this is normal; if it lasts, try DiffAugment, a lower learning "
+                        "rate or the hinge loss.",
+    "collapse_none": "Step {step}: samples spread over {covered} of {k} classes — no sign of mode collapse.",
     # each preset's title, cause and symptom, in the library's words (aigc_models/presets.py)
     **{f"preset_{key.replace('-', '_')}{part}": text for key, p in PRESETS.items()
        for part, text in (("", p.title), ("_cause", p.cause), ("_watch", p.watch))},
@@ -432,6 +440,19 @@ ZH: dict[str, str] = {
                        "一个种子：几十的 FD 差异应视为噪声。权重只从 safetensors 加载，输出层保留 Tanh。",
     "preset": "失败预设（故意出错的训练：选一个，再点开始）",
     "preset_none": "无（按下面的设置训练）", "preset_watch": "留意：",
+    "symptom_seen": "出现症状 — {title}：", "symptom_watching": "{title}：正在留意症状（{symptom}）…",
+    "symptom_missing": "{title}：这次训练没有出现该症状；换一个种子或增加步数再试。",
+    "symptom_d_ahead": "第 {step:,} 步时，D 给真实图像的平均分为 {d_real:.2f}，给假图 {d_fake:.2f}：它能分辨两者（差距超过 "
+                       "{gap}），G 追不上。",
+    "symptom_ignores_z": "第 {step:,} 步时，固定噪声样本之间的逐像素差异只有 {spread:.3f}（真实图像约 {real}）：无论 z 是什么，"
+                         "G 几乎只画同一张图。",
+    "symptom_collapse": "第 {step:,} 步时，{share:.0%} 的新样本被分类为同一类别（类别 {top_class}），{classes} 个类别中只出现 "
+                        "{covered} 个：模式崩溃。",
+    "symptom_diverges": "训练在第 {step:,} 步自行停止：{cause}。",
+    "collapse_warning": "**警告（第 {step} 步）：**{share:.0%} 的新样本看起来像“{name}”，{k} 个类别中只出现 {covered} 个。生成器"
+                        "正在收缩到少数几种图像（模式崩溃）。训练早期这很正常；如果持续下去，试试 DiffAugment、更低的学习率或 "
+                        "hinge 损失。",
+    "collapse_none": "第 {step} 步：样本分布在 {k} 个类别中的 {covered} 个——没有模式崩溃的迹象。",
     "preset_documents_as_written": "文档中的 GAN 原样照搬",
     "preset_documents_as_written_cause": "源文档的 MLP GAN 与印刷版完全一致：真实图像来自 ToTensor()，取值 [0, 1]，而 G 以 Tanh "
                                          "结尾，取值 [-1, 1]（任何负像素都暴露假图），Sigmoid + BCE，Adam 默认 betas "

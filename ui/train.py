@@ -127,23 +127,34 @@ def histogram_frame(hist: list[float], names: tuple[str, ...]) -> pd.DataFrame:
     return pd.DataFrame({"class": labels, "share": [float(v) for v in hist]})
 
 
-def collapse_warning(hist: list[float], names: tuple[str, ...], step: int) -> str:
-    """The evaluator's verdict on the class histogram (``metrics.collapse_verdict``), in plain words."""
+def words(lang: str) -> dict[str, str]:
+    """The interface strings in ``lang`` ('en' or 'zh'), for sentences a handler writes."""
+    return ZH if lang == "zh" else EN
+
+
+def collapse_warning(hist: list[float], names: tuple[str, ...], step: int, lang: str = "en") -> str:
+    """The evaluator's verdict on the class histogram (``metrics.collapse_verdict``), in plain words
+    in ``lang``."""
     verdict = metrics.collapse_verdict(hist)
     top, covered, k = verdict["top_class"], verdict["covered"], verdict["classes"]
-    if verdict["collapsing"]:
-        return (f"**Warning (step {step}):** {verdict['top_share']:.0%} of the fresh samples look like “{names[top]}”, "
-                f"and only {covered} of {k} classes show up. The generator is collapsing onto a few kinds of "
-                "image (mode collapse). Early in training this is normal; if it lasts, try DiffAugment, a "
-                "lower learning rate or the hinge loss.")
-    return f"Step {step}: samples spread over {covered} of {k} classes — no sign of mode collapse."
+    key = "collapse_warning" if verdict["collapsing"] else "collapse_none"
+    return words(lang)[key].format(step=step, share=verdict["top_share"], name=names[top], covered=covered, k=k)
+
+
+def symptom_sentence(watch: presets_mod.SymptomWatch, lang: str) -> str:
+    """What a seen symptom's numbers show, in ``lang`` (the library's ``EVIDENCE`` in English)."""
+    facts = dict(watch.facts)
+    if lang == "zh" and watch.symptom == "diverges":
+        facts["cause"] = ("判别器完全获胜" if facts.get("d_wins")
+                          else str(facts.get("cause", "")).replace(" became NaN or infinite", " 变成了 NaN 或无穷大"))
+    return words(lang)[f"symptom_{watch.symptom.replace('-', '_')}"].format(**facts)
 
 
 class LiveView:
     """Folds training events into what the tab shows."""
 
-    def __init__(self, cfg: TrainConfig, run_dir: str, preset: str = "") -> None:
-        self.cfg, self.run_dir = cfg, run_dir
+    def __init__(self, cfg: TrainConfig, run_dir: str, preset: str = "", lang: str = "en") -> None:
+        self.cfg, self.run_dir, self.lang = cfg, run_dir, lang
         # a failure preset's symptom, watched for and named in the warning box the moment it shows
         self.preset = presets_mod.PRESETS[preset] if preset else None
         self.watch = presets_mod.watch_for(preset, cfg.dataset) if preset else None
@@ -176,7 +187,7 @@ class LiveView:
         elif isinstance(event, Metrics) and "class_histogram" in event.metrics:
             hist = event.metrics["class_histogram"]
             self.hist = histogram_frame(hist, self.names)
-            self.warning = collapse_warning(hist, self.names, event.step)
+            self.warning = collapse_warning(hist, self.names, event.step, self.lang)
         elif isinstance(event, CheckpointSaved):
             self.saved = common.run_key(event.path)  # runs/NAME: what the pickers list, never a server path
         elif isinstance(event, Done) and event.reason == "diverged":
@@ -214,12 +225,13 @@ class LiveView:
         """Where the run stands on its preset's symptom ('' without a preset)."""
         if self.watch is None or self.preset is None:
             return ""
+        said = words(self.lang)
+        title = said[preset_key(self.preset.key)]
         if self.watch.seen:
-            return f"**Symptom seen — {self.preset.title}:** {self.watch.evidence}"
+            return f"**{said['symptom_seen'].format(title=title)}** {symptom_sentence(self.watch, self.lang)}"
         if self.status.startswith("The run"):  # ended (finished, stopped, time limit or diverged)
-            return (f"**{self.preset.title}:** the symptom did not show in this run; try another seed or more "
-                    "steps.")
-        return f"**{self.preset.title}:** watching for the symptom ({self.preset.symptom})…"
+            return f"**{said['symptom_missing'].format(title=title)}**"
+        return said["symptom_watching"].format(title=f"**{title}**", symptom=self.preset.symptom)
 
     def outputs(self) -> tuple[Any, ...]:
         loss, scores = self.plots()
@@ -420,7 +432,7 @@ def train_model(family: str, dataset: str, steps: float, batch_size: float, lr_g
             data_mod.load_split(cfg.dataset, train=True)
         except data_mod.DatasetUnavailableError as err:
             raise UserError(common.dataset_unavailable(cfg.dataset)) from err
-        view = LiveView(cfg, out, preset or "")
+        view = LiveView(cfg, out, preset or "", common.language(request))
         run = train(cfg, stop=ticket.stop.is_set, evaluator=histogram_probe(cfg.dataset, REGISTRY[family].live_cost))
         last = 0.0
         try:
