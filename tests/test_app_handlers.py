@@ -501,3 +501,29 @@ def test_the_live_view_names_the_symptom_and_the_collapse_in_chinese():
     english.update(Done(520, 10.0, "diverged", None, "Training stopped at step 520: loss_d became NaN or infinite, so x"))
     assert english.outputs()[5].startswith("**Symptom seen — Learning rate far too high:** the run stopped by itself at "
                                            "step 520: loss_d became NaN or infinite.")
+
+
+def test_the_live_views_status_lines_follow_the_page_language():
+    from aigc_models.training import Done, Started, Step, TrainConfig
+    from ui import train
+
+    cfg = TrainConfig(model="dcgan", subset=100).validate()
+    lines = {}
+    for lang in ("en", "zh"):
+        view = train.LiveView(cfg, "x", lang=lang)
+        said = [view.status]
+        view.update(Started(cfg, "CPU (2 threads)", 1234))
+        said.append(view.status)
+        view.update(Step(40, 2000, {"loss_d": 1.0}, 512.0, 3.2, 150.0))
+        said.append(view.status)
+        view.saved = "runs/demo"
+        view.update(Done(2000, 160.0, "time", None))
+        said.append(view.status)
+        lines[lang] = said
+    assert lines["en"] == ["Starting…", "Training **dcgan** on **mnist** (100 images) · CPU (2 threads) · 1,234 parameters",
+                           "Step **40 / 2,000** · **512 images/s** · elapsed 3 s · about **150 s left**",
+                           "The run reached the time limit after 2,000 steps in 160 s. Saved as `runs/demo`: pick it in "
+                           "the other tabs."]
+    assert lines["zh"] == ["正在启动…", "正在训练 **dcgan**，数据集 **mnist**（100 张图像） · CPU (2 threads) · 1,234 个参数",
+                           "第 **40 / 2,000** 步 · **每秒 512 张图像** · 已用 3 秒 · 约剩 **150 秒**",
+                           "训练达到了时间上限，共 2,000 步、160 秒。已保存为 `runs/demo`：可在其他页面中选择。"]

@@ -143,6 +143,16 @@ EN: dict[str, str] = {
                         "collapse). Early in training this is normal; if it lasts, try DiffAugment, a lower learning "
                         "rate or the hinge loss.",
     "collapse_none": "Step {step}: samples spread over {covered} of {k} classes — no sign of mode collapse.",
+    "train_started": "Training **{model}** on **{dataset}**{images} · {device} · {parameters:,} parameters",
+    "train_images": " ({n:,} images)", "train_starting": "Starting…",
+    "train_step": "Step **{step:,} / {total:,}** · **{rate:,.0f} images/s** · elapsed {elapsed:.0f} s · about "
+                  "**{eta:.0f} s left**",
+    "train_diverged": "**The run stopped after {step:,} steps in {elapsed:.0f} s.** {message}",
+    "train_why": "**Why the run stopped:** {message}",
+    "train_done": "The run {how} after {step:,} steps in {elapsed:.0f} s.{where}",
+    "train_how_steps": "finished", "train_how_time": "reached the time limit", "train_how_stopped": "was stopped",
+    "train_how_ended": "ended", "train_saved": " Saved as `{run}`: pick it in the other tabs.",
+    "train_nothing_saved": " Nothing was saved (no step completed).",
     # each preset's title, cause and symptom, in the library's words (aigc_models/presets.py)
     **{f"preset_{key.replace('-', '_')}{part}": text for key, p in PRESETS.items()
        for part, text in (("", p.title), ("_cause", p.cause), ("_watch", p.watch))},
@@ -453,6 +463,15 @@ ZH: dict[str, str] = {
                         "正在收缩到少数几种图像（模式崩溃）。训练早期这很正常；如果持续下去，试试 DiffAugment、更低的学习率或 "
                         "hinge 损失。",
     "collapse_none": "第 {step} 步：样本分布在 {k} 个类别中的 {covered} 个——没有模式崩溃的迹象。",
+    "train_started": "正在训练 **{model}**，数据集 **{dataset}**{images} · {device} · {parameters:,} 个参数",
+    "train_images": "（{n:,} 张图像）", "train_starting": "正在启动…",
+    "train_step": "第 **{step:,} / {total:,}** 步 · **每秒 {rate:,.0f} 张图像** · 已用 {elapsed:.0f} 秒 · 约剩 **{eta:.0f} 秒**",
+    "train_diverged": "**训练在 {step:,} 步、{elapsed:.0f} 秒后停止。** {message}",
+    "train_why": "**训练停止的原因：** {message}",
+    "train_done": "训练{how}，共 {step:,} 步、{elapsed:.0f} 秒。{where}",
+    "train_how_steps": "已完成", "train_how_time": "达到了时间上限", "train_how_stopped": "已被停止",
+    "train_how_ended": "已结束", "train_saved": "已保存为 `{run}`：可在其他页面中选择。",
+    "train_nothing_saved": "没有保存任何内容（没有完成任何一步）。",
     "preset_documents_as_written": "文档中的 GAN 原样照搬",
     "preset_documents_as_written_cause": "源文档的 MLP GAN 与印刷版完全一致：真实图像来自 ToTensor()，取值 [0, 1]，而 G 以 Tanh "
                                          "结尾，取值 [-1, 1]（任何负像素都暴露假图），Sigmoid + BCE，Adam 默认 betas "

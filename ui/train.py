@@ -160,28 +160,30 @@ class LiveView:
         self.watch = presets_mod.watch_for(preset, cfg.dataset) if preset else None
         self.names = data_mod.class_names(cfg.dataset)
         self.rows: list[tuple[int, float, str]] = []
-        self.status = "Starting…"
+        self.status = words(lang)["train_starting"]
         self.grid: Image.Image | None = None
         self.hist: pd.DataFrame | None = None
         self.warning = ""
         self.saved: str | None = None
         self.rate: float | None = None  # images per second, smoothed over the log windows
+        self.ended = False
 
     def update(self, event: Any) -> None:
         """Take one event from the trainer."""
         if self.watch is not None:
             self.watch.update(event)
+        said = words(self.lang)
         if isinstance(event, Started):
-            images = f" ({event.config.subset:,} images)" if event.config.subset else ""
-            self.status = (f"Training **{event.config.model}** on **{event.config.dataset}**{images} · {event.device} · "
-                           f"{event.parameters:,} parameters")
+            images = said["train_images"].format(n=event.config.subset) if event.config.subset else ""
+            self.status = said["train_started"].format(model=event.config.model, dataset=event.config.dataset,
+                                                       images=images, device=event.device, parameters=event.parameters)
         elif isinstance(event, Step):
             self.rows += [(event.step, v, k) for k, v in event.losses.items()]
             # a short window's rate swings (a histogram probe or a sample grid lands in some windows): smooth it
             rate = event.images_per_second
             self.rate = rate if self.rate is None else 0.8 * self.rate + 0.2 * rate
-            self.status = (f"Step **{event.step:,} / {event.total_steps:,}** · **{self.rate:,.0f} images/s** · "
-                           f"elapsed {event.elapsed:.0f} s · about **{event.eta:.0f} s left**")
+            self.status = said["train_step"].format(step=event.step, total=event.total_steps, rate=self.rate,
+                                                    elapsed=event.elapsed, eta=event.eta)
         elif isinstance(event, Samples):
             self.grid = common.to_grid(event.images, nrow=10 if event.labels is not None else 8, target=400)
         elif isinstance(event, Metrics) and "class_histogram" in event.metrics:
@@ -191,15 +193,17 @@ class LiveView:
         elif isinstance(event, CheckpointSaved):
             self.saved = common.run_key(event.path)  # runs/NAME: what the pickers list, never a server path
         elif isinstance(event, Done) and event.reason == "diverged":
+            self.ended = True
             self.saved = common.run_key(event.checkpoint) if event.checkpoint else None
+            # the trainer's own message (English): it names settings and numbers to try
             message = event.message.replace(event.checkpoint, self.saved) if event.checkpoint else event.message
-            self.status = f"**The run stopped after {event.step:,} steps in {event.elapsed:.0f} s.** {message}"
-            self.warning = f"**Why the run stopped:** {message}"
+            self.status = said["train_diverged"].format(step=event.step, elapsed=event.elapsed, message=message)
+            self.warning = said["train_why"].format(message=message)
         elif isinstance(event, Done):
-            how = {"steps": "finished", "time": "reached the time limit", "stopped": "was stopped"}.get(event.reason, "ended")
-            where = (f" Saved as `{self.saved}`: pick it in the other tabs."
-                     if self.saved else " Nothing was saved (no step completed).")
-            self.status = f"The run {how} after {event.step:,} steps in {event.elapsed:.0f} s.{where}"
+            self.ended = True
+            how = said[f"train_how_{event.reason}" if event.reason in ("steps", "time", "stopped") else "train_how_ended"]
+            where = said["train_saved"].format(run=self.saved) if self.saved else said["train_nothing_saved"]
+            self.status = said["train_done"].format(how=how, step=event.step, elapsed=event.elapsed, where=where)
 
     def plots(self) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
         """(losses, D's mean scores or the ELBO) as long tables: step, value, series; None while empty.
@@ -229,7 +233,7 @@ class LiveView:
         title = said[preset_key(self.preset.key)]
         if self.watch.seen:
             return f"**{said['symptom_seen'].format(title=title)}** {symptom_sentence(self.watch, self.lang)}"
-        if self.status.startswith("The run"):  # ended (finished, stopped, time limit or diverged)
+        if self.ended:  # finished, stopped, time limit or diverged
             return f"**{said['symptom_missing'].format(title=title)}**"
         return said["symptom_watching"].format(title=f"**{title}**", symptom=self.preset.symptom)
 
