@@ -133,7 +133,9 @@ def test_a_trial_whose_process_was_killed_is_marked_failed_on_resume(tmp_path, m
     with pytest.warns(UserWarning, match="Heartbeat"):  # Optuna's own trials come from optimize, not ask
         killed = study.ask()  # a trial that sent one heartbeat, then its process died
     storage.record_heartbeat(killed._trial_id)
-    time.sleep(1.5)  # past the grace period (a lower bound: a busy machine only waits longer)
+    # past the grace period with room for the database clock's whole seconds (SQLite's timestamps compare
+    # at one-second resolution: 1.5 s once measured as under 1 s): a lower bound, a busy machine only waits longer
+    time.sleep(2.5)
     assert [r["trial"] for r in tune.run_study(cfg, FakeEvaluator([3.0] * 3))] == [1]
     states = [t.state.name for t in tune.load_study(cfg.storage, "tiny").trials]
     assert states == ["FAIL", "COMPLETE"]  # not "RUNNING" for ever
