@@ -492,7 +492,7 @@ def test_the_live_view_names_the_symptom_and_the_collapse_in_chinese():
     view = train.LiveView(preset_config("learning-rate-too-high"), "x", "learning-rate-too-high", "zh")
     assert view.outputs()[5] == "**学习率过高**：正在留意症状（diverges）…"
     view.update(Metrics(300, {"class_histogram": [1.0] + [0.0] * 9}))
-    assert view.outputs()[5].endswith("**警告（第 300 步）：**100% 的新样本看起来像“0”，10 个类别中只出现 1 个。生成器正在收缩到少数几种"
+    assert view.outputs()[5].endswith("**警告（第 300 步）：** 100% 的新样本看起来像“0”，10 个类别中只出现 1 个。生成器正在收缩到少数几种"
                                       "图像（模式崩溃）。训练早期这很正常；如果持续下去，试试 DiffAugment、更低的学习率或 hinge 损失。")
     view.update(Done(520, 10.0, "diverged", None, "Training stopped at step 520: the discriminator wins outright "
                                                   "(mean D(real) 1.000), so the generator gets no useful signal."))

@@ -459,7 +459,7 @@ ZH: dict[str, str] = {
     "symptom_collapse": "第 {step:,} 步时，{share:.0%} 的新样本被分类为同一类别（类别 {top_class}），{classes} 个类别中只出现 "
                         "{covered} 个：模式崩溃。",
     "symptom_diverges": "训练在第 {step:,} 步自行停止：{cause}。",
-    "collapse_warning": "**警告（第 {step} 步）：**{share:.0%} 的新样本看起来像“{name}”，{k} 个类别中只出现 {covered} 个。生成器"
+    "collapse_warning": "**警告（第 {step} 步）：** {share:.0%} 的新样本看起来像“{name}”，{k} 个类别中只出现 {covered} 个。生成器"
                         "正在收缩到少数几种图像（模式崩溃）。训练早期这很正常；如果持续下去，试试 DiffAugment、更低的学习率或 "
                         "hinge 损失。",
     "collapse_none": "第 {step} 步：样本分布在 {k} 个类别中的 {covered} 个——没有模式崩溃的迹象。",
