@@ -304,23 +304,33 @@ def evaluate(ens: Ensemble, evaluator: Any, *, mode: str, n: int = 10_000, seed:
 # ----------------------------------------------------------------------------- the measured table
 
 
-def results_table(results: dict[str, Any]) -> str:
+TABLE_TEXT = {
+    "header": "| samples | FD (lower is better) | coverage | KL to uniform | precision | recall |",
+    "floor": "real training images (the floor)",
+    "footer": "{dataset}, N = {n:,} samples each, seed {seed}, members {members} (weights {weights}); {device}, {date}.",
+}
+"""The words of ``results_table`` (an app passes them in its page's language)."""
+
+
+def results_table(results: dict[str, Any], text: dict[str, str] | None = None) -> str:
     """The Markdown table of ``scripts/ensemble_table.py``'s results (``docs/ensemble-table.json``):
-    the real-data floor, each member alone, the average and the mixture, with N under it."""
+    the real-data floor, each member alone, the average and the mixture, with N under it;
+    ``text`` overrides ``TABLE_TEXT``'s words."""
+    words = {**TABLE_TEXT, **(text or {})}
+
     def line(label: str, m: dict[str, Any]) -> str:
         k = len(m.get("class_histogram", [])) or 10
         return (f"| {label} | {fixed(m.get('frechet_distance'), 2)} | {m.get('coverage', '-')}/{k} | "
                 f"{fixed(m.get('kl_to_uniform'), 4)} | {fixed(m.get('precision'), 3)} | {fixed(m.get('recall'), 3)} |")
 
-    lines = ["| samples | FD (lower is better) | coverage | KL to uniform | precision | recall |",
-             "| --- | --- | --- | --- | --- | --- |",
-             line("real training images (the floor)", results.get("real_floor") or {})]
+    lines = [words["header"], "| --- | --- | --- | --- | --- | --- |", line(words["floor"], results.get("real_floor") or {})]
     lines += [line(row["label"], row["report"]) for row in results.get("rows", [])]
     weights = ", ".join(f"{w:g}" for w in results.get("weights", []))
     lines.append("")
-    lines.append(f"{results.get('dataset', '?')}, N = {results.get('n', 0):,} samples each, seed "
-                 f"{results.get('seed', '?')}, members {', '.join(results.get('members', []))} (weights {weights}); "
-                 f"{results.get('device', '?')}, {results.get('date', '?')}.")
+    lines.append(words["footer"].format(dataset=results.get("dataset", "?"), n=results.get("n", 0),
+                                        seed=results.get("seed", "?"), members=", ".join(results.get("members", [])),
+                                        weights=weights, device=results.get("device", "?"),
+                                        date=results.get("date", "?")))
     return "\n".join(lines)
 
 

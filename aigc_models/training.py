@@ -403,6 +403,7 @@ def train(
     stop: Callable[[], bool] | None = None,
     evaluator: Evaluator | None = None,
     final_evaluator: Evaluator | None = None,
+    control: Any = None,
 ) -> Iterator[Event]:
     """Train per ``cfg``, yielding events; see the module docstring for stopping.
 
@@ -410,6 +411,8 @@ def train(
     ``eval_seconds`` have passed since its last call (the export, which with EMA copies G and
     re-estimates its BatchNorm, is paid only then); ``final_evaluator`` once at the end, its
     metrics stored in the checkpoint.
+    ``control``: an ``aigc_models.run_control.RunControl`` (pause, single steps, new learning rates,
+    end; time spent paused is not counted).
     With ``save_every``, the run saves to ``out`` at the first log step after each
     ``save_every`` steps, only while the losses and weights are finite and D is not
     winning outright, so a diverged run keeps its last good checkpoint.
@@ -443,13 +446,22 @@ def train(
         if cfg.max_seconds is not None and time.perf_counter() - start >= cfg.max_seconds:
             reason = "time"
             break
+        single = False  # a step a paused run was granted: reported at once
+        if control is not None:
+            go, waited = control.wait_turn()
+            start, window_start, last_eval = start + waited, window_start + waited, last_eval + waited
+            if not go:
+                reason = "stopped"
+                break
+            single = control.single
+            control.apply_learning_rates(objective)
         real, labels = batches.next()
         for key, value in objective.step(real, labels).items():
             sums[key] = sums[key] + value if key in sums else value
         step += 1
         window_steps += 1
 
-        if step % cfg.log_every == 0 or step == cfg.steps:
+        if step % cfg.log_every == 0 or step == cfg.steps or single:
             means = {k: float(v) / window_steps for k, v in zip(sums, torch.stack(list(sums.values())).tolist())}
             now = time.perf_counter()
             elapsed = now - start
@@ -471,7 +483,7 @@ def train(
                 last_saved = str(save_checkpoint(exported, cfg.out, training=training_info(cfg, device, step, elapsed)))
                 last_saved_step = step
                 yield CheckpointSaved(step, last_saved)
-        if has_samples and (step % cfg.sample_every == 0 or step == 1):
+        if has_samples and (step % cfg.sample_every == 0 or step == 1 or single):
             yield Samples(step, draw_samples(objective.export(), fixed_z, fixed_labels), fixed_labels.cpu() if fixed_labels is not None else None)
         if evaluator is not None and ((cfg.eval_every and step % cfg.eval_every == 0) or
                                       (cfg.eval_seconds and time.perf_counter() - last_eval >= cfg.eval_seconds)):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import tempfile
 from pathlib import Path
 from urllib.parse import urlparse
@@ -20,6 +21,7 @@ from PIL import Image
 
 from app_helpers import REPO, AppServer
 from test_diffusion_app import make_tiny_diffusion
+from ui.i18n import EN as I18N_EN
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
@@ -42,6 +44,10 @@ def has_diffusion(folder: Path) -> bool:
     return any(info["family"] in families() for info in list_checkpoints(folder))
 
 
+TEACHER_CODE = "browser-teacher"
+OPTIMISER = I18N_EN["optimiser"]
+
+
 @pytest.fixture(scope="module")
 def server(root: Path):
     """The app on the shipped checkpoints when they are there (so the screenshots show real
@@ -54,7 +60,7 @@ def server(root: Path):
     # one torch thread: on a 2-core machine a training run in the app would otherwise take both cores and
     # starve Chromium's renderer (a click on Stop then waited over 120 s in a loaded run)
     app = AppServer(root, extra_env={"OMP_NUM_THREADS": "1", "AIGC_CHECKPOINT_DIRS": os.pathsep.join(map(str, dirs)),
-                                     "AIGC_RUNS_DIR": str(root / "browser-runs")})
+                                     "AIGC_RUNS_DIR": str(root / "browser-runs"), "AIGC_TEACHER_CODE": TEACHER_CODE})
     yield app
     app.stop()
 
@@ -387,13 +393,77 @@ def test_a_failure_preset_fills_the_form_and_names_its_symptom(browser, server, 
     page.locator("#train-preset input").click()
     page.get_by_role("option", name=title, exact=True).click()
     wait_text(page, "train-preset-note", title)
-    wait_text(page, "train-recipe", "Preset learning-rate-too-high")  # Markdown: the backticks become <code>
+    # Markdown: the backticks become <code>; the note is in the page's language
+    wait_text(page, "train-recipe", ("预设" if locale == "zh-CN" else "Preset") + " learning-rate-too-high")
     assert page.get_by_role("radio", name="MLP GAN", exact=True).is_checked()
     if run:
         page.locator("#train-start").click()
+        other = open_page(browser, server, outside_requests, locale)  # a second browser, during the first one's run
+        open_tab(other, "Train")
+        other.locator("#train-preset input").click()
+        other.get_by_role("option", name="D learns far faster than G", exact=True).click()
+        wait_text(other, "train-recipe", "Preset d-much-faster-than-g")  # its own form, its own preset
+        other.get_by_text(OPTIMISER, exact=True).click()
+        assert other.get_by_role("spinbutton", name="Learning rate D", exact=True).input_value() == "0.002"
+        other.context.close()
         page.wait_for_function("() => document.body.innerText.includes('Symptom seen — Learning rate far too high')",
                                timeout=TIMEOUT * 3)  # ~510 steps of the full-size MLP GAN on a busy CPU
         wait_text(page, "train-status", "The run stopped after")
         shot(page, "train-preset")
     page.close()
+    assert outside_requests == []
+
+
+def test_a_class_run_is_steered_in_one_browser_and_watched_in_another(browser, server, outside_requests):
+    """The teacher (English) unlocks, starts, pauses, steps, holds students' runs and ends; a
+    student (Chinese, another browser session) sees each of these as it happens."""
+    student = open_page(browser, server, outside_requests, locale="zh-CN")
+    open_tab(student, "训练", "全班训练")
+    wait_text(student, "class-status", "尚未开始")
+    teacher = open_page(browser, server, outside_requests)
+    open_tab(teacher, "Train", "Class run")
+    teacher.get_by_text("Teacher's controls", exact=True).click()
+    teacher.locator("#class-code input").fill("not-the-code")
+    teacher.locator("#class-unlock").click()
+    teacher.wait_for_function("() => document.body.innerText.includes('That is not the passcode.')", timeout=TIMEOUT)
+    teacher.locator("#class-code input").fill(TEACHER_CODE)
+    teacher.locator("#class-unlock").click()
+    wait_text(teacher, "class-note", "Unlocked")
+    teacher.locator("#class-start").click()
+    wait_text(teacher, "class-note", "started")
+
+    wait_text(student, "class-status", "训练中")
+    wait_image(student, "class-grid")
+    teacher.wait_for_function("() => /Step \\d/.test(document.querySelector('#class-status').innerText)",
+                              timeout=TIMEOUT)
+    teacher.locator("#class-pause").click()
+    wait_text(student, "class-status", "已暂停")
+    steps = []
+    for _ in range(2):  # the reply names the step once every page has been sent it
+        before = student.locator("#class-status").inner_text()
+        teacher.locator("#class-step").click()
+        wait_text(teacher, "class-note", f"Step {steps[-1] + 1:,} taken" if steps else " taken")
+        steps.append(int(re.search(r"Step ([\d,]+) taken", teacher.locator("#class-note").inner_text())
+                         .group(1).replace(",", "")))
+        wait_text(student, "class-status", f"第 {steps[-1]:,} /")
+        assert student.locator("#class-status").inner_text() != before
+    assert steps[1] == steps[0] + 1, steps
+    teacher.locator("#class-students input").click()  # hold students' own runs
+    wait_text(teacher, "class-note", "held")
+    wait_text(student, "class-status", "学生自己的训练：暂停")
+    shot(student, "class-run-student-zh-CN")
+    student.locator("#tab_train-button").click()  # the Train tab of the Train section (both are "训练")
+    student.locator("#train-start").click()
+    student.wait_for_function("() => document.body.innerText.includes('暂停了学生自己的训练')", timeout=TIMEOUT)
+    teacher.locator("#class-students input").click()
+    wait_text(teacher, "class-note", "own runs again")
+
+    teacher.locator("#class-end").click()
+    wait_text(teacher, "class-status", "ended")
+    wait_text(teacher, "class-status", "runs/class-")
+    shot(teacher, "class-run-teacher")
+    open_tab(student, "训练", "全班训练")
+    wait_text(student, "class-status", "已结束")
+    student.close()
+    teacher.close()
     assert outside_requests == []

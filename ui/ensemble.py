@@ -17,9 +17,10 @@ from aigc_models.models import REGISTRY
 from aigc_models.validation import show
 from ui import common
 from ui.errors import UserError
-from ui.i18n import t
+from ui.i18n import EN, ZH, t
 
 RESULTS = common.REPO_ROOT / "docs" / "ensemble-table.json"
+ROW_LABELS_ZH = {"average (the documents' way)": "平均（文档的做法）", "mixture": "混合"}
 MAX_PER_ROW = 12
 LETTERS = "ABCDEFGH"  # one per member (ensemble.MAX_MEMBERS of them)
 
@@ -84,7 +85,7 @@ def load_ensemble(dataset: str, members: object, weights: object) -> ensemble.En
 
 
 def compare_members(dataset: str, members: list[str] | None, weights: str | None, seed: float,
-                    per_row: float) -> tuple[Image.Image, str]:
+                    per_row: float, request: gr.Request | None = None) -> tuple[Image.Image, str]:
     """The same seed through each member, the documents' average and the mixture.
 
     Args:
@@ -108,12 +109,28 @@ def compare_members(dataset: str, members: list[str] | None, weights: str | None
     letters = [LETTERS[i] for i in picked.tolist()]
     figure = rows_figure([*((f"{LETTERS[i]}: {name}", rows[i], None) for i, name in enumerate(ens.names)),
                           ("average", mean, None), ("mixture", mixed, letters)])
+    return figure, ensemble_note(ens, letters, n, seed, common.language(request))
+
+
+def open_members(dataset: str, members: list[str] | None, weights: str | None, seed: float, per_row: float,
+                 lang: str) -> tuple[Image.Image, str]:
+    """``compare_members`` for a page opening in ``lang`` (cached per language by ``common.on_open``)."""
+    return compare_members(dataset, members, weights, seed, per_row, common.Browser(lang))
+
+
+def ensemble_note(ens: ensemble.Ensemble, letters: list[str], n: int, seed: int, lang: str) -> str:
+    """What the figure shows, in ``lang``: the noise the members share, the weights, how the
+    average and the mixture are made and how many images each member drew."""
+    said = ZH if lang == "zh" else EN
+    sizes = [m.latent_dim for m in ens.members]
+    if ens.shares_noise:
+        noise = said["ens_noise_shared"].format(size=sizes[0])
+    else:
+        noise = said["ens_noise_own"].format(listed=", ".join(f"{name}: {d}" for name, d in zip(ens.names, sizes)))
     shares = ", ".join(f"{LETTERS[i]} {w:.2f}" for i, w in enumerate(ens.weights))
-    drawn = ", ".join(f"{LETTERS[i]} drew {letters.count(LETTERS[i])}" for i in range(len(ens.names)))
-    note = (f"{ensemble.noise_note(ens)} Weights: {shares}. **Average**: each column is the weighted mean of the "
-            f"members' images above it. **Mixture**: each column is one member's image, picked at random in "
-            f"proportion to the weights ({drawn} of {n}); the letter under it names the member. Seed {seed}.")
-    return figure, note
+    drawn = ", ".join(said["ens_drew"].format(letter=LETTERS[i], k=letters.count(LETTERS[i]))
+                      for i in range(len(ens.names)))
+    return said["ens_note"].format(noise=noise, shares=shares, drawn=drawn, n=n, seed=seed)
 
 
 def rows_figure(rows: list[tuple[str, torch.Tensor, list[str] | None]], *, scale: int = 3) -> Image.Image:
@@ -137,16 +154,25 @@ def rows_figure(rows: list[tuple[str, torch.Tensor, list[str] | None]], *, scale
     return out
 
 
-def measured_table(path: Path = RESULTS) -> str:
-    """The measured table as Markdown, read from ``docs/ensemble-table.json`` (never typed here), or
-    one sentence saying how to make it."""
+def measured_table(path: Path = RESULTS, lang: str = "en") -> str:
+    """The measured table as Markdown in ``lang``, read from ``docs/ensemble-table.json`` (never typed
+    here), or one sentence saying how to make it."""
+    said = ZH if lang == "zh" else EN
     try:
         results = json.loads(path.read_text())
-        table = ensemble.results_table(results)
+        if lang == "zh":  # the rows' labels, as scripts/ensemble_table.py writes them
+            for row in results.get("rows", []):
+                row["label"] = ROW_LABELS_ZH.get(row["label"], row["label"].replace(" alone", " 单独"))
+        table = ensemble.results_table(results, {key: said[f"ens_table_{key}"] for key in ensemble.TABLE_TEXT})
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return f"No measured table here yet: `python scripts/ensemble_table.py` writes {path.name}."
+        return said["ens_table_missing"].format(name=path.name)
     commands = "\n".join(f"    {row['command']}" for row in results.get("rows", []))
-    return f"{table}\n\nEach row is one command:\n\n{commands}\n\n{results.get('noise', '')}"
+    noise = results.get("noise", "") if lang == "en" else ""  # a measured sentence, kept in the language it was written
+    return f"{table}\n\n{said['ens_table_commands']}\n\n{commands}\n\n{noise}".rstrip() + "\n"
+
+
+def measured_table_in(lang: str) -> str:
+    return measured_table(RESULTS, lang)
 
 
 # ----------------------------------------------------------------------------- layout
@@ -172,13 +198,14 @@ def build_tab() -> list[common.Picker]:
             note = gr.Markdown()
     gr.Markdown(t("ens_lesson"))
     gr.Markdown(t("ens_measured"))
-    gr.Markdown(measured_table())
+    table = gr.Markdown(measured_table(), elem_id="ensemble-table")
+    common.on_open(measured_table_in, [], [table], speaks=True)
     pick = MemberPicker(dataset, members, ensemble.member_families())
     dataset.change(pick.refresh, [dataset, members], members, api_visibility="private", queue=False)
     dice.click(common.random_seed, None, seed, api_visibility="private", queue=False)
     inputs = [dataset, members, weights, seed, per_row]
     go.click(compare_members, inputs, [figure, note], api_name="ensemble")
-    common.on_open(compare_members, inputs, [figure, note])
+    common.on_open(open_members, inputs, [figure, note], speaks=True)
     return [pick]
 
 

@@ -138,7 +138,7 @@ def _user_or_fault(err: Exception, name: str) -> gr.Error:
 
 
 def guarded(fn: Any, name: str) -> Any:
-    """``fn`` (plain, generator or async) with ``_user_or_fault`` applied to what it raises."""
+    """``fn`` (plain, generator, async or async generator) with ``_user_or_fault`` applied to what it raises."""
     if inspect.isgeneratorfunction(fn):
         @functools.wraps(fn)
         def gen_wrapper(*args: Any, **kwargs: Any):
@@ -147,6 +147,15 @@ def guarded(fn: Any, name: str) -> Any:
             except Exception as err:  # noqa: BLE001
                 raise _user_or_fault(err, name) from None
         return gen_wrapper
+    if inspect.isasyncgenfunction(fn):
+        @functools.wraps(fn)
+        async def async_gen_wrapper(*args: Any, **kwargs: Any):
+            try:
+                async for item in fn(*args, **kwargs):
+                    yield item
+            except Exception as err:  # noqa: BLE001
+                raise _user_or_fault(err, name) from None
+        return async_gen_wrapper
     if inspect.iscoroutinefunction(fn):
         @functools.wraps(fn)
         async def async_wrapper(*args: Any, **kwargs: Any):

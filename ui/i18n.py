@@ -351,6 +351,54 @@ VAE:   x ──► encoder ──► (μ, σ) ──► z = μ + σ·ε ──�
                  "bicubic, but still soft where the input cannot say which way a stroke went. ESPCN works at the small "
                  "size and rearranges r² channels into each r × r block (the sub-pixel convolution), r² times less "
                  "work than SRCNN, which runs at full size on the bicubic image.",
+    "tab_class": "Class run",
+    "class_intro": "### Class run\nThe teacher trains one model and every browser on this page watches the same run "
+                   "live: the losses, D's scores, the samples from fixed noise and the class histogram. The teacher can "
+                   "pause it, take one step at a time (everyone sees what the step changed), change the learning rates "
+                   "mid-run, and end it (it is saved and appears in the other tabs like any run).",
+    "class_off": "Class runs are off on this server. Whoever starts the app turns them on with a passcode: "
+                 "`AIGC_TEACHER_CODE=some-words python app.py` (on a Space: a secret of that name). Everything else "
+                 "works as usual.",
+    "class_waiting": "Connecting to the class run…",
+    "class_watch": "Watch the class run", "class_teacher": "Teacher's controls", "class_code": "Teacher passcode",
+    "class_unlock": "Unlock", "class_start": "Start class run", "class_pause": "Pause", "class_resume": "Resume",
+    "class_step": "One step", "class_end": "End run", "class_rates": "Apply learning rates",
+    "class_students": "Students may start their own runs (Train tab)",
+    "class_none": "**Class run:** none yet: the teacher starts one. Students' own runs: {students}. (update {seq})",
+    "class_line": "**Class run:** {model} on {dataset} · **{state}** · {rates} · students' own runs: {students} "
+                  "(update {seq})",
+    "class_state_running": "training", "class_state_paused": "paused", "class_state_ended": "ended",
+    "class_students_on": "allowed", "class_students_off": "held",
+    "class_unlocked": "Unlocked: this browser steers the class run.",
+    "class_started": "Class run **{run}** started; every open page shows it.",
+    "class_paused": "Paused. **One step** trains one step and shows it to everyone.",
+    "class_resumed": "Training again.", "class_stepped": "Step {step:,} taken: every page shows it.",
+    "class_ending": "Ending: the run saves and stops.",
+    "class_rates_set": "From the next step: {rates}.",
+    "class_students_allowed": "Students may start their own runs again.",
+    "class_students_held": "Students' own runs are held: the Train tab refuses them until you allow them.",
+    "train_held": "The teacher has held students' own runs during the class run: watch it in the Class run tab.",
+    "recipe_defaults": "the defaults",
+    "recipe_shipped": "Settings of the shipped `{name}`; the model: {options}.",
+    "recipe_none": "No shipped `{name}`: default settings.",
+    "recipe_ema": " It also averaged G's weights (EMA {ema}), off here so that the samples move from the start.",
+    "preset_default_options": "its default options", "preset_reals_in_unit": ", real images in [0, 1]",
+    "preset_note": "Preset `{key}`: the {model} with {options}{extra}; the settings below are the preset's.",
+    "preset_kept": "Preset `{key}`: the settings below are the preset's.",
+    "train_device": "**Device:** {device} · time limit {seconds:.0f} s per run",
+    "ens_noise_shared": "Every member sees the same z for each sample (latent size {size}).",
+    "ens_noise_own": "The members' latent sizes differ ({listed}), so they cannot share a z: each size draws its own "
+                     "noise from the same seed (members of one size share it).",
+    "ens_drew": "{letter} drew {k}",
+    "ens_note": "{noise} Weights: {shares}. **Average**: each column is the weighted mean of the members' images above "
+                "it. **Mixture**: each column is one member's image, picked at random in proportion to the weights "
+                "({drawn} of {n}); the letter under it names the member. Seed {seed}.",
+    "ens_table_header": "| samples | FD (lower is better) | coverage | KL to uniform | precision | recall |",
+    "ens_table_floor": "real training images (the floor)",
+    "ens_table_footer": "{dataset}, N = {n:,} samples each, seed {seed}, members {members} (weights {weights}); "
+                        "{device}, {date}.",
+    "ens_table_missing": "No measured table here yet: `python scripts/ensemble_table.py` writes {name}.",
+    "ens_table_commands": "Each row is one command:",
 }
 
 ZH: dict[str, str] = {
@@ -656,6 +704,50 @@ VAE:   x ──► 编码器 ──► (μ, σ) ──► z = μ + σ·ε ──
                  "缩小后相同的图像的*平均*：比双三次清晰，但在输入无法判断笔画走向的地方仍然偏模糊。ESPCN 在小尺寸上计算，"
                  "再把 r² 个通道重排成每个 r × r 的像素块（亚像素卷积），计算量是 SRCNN 的 r² 分之一；SRCNN 在双三次放大后的"
                  "全尺寸图像上运行。",
+    "tab_class": "全班训练",
+    "class_intro": "### 全班训练\n教师训练一个模型，打开本页的每个浏览器实时观看同一次训练：损失、D 的分数、固定噪声的样本和"
+                   "类别直方图。教师可以暂停，一步一步地训练（每个人都能看到这一步改变了什么），在训练中途修改学习率，"
+                   "并结束训练（它会被保存，像其他训练一样出现在其他标签页中）。",
+    "class_off": "本服务器未开启全班训练。启动应用的人用口令开启：`AIGC_TEACHER_CODE=口令 python app.py`"
+                 "（在 Space 上：设置同名的 secret）。其余功能照常使用。",
+    "class_waiting": "正在连接全班训练……",
+    "class_watch": "观看全班训练", "class_teacher": "教师控制", "class_code": "教师口令",
+    "class_unlock": "解锁", "class_start": "开始全班训练", "class_pause": "暂停", "class_resume": "继续",
+    "class_step": "训练一步", "class_end": "结束训练", "class_rates": "应用学习率",
+    "class_students": "允许学生自己训练（训练标签页）",
+    "class_none": "**全班训练：** 尚未开始，等待教师开始。学生自己的训练：{students}。（更新 {seq}）",
+    "class_line": "**全班训练：** {model}，{dataset} · **{state}** · {rates} · 学生自己的训练：{students}"
+                  "（更新 {seq}）",
+    "class_state_running": "训练中", "class_state_paused": "已暂停", "class_state_ended": "已结束",
+    "class_students_on": "允许", "class_students_off": "暂停",
+    "class_unlocked": "已解锁：这个浏览器控制全班训练。",
+    "class_started": "全班训练 **{run}** 已开始，所有打开的页面都会显示它。",
+    "class_paused": "已暂停。点击**训练一步**训练一步并展示给所有人。",
+    "class_resumed": "继续训练。", "class_stepped": "已训练第 {step:,} 步，所有页面都显示了它。",
+    "class_ending": "正在结束：训练会保存并停止。",
+    "class_rates_set": "从下一步起：{rates}。",
+    "class_students_allowed": "学生又可以自己训练了。",
+    "class_students_held": "学生自己的训练已暂停：在你允许之前，训练标签页会拒绝它们。",
+    "train_held": "全班训练期间教师暂停了学生自己的训练：请在“全班训练”标签页观看。",
+    "recipe_defaults": "默认设置",
+    "recipe_shipped": "已发布的 `{name}` 的训练设置；模型：{options}。",
+    "recipe_none": "没有已发布的 `{name}`：使用默认设置。",
+    "recipe_ema": "它还对 G 的权重做了平均（EMA {ema}），这里关闭，好让样本从一开始就在变化。",
+    "preset_default_options": "默认选项", "preset_reals_in_unit": "，真实图像在 [0, 1] 内",
+    "preset_note": "预设 `{key}`：{model}，{options}{extra}；下面的设置来自预设。",
+    "preset_kept": "预设 `{key}`：下面的设置来自预设。",
+    "train_device": "**设备：** {device} · 每次训练最长 {seconds:.0f} 秒",
+    "ens_noise_shared": "每个成员对每个样本看到同一个 z（潜变量维数 {size}）。",
+    "ens_noise_own": "成员的潜变量维数不同（{listed}），所以不能共用一个 z：每种维数用同一个种子抽取自己的噪声"
+                     "（维数相同的成员共用）。",
+    "ens_drew": "{letter} 画了 {k} 张",
+    "ens_note": "{noise} 权重：{shares}。**平均**：每一列是上方各成员图像的加权平均。**混合**：每一列是一个成员的图像，"
+                "按权重随机挑选（{n} 张中 {drawn}）；图下的字母是画它的成员。种子 {seed}。",
+    "ens_table_header": "| 样本 | FD（越低越好） | 覆盖类别 | 与均匀分布的 KL | 精确率 | 召回率 |",
+    "ens_table_floor": "真实训练图像（下限）",
+    "ens_table_footer": "{dataset}，每项 N = {n:,} 个样本，种子 {seed}，成员 {members}（权重 {weights}）；{device}，{date}。",
+    "ens_table_missing": "这里还没有测量表：`python scripts/ensemble_table.py` 会写出 {name}。",
+    "ens_table_commands": "每一行对应一条命令：",
 }
 
 assert EN.keys() == ZH.keys(), sorted(set(EN) ^ set(ZH))

@@ -56,6 +56,7 @@ SERIES_COLOURS = {"loss_d": BLUE, "loss_g": ORANGE, "recon": BLUE, "kl": ORANGE,
 SAVE_EVERY = 1000  # steps between saves during a run, so a diverged run keeps its last good checkpoint
 
 TICKETS = RunTickets()  # who owns which run (ui/run_tickets.py)
+STUDENTS_HELD = threading.Event()  # set by a teacher (ui/class_run.py): visitors' own runs are refused
 
 # ZeroGPU (Hugging Face Spaces) lends a GPU per call for a duration asked up front, and refuses a
 # call whose duration exceeds what the visitor's quota has left. So the duration follows the run
@@ -100,6 +101,9 @@ except ImportError:  # pragma: no cover - depends on the host
 # ----------------------------------------------------------------------------- live view
 
 
+WARM_THREAD = "histogram-probe-warm"
+
+
 def histogram_probe(dataset: str, live_cost: int = 1) -> metrics.HistogramProbe | None:
     """The library's class-histogram probe on ``dataset``'s classifier (None without one); the
     classifier and the test features are loaded in the background, so the run starts at once and
@@ -116,7 +120,7 @@ def histogram_probe(dataset: str, live_cost: int = 1) -> metrics.HistogramProbe 
         except Exception:  # noqa: BLE001 - no test data or a broken classifier: no histogram
             ready["evaluator"] = None
 
-    threading.Thread(target=warm, daemon=True).start()
+    threading.Thread(target=warm, daemon=True, name=WARM_THREAD).start()
     return metrics.HistogramProbe(lambda: ready.get("evaluator"), n=HIST_SAMPLES // live_cost)
 
 
@@ -266,20 +270,21 @@ def check_family_choice(family: str) -> None:
                         f"{', '.join(v for _, v in family_choices())}.")
 
 
-def recipe_form(family: str, dataset: str) -> tuple[Any, ...]:
+def recipe_form(family: str, dataset: str, lang: str = "en") -> tuple[Any, ...]:
     """The form values that trained the shipped checkpoint of this model and dataset:
     (batch size, lr G, lr D, lr VAE, beta1, beta2, loss, EMA, a Markdown note naming the
     checkpoint and the model options a run will use). Defaults where nothing is shipped.
-    EMA stays 0 for a live view; the note says what the shipped run used."""
+    EMA stays 0 for a live view; the note (in ``lang``) says what the shipped run used."""
     check_family_choice(family)
     recipe = shipped_recipe(family, common.check_dataset(dataset))
     beta1, beta2 = recipe.adam_betas()
     name = f"{recipe.dataset}-{family}"
-    options = ", ".join(f"`{k}={v}`" for k, v in sorted(recipe.model_options.items())) or "the defaults"
-    note = (f"Settings of the shipped `{name}`; the model: {options}." if (SHIPPED_DIR / name).is_dir()
-            else f"No shipped `{name}`: default settings.")
+    said = words(lang)
+    options = ", ".join(f"`{k}={v}`" for k, v in sorted(recipe.model_options.items())) or said["recipe_defaults"]
+    note = (said["recipe_shipped"].format(name=name, options=options) if (SHIPPED_DIR / name).is_dir()
+            else said["recipe_none"].format(name=name))
     if recipe.ema:  # an EMA of G moves too slowly to watch in a short run: the grid would show noise for ~1,000 steps
-        note += f" It also averaged G's weights (EMA {recipe.ema}), off here so that the samples move from the start."
+        note += said["recipe_ema"].format(ema=recipe.ema)
     return (recipe.batch_size, recipe.lr_g, recipe.lr_d, recipe.lr, beta1, beta2, recipe.loss, 0.0, note)
 
 
@@ -348,14 +353,16 @@ def preset_form(preset: str | None, family: str, dataset: str, request: gr.Reque
     """Choosing a failure preset fills the form with its settings: (model, steps, then
     ``recipe_form``'s nine values, then the preset's cause and symptom in the page's language).
     Choosing none puts the chosen model's shipped recipe back and clears the text."""
+    lang = common.language(request)
     if not preset:
-        return (family, gr.update(), *recipe_form(family, dataset), "")
+        return (family, gr.update(), *recipe_form(family, dataset, lang), "")
     p = check_preset_choice(preset)
     cfg = presets_mod.preset_config(p.key, dataset=common.check_dataset(dataset))
-    options = ", ".join(f"`{k}={v}`" for k, v in sorted(p.model_options.items())) or "its default options"
-    extra = ", real images in [0, 1]" if cfg.reals_in_unit else ""
-    note = f"Preset `{p.key}`: the {cfg.model} with {options}{extra}; the settings below are the preset's."
-    return (cfg.model, cfg.steps, *preset_values(cfg), note, preset_text(p.key, common.language(request)))
+    said = words(lang)
+    options = ", ".join(f"`{k}={v}`" for k, v in sorted(p.model_options.items())) or said["preset_default_options"]
+    extra = said["preset_reals_in_unit"] if cfg.reals_in_unit else ""
+    note = said["preset_note"].format(key=p.key, model=cfg.model, options=options, extra=extra)
+    return (cfg.model, cfg.steps, *preset_values(cfg), note, preset_text(p.key, lang))
 
 
 def preset_values(cfg: TrainConfig) -> tuple[Any, ...]:
@@ -364,16 +371,18 @@ def preset_values(cfg: TrainConfig) -> tuple[Any, ...]:
     return (cfg.batch_size, cfg.lr_g, cfg.lr_d, cfg.lr, beta1, beta2, cfg.loss, cfg.ema)
 
 
-def recipe_or_preset(family: str, dataset: str, preset: str | None) -> tuple[Any, ...]:
+def recipe_or_preset(family: str, dataset: str, preset: str | None,
+                     request: gr.Request | None = None) -> tuple[Any, ...]:
     """The form after the model or dataset changed: the preset's values while a preset is chosen
     and the model is still its model, else the model's shipped recipe with the preset cleared.
     ``recipe_form``'s nine values, then the preset."""
+    lang = common.language(request)
     if preset:
         p = check_preset_choice(preset)
         if p.settings["model"] == family:
             cfg = presets_mod.preset_config(p.key, dataset=common.check_dataset(dataset))
-            return (*preset_values(cfg), f"Preset `{p.key}`: the settings below are the preset's.", preset)
-    return (*recipe_form(family, dataset), "")
+            return (*preset_values(cfg), words(lang)["preset_kept"].format(key=p.key), preset)
+    return (*recipe_form(family, dataset, lang), "")
 
 
 def setting_number(name: str, value: float, label: Any, **kwargs: Any) -> gr.Number:
@@ -388,9 +397,16 @@ def session_key(request: gr.Request | None) -> str:
     return getattr(request, "session_hash", None) or "local"
 
 
+def check_held(request: gr.Request | None) -> None:
+    """Refuse a visitor's own run while the teacher holds them (a class run is on, ``ui/class_run.py``)."""
+    if STUDENTS_HELD.is_set():
+        raise UserError(words(common.language(request))["train_held"])
+
+
 def queue_run(name: str | None, family: str, dataset: str, request: gr.Request | None = None) -> tuple[str, str]:
     """Reserve a ticket for the run the browser is about to queue (so that Stop can withdraw it
     while it waits). Returns (run id, status line)."""
+    check_held(request)
     check_family_choice(family)
     wanted = run_name(name, family, common.check_dataset(dataset))
     ticket = TICKETS.reserve(session_key(request), wanted, common.runs_dir())
@@ -412,6 +428,7 @@ def train_model(family: str, dataset: str, steps: float, batch_size: float, lr_g
     The run is saved under the runs folder as ``runs/NAME`` (a suffix is added when the name
     is taken) when it finishes, hits the time limit or is stopped.
     """
+    check_held(request)
     session = session_key(request)
     ticket = TICKETS.get(run_id) if run_id else None
     if run_id and (ticket is None or ticket.session != session):
@@ -528,10 +545,21 @@ def push_to_hub(repo_name: str | None, request: gr.Request | None = None) -> str
 # ----------------------------------------------------------------------------- layout
 
 
+def recipe_note_in(family: str, dataset: str, lang: str) -> str:
+    """``recipe_form``'s note alone, in ``lang`` (the page's first note, in the visitor's language)."""
+    return recipe_form(family, dataset, lang)[8]
+
+
+def device_sentence(lang: str) -> str:
+    """Where runs train and for how long at most, in ``lang``."""
+    return words(lang)["train_device"].format(device=device_label(resolve_device("auto")), seconds=MAX_SECONDS)
+
+
 def build_tab() -> list[common.Picker]:
     """The training tab (no checkpoint picker; its runs appear in the other tabs' pickers)."""
     gr.Markdown(t("train_intro"))
-    gr.Markdown(f"**Device:** {device_label(resolve_device('auto'))} · time limit {MAX_SECONDS:.0f} s per run")
+    device_line = gr.Markdown(device_sentence("en"), elem_id="train-device")
+    common.on_open(device_sentence, [], [device_line], speaks=True)
     with gr.Row():
         with gr.Column(scale=1):
             # the recipe whose samples are recognisable soonest (bench --watchable), not the first listed
@@ -540,6 +568,7 @@ def build_tab() -> list[common.Picker]:
             # each model starts from the settings that trained its shipped checkpoint
             b0, lr_g0, lr_d0, lr0, beta1_0, beta2_0, loss0, ema0, note0 = recipe_form(family.value, "mnist")
             recipe_note = gr.Markdown(note0, elem_id="train-recipe")
+            common.on_open(recipe_note_in, [family, dataset], [recipe_note], speaks=True)
             preset = gr.Dropdown(preset_choices(), value="", label=t("preset"), elem_id="train-preset")
             preset_note = gr.Markdown(elem_id="train-preset-note")
             with gr.Row():
@@ -593,8 +622,8 @@ def build_tab() -> list[common.Picker]:
                       queue=False)
     preset.change(preset_form, [preset, family, dataset], [family, steps, *form, preset_note],
                   api_visibility="private", queue=False)
-    queued = start.click(queue_run, [name, family, dataset], [run_id, stop_note], api_visibility="private",
-                         queue=False)
+    queued = start.click(queue_run, [name, family, dataset], [run_id, stop_note], api_visibility="private")
+    # queued, not queue=False: gradio shows a refusal (a bad run name, runs held by a teacher) in a toast only then
     trained = queued.success(train_model, [family, dataset, steps, batch, lr_g, lr_d, lr, beta1, beta2, loss, diffaug,
                                            ema, seed, name, run_id, subset, preset],
                              [status, loss_plot, d_plot, grid, hist, warning, saved, run_id],

@@ -36,7 +36,7 @@ WORDS = {  # (English, Chinese)
     "missing": (f"No measured curves on this server: `{COMMAND}` writes them (about an hour on a 2-core CPU).",
                 f"本服务器上没有测量数据：`{COMMAND}` 会生成它们（双核 CPU 上约一小时）。"),
 }
-COLUMNS = {"en": ["images", "start", "DiffAugment", "FD at step 0", "FD at the end", "steps", "seconds"],
+COLUMNS = {"en": ["images", "start", "DiffAugment", "FD at step 0", "FD at the end", "steps", "s"],
            "zh": ["图像数", "起点", "DiffAugment", "第 0 步 FD", "结束时 FD", "步数", "秒"]}
 
 

@@ -185,6 +185,16 @@ def tune_study(family: str, dataset: str, metric: str, trials: float, trial_seco
 # ----------------------------------------------------------------------------- layout
 
 
+def opening(metric: str, lang: str) -> tuple[Any, pd.DataFrame]:
+    """What the tab opens on, in ``lang``: the metric's names, and the trials table empty but with
+    its headers (an empty table without them shows "1 2 3")."""
+    words = LANGUAGES.get(lang, EN)
+    metric = metric if metric in tune.METRICS else "fd"
+    head = [words["tune_col_trial"], words["tune_col_state"], tune.METRICS[metric].label,
+            words["tune_col_reports"], words["tune_col_steps"]]
+    return gr.update(choices=metric_choices(lang)), pd.DataFrame(columns=head)
+
+
 def build_tab() -> list[common.Picker]:
     """The Tune tab (no checkpoint picker; the best trial appears in the other tabs' pickers)."""
     gr.Markdown(t("tune_intro"))
@@ -207,6 +217,7 @@ def build_tab() -> list[common.Picker]:
             status = gr.Markdown(t("tune_idle"), elem_id="tune-status")
             table = gr.Dataframe(label=t("tune_table"), interactive=False, wrap=False, elem_id="tune-table")
             rho = gr.Markdown(elem_id="tune-rho")
+            common.on_open(opening, [metric], [metric, table], speaks=True)
             with gr.Row():
                 history = gr.Plot(label=t("tune_history"), elem_id="tune-history")
                 scatter = gr.Plot(label=t("tune_scatter"), elem_id="tune-scatter")
@@ -214,8 +225,8 @@ def build_tab() -> list[common.Picker]:
             with gr.Row():
                 saved = gr.Textbox(label=t("saved_run"), interactive=False, elem_id="tune-saved")
                 run_id = gr.Textbox("", label=t("run_id"), interactive=False, elem_id="tune-run-id")
-    queued = start.click(train_tab.queue_run, [name, family, dataset], [run_id, stop_note], api_visibility="private",
-                         queue=False)
+    queued = start.click(train_tab.queue_run, [name, family, dataset], [run_id, stop_note], api_visibility="private")
+    # queued, not queue=False: gradio shows a refusal (a bad run name, runs held by a teacher) in a toast only then
     ran = queued.success(tune_study, [family, dataset, metric, trials, seconds, seed, name, run_id],
                          [status, table, history, importance, scatter, rho, saved, run_id], api_name="tune",
                          concurrency_limit=1, concurrency_id="train", time_limit=int(train_tab.MAX_SECONDS) + 300)
