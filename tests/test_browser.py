@@ -464,6 +464,11 @@ def test_a_class_run_is_steered_in_one_browser_and_watched_in_another(browser, s
     shot(teacher, "class-run-teacher")
     open_tab(student, "训练", "全班训练")
     wait_text(student, "class-status", "已结束")
+    for page, name in ((teacher, "class-run-teacher-1024"), (student, "class-run-student-zh-CN-1024")):  # a projector
+        page.set_viewport_size({"width": 1024, "height": 768})
+        page.locator("#class-grid img").first.scroll_into_view_if_needed()
+        page.evaluate("window.scrollTo(0, 0)")
+        shot(page, name)
     student.close()
     teacher.close()
     assert outside_requests == []
