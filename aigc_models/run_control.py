@@ -25,7 +25,7 @@ MAX_PENDING_STEPS = 100  # single steps asked for and not yet taken, at most
 
 
 class RunControl:
-    """Thread-safe; one per run. The trainer calls ``wait_turn`` and ``take_learning_rates``;
+    """Thread-safe; one per run. The trainer calls ``wait_turn`` and ``apply_learning_rates``;
     anyone else calls the rest."""
 
     def __init__(self, *, paused: bool = False) -> None:
