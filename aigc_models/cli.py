@@ -246,7 +246,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     given = {name: getattr(args, name) for name in SETTING_FLAGS if getattr(args, name) is not None}
     settings = {"dataset": args.dataset, "model_options": options, "amp": not args.no_amp,
                 "diffaugment": args.diffaugment, "real_augment": args.real_augment, "init_from": args.init_from,
-                "out": args.out, "command": command_line()}
+                "pictures": args.pictures, "out": args.out, "command": command_line()}
     if args.beta1 is not None:
         settings["betas"] = (args.beta1, args.beta2)
     if preset is not None:  # the preset's settings and steps; the flags given win
@@ -501,6 +501,25 @@ def sample_provenance(args: argparse.Namespace, meta: dict[str, Any], *, n: int,
                              dataset=meta["dataset"], family=meta["family"], seed=seed, n=n,
                              **{"class": names[label] if label is not None else None},
                              truncation=args.truncation, **stepping, command=" ".join(parts))
+
+
+def cmd_pictures(args: argparse.Namespace) -> int:
+    from .pictures import read_pictures, save_set
+    from .sampling import save_grid
+
+    dataset = data_mod.check_dataset_name(args.dataset)
+    out = check_out_file(args.out)
+    grid = check_out_file(args.grid, "--grid") if args.grid else None
+    pictures = read_pictures(args.sources, dataset=dataset)
+    path = save_set(pictures, out)
+    if grid is not None:
+        grid.parent.mkdir(parents=True, exist_ok=True)
+        save_grid(data_mod.to_signed(pictures.images[:256]), grid, nrow=16)
+    print(pictures.summary())
+    for name, reason in pictures.skipped:
+        print(f"skipped {name}: {reason}", file=sys.stderr)
+    print(f"saved {path} (sha256 {pictures.digest()[:16]}…); train on it with --pictures {path} --dataset {dataset}")
+    return 0
 
 
 def cmd_provenance(args: argparse.Namespace) -> int:
@@ -911,6 +930,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--diffaugment", default="", help="DiffAugment policy, e.g. translation,cutout")
     t.add_argument("--real-augment", action="store_true", help="the documents' reals-only augmentation (to see it leak)")
     t.add_argument("--init-from", help="checkpoint to resume or fine-tune from (weights only)")
+    t.add_argument("--pictures", help="train on your own pictures instead of the dataset: a zip, a folder of images or "
+                   "a set saved by `pictures` (framed like --dataset: mnist for digits, fashion-mnist for objects)")
     t.add_argument("--latent-dim", type=int)
     t.add_argument("--channels", type=int, help="base channel width (the family's width fields: "
                    + "; ".join(f"{f.name}: {', '.join(f.width_fields)}" for f in REGISTRY.values() if f.width_fields) + ")")
@@ -1011,6 +1032,15 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("--root", default=str(SHIPPED_DIR))
     ls.add_argument("--markdown", action="store_true", help="print the checkpoint table as Markdown")
     ls.set_defaults(func=cmd_list)
+
+    pc = sub.add_parser("pictures", help="read your own pictures (a zip, folders, image files) into a training set",
+                        description="Frame each picture like the dataset's images (28 x 28, white on black), say what "
+                        "was skipped and why, and save the set for `train --pictures`.")
+    pc.add_argument("sources", nargs="+", help="zip files, folders (walked, links not followed) or image files")
+    pc.add_argument("--dataset", default="fashion-mnist", help="framing: mnist (digits) or fashion-mnist (objects)")
+    pc.add_argument("--out", required=True, help="the set's file (.safetensors)")
+    pc.add_argument("--grid", help="also write the framed pictures as a PNG grid here")
+    pc.set_defaults(func=cmd_pictures)
 
     pv = sub.add_parser("provenance", help="print what made a PNG or GIF that this lab wrote")
     pv.add_argument("file")

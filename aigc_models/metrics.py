@@ -192,6 +192,24 @@ class Evaluator:
         labels = even_labels(n, k) if k else None
         return self.report(draw(model, n, seed=seed, labels=labels, stepping=stepping), labels)
 
+    def frechet_to(self, images: torch.Tensor, reference: torch.Tensor) -> float:
+        """Fréchet distance between two sets of images ``(N, 1, 28, 28)`` in [-1, 1] in this
+        evaluator's feature space: e.g. samples against one class's test images, when a model
+        learnt that class alone (your own pictures). Both sets need more images than a few; the
+        distance is biased upward for small N, so compare it only at equal N."""
+        return frechet_distance(*gaussian_fit(self.score(images).features), *gaussian_fit(self.score(reference).features))
+
+    def memorisation_ratio(self, images: torch.Tensor, training: torch.Tensor, held_out: torch.Tensor) -> float:
+        """How much closer samples lie to the images a model trained on than to unseen images of the
+        same kind, in this evaluator's feature space: the median over samples of (distance to the
+        nearest ``training`` image) / (distance to the nearest ``held_out`` image). All three are
+        ``(N, 1, 28, 28)`` in [-1, 1]; ``training`` and ``held_out`` the same size. About 1 for a model
+        that generalises (or for fresh real images); towards 0 for one that copies its training set."""
+        if len(training) != len(held_out):
+            raise ValueError(f"training and held_out must be the same size, got {len(training)} and {len(held_out)}.")
+        s, t, h = (self.score(x).features for x in (images, training, held_out))
+        return float((torch.cdist(s, t).min(1).values / torch.cdist(s, h).min(1).values.clamp_min(1e-12)).median())
+
     def test_accuracy(self) -> float:
         """The classifier's own accuracy on the test split."""
         return float((self.test.probs.argmax(1) == self.test_labels).float().mean())

@@ -19,7 +19,9 @@ never saved; with ``save_every`` the last good checkpoint stays at ``out``.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
+import os
 import shlex
 import sys
 import time
@@ -38,6 +40,7 @@ from .configs import bounded, bounds_of, field_type
 from .losses import GAN_LOSSES
 from .models import DEFAULT_FAMILY, REGISTRY, build_model, check_family, make_config
 from .models.diffusion import LIVE_SAMPLE_STEPS
+from .pictures import load_pictures
 from .objectives import (EMA, OBJECTIVES, ClassifierObjective, DiffusionObjective, GANObjective,  # noqa: F401 - re-exported
                          VAEObjective, adam, recalibrate_batchnorm)
 from .validation import MAX_SEED, check_choice, check_float, check_int, check_optional_float, show
@@ -85,6 +88,7 @@ class TrainConfig:
     subset: int = bounded(0, lo=0, hi=60_000, label="subset (0 = all)",
                           help="train on this many images, the same number from each class, drawn by the seed "
                                "(few-shot transfer; 0 = the whole training split)")
+    pictures: str | None = None  # your own pictures instead of the dataset: a zip, a folder or a saved set (aigc_models.pictures)
     out: str | None = None  # checkpoint folder written at the end (and every save_every steps)
     save_every: int = bounded(0, lo=0, hi=MAX_STEPS, label="save_every (0 = only at the end)",
                               help="steps between saves to --out while the run is healthy (0 = only at the end)")
@@ -130,6 +134,14 @@ class TrainConfig:
         if self.subset and self.subset < data_mod.NUM_CLASSES:
             raise ValueError(f"subset (0 = all) must be 0 or at least {data_mod.NUM_CLASSES} (one image per class), "
                              f"got {self.subset}.")
+        if self.pictures is not None:
+            if not isinstance(self.pictures, str) or not self.pictures.strip():
+                raise ValueError(f"pictures must be the path of a zip, a folder of images or a saved picture set, "
+                                 f"got {show(self.pictures)}.")
+            if self.subset:
+                raise ValueError("subset draws from the dataset's training split; with pictures (your own) leave it 0.")
+            if not os.path.exists(self.pictures):
+                raise ValueError(f"pictures: no file or folder at {show(self.pictures)}.")
         if self.freeze != "none":
             if not self.init_from:
                 raise ValueError(f"freeze {self.freeze} keeps layers as a checkpoint trained them: give --init-from "
@@ -343,7 +355,10 @@ def freeze_early(net: nn.Module) -> list[str]:
 
 
 def training_split(cfg: TrainConfig) -> data_mod.Split:
-    """The images a run trains on: the training split, or its stratified ``subset`` drawn by the run's seed."""
+    """The images a run trains on: your ``pictures`` (every label 0), the training split, or its
+    stratified ``subset`` drawn by the run's seed."""
+    if cfg.pictures:
+        return load_pictures(cfg.pictures, dataset=cfg.dataset).split()
     split = data_mod.load_split(cfg.dataset, train=True)
     return data_mod.stratified_subset(split, cfg.subset, seed=cfg.seed) if cfg.subset else split
 
@@ -372,9 +387,11 @@ def draw_samples(model: nn.Module, z: torch.Tensor, labels: torch.Tensor | None)
     return images.float().cpu()
 
 
-def training_info(cfg: TrainConfig, device: torch.device, step: int, elapsed: float) -> dict[str, Any]:
+def training_info(cfg: TrainConfig, device: torch.device, step: int, elapsed: float,
+                  split: data_mod.Split | None = None) -> dict[str, Any]:
     """What a checkpoint's card records about the run that wrote it; a run that started from
-    another checkpoint (``init_from``) also records that one's run, so a card tells the whole history."""
+    another checkpoint (``init_from``) also records that one's run, so a card tells the whole history.
+    A run on your own ``pictures`` records their count and the SHA-256 of the framed images (``split``)."""
     info = {
         "command": cfg.command or "aigc_models.training.train(TrainConfig(...))",
         "device": device_label(device),
@@ -386,6 +403,9 @@ def training_info(cfg: TrainConfig, device: torch.device, step: int, elapsed: fl
         "torch": torch.__version__,
         "train_config": {k: v for k, v in dataclasses.asdict(cfg).items() if k not in ("command",)},
     }
+    if cfg.pictures and split is not None:
+        info["pictures"] = {"source": str(cfg.pictures), "count": len(split), "framed_like": split.dataset,
+                            "sha256": hashlib.sha256(split.images.contiguous().numpy().tobytes()).hexdigest()}
     if cfg.init_from:
         try:
             earlier = read_meta(cfg.init_from).get("training", {})
@@ -480,7 +500,7 @@ def train(
                 if not finite_weights(exported):
                     reason, message = "diverged", nan_message(step, "the weights")
                     break
-                last_saved = str(save_checkpoint(exported, cfg.out, training=training_info(cfg, device, step, elapsed)))
+                last_saved = str(save_checkpoint(exported, cfg.out, training=training_info(cfg, device, step, elapsed, split)))
                 last_saved_step = step
                 yield CheckpointSaved(step, last_saved)
         if has_samples and (step % cfg.sample_every == 0 or step == 1 or single):
@@ -511,7 +531,7 @@ def train(
         yield Metrics(step, metrics)
     path = None
     if cfg.out and step > 0:
-        path = str(save_checkpoint(final, cfg.out, training=training_info(cfg, device, step, elapsed), metrics=metrics))
+        path = str(save_checkpoint(final, cfg.out, training=training_info(cfg, device, step, elapsed, split), metrics=metrics))
         yield CheckpointSaved(step, path)
     yield Done(step, elapsed, reason, path)
 
