@@ -22,6 +22,7 @@ from ui import tune  # noqa: E402
 from ui import pixelcnn  # noqa: E402
 from ui import transfer  # noqa: E402
 from ui import class_run  # noqa: E402
+from ui import pictures  # noqa: E402
 from ui.i18n import I18N, t  # noqa: E402
 
 TABS: list[tuple[str, str, ModuleType]] = [  # (section, tab, module): adding a tab is one line
@@ -36,6 +37,7 @@ TABS: list[tuple[str, str, ModuleType]] = [  # (section, tab, module): adding a 
     ("section_train", "tab_step", step),
     ("section_train", "tab_class", class_run),
     ("section_train", "tab_tune", tune),
+    ("section_train", "tab_pictures", pictures),
     ("section_lessons", "tab_aug", augment),
     ("section_lessons", "tab_ensemble", ensemble),
     ("section_lessons", "tab_transfer", transfer),

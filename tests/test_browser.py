@@ -151,6 +151,7 @@ def test_every_tab_opens_on_content(browser, server, outside_requests):
                           (("Generate", "Diffusion"), DIFFUSION_IMAGES),
                           (("Explore", "Latent interpolation"), ["interp-lerp", "interp-slerp"]),
                           (("Explore", "VAE reconstruction"), ["vae-input", "vae-recon"]),
+                          (("Train", "Your pictures"), ["pic-preview"]),
                           (("Lessons", "Augmentation"), ["aug-original", "aug-diff"])):
         open_tab(page, *tab)
         for elem_id in elem_ids:

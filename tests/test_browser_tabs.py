@@ -337,3 +337,58 @@ def test_the_transfer_lesson_opens_on_the_measured_curves(browser, server, outsi
     wait_loaded(page, [])
     shot(page, f"transfer{suffix(locale)}")
     assert not outside_requests, outside_requests
+
+
+# ----------------------------------------------------------------------------- your pictures
+
+PICTURE_WORDS = {
+    "en-US": {"path": ("Train", "Your pictures"), "example": "100 pictures", "read": "12 pictures",
+              "skipped": "not an image file", "digits": "digits (framed like MNIST)", "done": "finished after 30 steps",
+              "count": "(your 12 pictures)"},
+    "zh-CN": {"path": ("训练", "你的图片"), "example": "100 张图片", "read": "12 张图片", "skipped": "不是图片文件",
+              "digits": "数字（按 MNIST 裁切）", "done": "共 30 步", "count": "（你的 12 张图片）"},
+}
+
+
+def digits_zip(path: Path) -> Path:
+    """12 MNIST test digits drawn dark on light paper at 84 x 84 (as a student scans them), and a note."""
+    import zipfile
+
+    from aigc_models import data as data_mod
+
+    digits = data_mod.load_split("mnist", train=False).images[:12]
+    with zipfile.ZipFile(path, "w") as archive:
+        for i, image in enumerate(digits):
+            buf = io.BytesIO()
+            Image.fromarray(255 - image[0].numpy()).resize((84, 84)).save(buf, format="JPEG", quality=95)
+            archive.writestr(f"mine/{i}.jpg", buf.getvalue())
+        archive.writestr("mine/notes.txt", "my digits")
+    return path
+
+
+@pytest.mark.parametrize("locale, width, height", [("en-US", 1400, 1000), ("zh-CN", 1024, 768)])
+def test_your_pictures_are_read_shown_and_trained_on(browser, server, outside_requests, locale, width, height,  # noqa: F811
+                                                     tmp_path):
+    """The tab opens on the example sneakers; a zip of drawn digits is read as the model will see
+    them (the note and a skipped file named), and 30 steps of a DCGAN on them stream samples."""
+    words = PICTURE_WORDS[locale]
+    page = open_page(browser, server, outside_requests, locale=locale)
+    page.set_viewport_size({"width": width, "height": height})
+    open_tab(page, *words["path"])
+    opened = wait_image(page, "pic-preview")
+    wait_text(page, "pic-summary", words["example"])
+    page.locator("#pic-files input[type=file]").set_input_files(str(digits_zip(tmp_path / "mine.zip")))
+    wait_text(page, "pic-summary", words["read"])
+    wait_text(page, "pic-summary", words["skipped"])
+    framed = wait_image(page, "pic-preview", opened)
+    page.get_by_role("radio", name=words["digits"], exact=True).check()
+    wait_image(page, "pic-preview", framed)
+    page.locator("#pic-steps input").fill("30")
+    page.locator("#pic-start").click()
+    wait_text(page, "pic-status", words["count"])
+    wait_text(page, "pic-status", words["done"])
+    wait_image(page, "pic-grid")
+    assert page.locator("#pic-saved textarea").input_value().startswith("runs/pictures-dcgan-")
+    wait_loaded(page, ["pic-preview", "pic-grid"])
+    shot(page, "pictures" + suffix(locale) + ("" if width == 1400 else "-1024"))
+    assert not outside_requests, outside_requests

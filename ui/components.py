@@ -117,6 +117,20 @@ class PictureUpload(UploadOnly, gr.Image):
         raise UserError(NOT_ARRIVED)
 
 
+class FileUpload(UploadOnly, gr.File):
+    """``gr.File`` (same widget) that takes only files uploaded to this server: the handler gets
+    their checked paths. For "Your pictures" (zip, image files, a folder), which
+    ``aigc_models.pictures`` reads with its limits."""
+
+    is_template = True
+
+    def get_block_name(self) -> str:
+        return "file"
+
+    def get_block_class(self) -> str:
+        return "file"
+
+
 # ----------------------------------------------------------------------------- sketchpad
 
 

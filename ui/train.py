@@ -16,7 +16,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import gradio as gr
@@ -34,7 +34,7 @@ from aigc_models.training import (CheckpointSaved, Done, Metrics, Samples, Start
 from ui import common
 from ui.errors import UserError
 from ui.i18n import EN, ZH, t
-from ui.run_tickets import NAME_PATTERN, RunTickets
+from ui.run_tickets import NAME_PATTERN, RunTickets, Ticket
 from ui.runs_folder import prune_runs
 
 
@@ -157,8 +157,8 @@ def symptom_sentence(watch: presets_mod.SymptomWatch, lang: str) -> str:
 class LiveView:
     """Folds training events into what the tab shows."""
 
-    def __init__(self, cfg: TrainConfig, run_dir: str, preset: str = "", lang: str = "en") -> None:
-        self.cfg, self.run_dir, self.lang = cfg, run_dir, lang
+    def __init__(self, cfg: TrainConfig, run_dir: str, preset: str = "", lang: str = "en", pictures: int = 0) -> None:
+        self.cfg, self.run_dir, self.lang, self.pictures = cfg, run_dir, lang, pictures
         # a failure preset's symptom, watched for and named in the warning box the moment it shows
         self.preset = presets_mod.PRESETS[preset] if preset else None
         self.watch = presets_mod.watch_for(preset, cfg.dataset) if preset else None
@@ -178,7 +178,8 @@ class LiveView:
             self.watch.update(event)
         said = words(self.lang)
         if isinstance(event, Started):
-            images = said["train_images"].format(n=event.config.subset) if event.config.subset else ""
+            n = self.pictures or event.config.subset
+            images = said["train_pictures" if self.pictures else "train_images"].format(n=n) if n else ""
             self.status = said["train_started"].format(model=event.config.model, dataset=event.config.dataset,
                                                        images=images, device=event.device, parameters=event.parameters)
         elif isinstance(event, Step):
@@ -290,13 +291,15 @@ def recipe_form(family: str, dataset: str, lang: str = "en") -> tuple[Any, ...]:
 
 def make_config(family: str, dataset: str, steps: float, batch_size: float, lr_g: float, lr_d: float,
                 lr: float, beta1: float, beta2: float, loss: str, diffaugment: bool, ema: float, seed: float,
-                out: str, subset: float = 0, preset: str | None = "") -> TrainConfig:
+                out: str, subset: float = 0, preset: str | None = "", pictures: str | None = None,
+                init_from: str | None = None) -> TrainConfig:
     """Validate the form and build the ``TrainConfig`` (log and sample often enough for a live view),
     with the model options of the shipped checkpoint of this model and dataset (``recipe_form``).
     ``subset``: train on that many training images, stratified and drawn by the seed (0 = all).
     ``preset``: a failure preset's key (``aigc_models.presets``), whose model options and settings
     the form does not show (e.g. reals in [0, 1]) apply; the form's values win for the rest.
-    The limits are ``TrainConfig``'s own (``TrainConfig.validate``), the sentences too."""
+    ``pictures``: a picture set's path (``ui/pictures.py``), trained on instead of the dataset;
+    ``init_from``: a checkpoint to fine-tune. The limits are ``TrainConfig``'s own (``TrainConfig.validate``), the sentences too."""
     check_family_choice(family)
     cpu = resolve_device("auto").type == "cpu"
     dataset = common.check_dataset(dataset)
@@ -308,6 +311,9 @@ def make_config(family: str, dataset: str, steps: float, batch_size: float, lr_g
         "subset": subset, "out": out, "log_every": 5 if cpu else 25, "sample_every": (20 if cpu else 200) * cost,
         "eval_seconds": HIST_EVERY * cost, "command": "app.py (Train tab)",
     }
+    if pictures:  # no class histogram: own pictures have no classes to count
+        fields.update(pictures=pictures, init_from=init_from, eval_seconds=0.0,
+                      command="app.py (Your pictures tab)")
     try:
         if preset:
             wanted = check_preset_choice(preset).settings["model"]
@@ -436,6 +442,17 @@ def train_model(family: str, dataset: str, steps: float, batch_size: float, lr_g
     if ticket is None:
         check_family_choice(family)
         ticket = TICKETS.reserve(session, run_name(name, family, common.check_dataset(dataset)), common.runs_dir())
+    lang = common.language(request)
+    yield from live_run(ticket, lambda out: make_config(family, dataset, steps, batch_size, lr_g, lr_d, lr, beta1, beta2,
+                                                        loss, diffaugment, ema, seed, out, subset, preset),
+                        lang, preset or "")
+
+
+def live_run(ticket: Ticket, build: Callable[[str], TrainConfig], lang: str, preset: str = "",
+             pictures: int = 0) -> Iterator[tuple[Any, ...]]:
+    """Train a reserved ticket's run and stream ``LiveView.outputs()`` plus the run id, at least
+    once a second. ``build(out)`` makes the validated config that saves to ``out``; a config with
+    ``pictures`` (``pictures`` of them) has no class histogram. The ticket is finished whatever happens."""
     if not TICKETS.start(ticket):
         yield ("The run was withdrawn before it started; nothing was trained.", None, None, None, None, "", "",
                ticket.run_id)
@@ -443,18 +460,19 @@ def train_model(family: str, dataset: str, steps: float, batch_size: float, lr_g
     saved = False
     try:
         out = str(common.runs_dir() / ticket.folder)
-        cfg = make_config(family, dataset, steps, batch_size, lr_g, lr_d, lr, beta1, beta2, loss, diffaugment,
-                          ema, seed, out, subset, preset)
+        cfg = build(out)
         cfg.save_every = SAVE_EVERY
         if ON_ZERO_GPU:  # stop and save within the GPU lease asked for this run
-            cfg.max_seconds = min(cfg.max_seconds or MAX_SECONDS, gpu_run_seconds(family, dataset, steps))
+            cfg.max_seconds = min(cfg.max_seconds or MAX_SECONDS, gpu_run_seconds(cfg.model, cfg.dataset, cfg.steps))
         make_room(out)
-        try:
-            data_mod.load_split(cfg.dataset, train=True)
-        except data_mod.DatasetUnavailableError as err:
-            raise UserError(common.dataset_unavailable(cfg.dataset)) from err
-        view = LiveView(cfg, out, preset or "", common.language(request))
-        run = train(cfg, stop=ticket.stop.is_set, evaluator=histogram_probe(cfg.dataset, REGISTRY[family].live_cost))
+        if not cfg.pictures:
+            try:
+                data_mod.load_split(cfg.dataset, train=True)
+            except data_mod.DatasetUnavailableError as err:
+                raise UserError(common.dataset_unavailable(cfg.dataset)) from err
+        view = LiveView(cfg, out, preset, lang, pictures=pictures)
+        probe = None if cfg.pictures else histogram_probe(cfg.dataset, REGISTRY[cfg.model].live_cost)
+        run = train(cfg, stop=ticket.stop.is_set, evaluator=probe)
         last = 0.0
         try:
             for event in run:
