@@ -143,6 +143,20 @@ def test_evaluator_on_a_generator(evaluator, checkpoint_dirs):
     assert 0 <= evaluator.test_accuracy() <= 1
 
 
+def test_frechet_between_two_sets_and_the_memorisation_ratio(evaluator):
+    """FD between image sets is zero for a set and itself and grows with a set of another class;
+    the memorisation ratio is 0 for copies of the training images, about 1 for unseen ones."""
+    test = load_split("mnist", train=False)
+    sevens, ones = to_signed(test.images[test.labels == 7]), to_signed(test.images[test.labels == 1])
+    assert evaluator.frechet_to(sevens[:300], sevens[:300]) == pytest.approx(0.0, abs=1e-3)
+    assert evaluator.frechet_to(sevens[:300], sevens[300:600]) < evaluator.frechet_to(ones[:300], sevens[300:600])
+    training, held_out, fresh = sevens[:50], sevens[50:100], sevens[100:400]
+    assert evaluator.memorisation_ratio(training.repeat(4, 1, 1, 1), training, held_out) == 0.0
+    assert 0.7 < evaluator.memorisation_ratio(fresh, training, held_out) < 1.3
+    with pytest.raises(ValueError, match="the same size"):
+        evaluator.memorisation_ratio(fresh, training, held_out[:10])
+
+
 def test_evaluator_rejects_another_datasets_classifier(checkpoint_dirs):
     with pytest.raises(ValueError, match="trained on"):
         metrics.Evaluator(load_checkpoint(checkpoint_dirs["classifier"]), "fashion-mnist")
