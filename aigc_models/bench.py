@@ -164,7 +164,6 @@ def time_to_quality(device: torch.device, *, targets: tuple[float, ...], max_sec
 
 # The Train tab's live view on a CPU (ui/train.py make_config): a loss report every 5 steps, a grid of the
 # fixed-noise samples every 20, a class histogram of 500 fresh samples every 4 s, EMA off.
-LIVE_VIEW = {"log_every": 5, "sample_every": 20, "eval_seconds": 4.0, "ema": 0.0}
 WATCH_SECONDS = 30.0  # a student should see recognisable samples within this
 # The live recipes timed: each family's shipped settings as the Train tab fills them in
 WATCH_RECIPES = ("mlp-gan", "dcgan", "cgan")
@@ -173,7 +172,8 @@ WATCH_RECIPES = ("mlp-gan", "dcgan", "cgan")
 def watchable_run(family: str, *, seconds: float = WATCH_SECONDS, eval_n: int = 1000, seed: int = 0,
                   dataset: str = "mnist", device: str = "cpu", **overrides: Any) -> dict[str, Any]:
     """What a student sees after ``seconds`` of the Train tab's run of ``family`` on ``dataset``:
-    the shipped recipe with the live view's settings (``LIVE_VIEW``, its class-histogram probe
+    the shipped recipe with the live view's settings (``training.live_view_settings``, EMA off as
+    the tab has it, its class-histogram probe
     included, so the run pays what the tab pays), stopped by its time limit; then the evaluator on
     ``eval_n`` samples of the model as it stands (seed 1): coverage (classes present among the
     samples), FD against the test split, class accuracy for a conditional model, and the step
@@ -181,12 +181,12 @@ def watchable_run(family: str, *, seconds: float = WATCH_SECONDS, eval_n: int = 
     import dataclasses
 
     from .metrics import Evaluator, HistogramProbe
-    from .training import shipped_recipe
+    from .training import live_view_settings, shipped_recipe
 
     classifier = load_checkpoint(SHIPPED_DIR / f"{dataset}-classifier")
     evaluator = Evaluator(classifier, dataset)
     cfg = dataclasses.replace(shipped_recipe(family, dataset), steps=10**9, max_seconds=seconds, seed=seed,
-                              device=device, **{**LIVE_VIEW, **overrides}).validate()
+                              device=device, **{**live_view_settings(family, cpu=True), "ema": 0.0, **overrides}).validate()
     final: dict[str, Any] = {}
     steps = 0
     begin = time.perf_counter()

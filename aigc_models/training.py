@@ -185,6 +185,19 @@ RECIPE_FIELDS = ("model_options", "batch_size", "lr_g", "lr_d", "lr", "betas", "
                  "diffaugment")
 
 
+LIVE_HISTOGRAM_SECONDS = 4.0  # a live view's class histogram, at most this often (times the family's live_cost)
+
+
+def live_view_settings(family: str, *, cpu: bool) -> dict[str, Any]:
+    """How often a run watched live (the app's Train tab, ``bench --watchable``) reports: losses
+    every 5 steps on a CPU (25 on a GPU, where steps are faster than a page can show), a sample
+    grid every 20 (200), a class histogram every 4 s; a family ``live_cost`` times dearer to sample
+    (diffusion) draws its grid and histogram that many times less often."""
+    cost = REGISTRY[check_family(family)].live_cost
+    return {"log_every": 5 if cpu else 25, "sample_every": (20 if cpu else 200) * cost,
+            "eval_seconds": LIVE_HISTOGRAM_SECONDS * cost}
+
+
 def shipped_recipe(family: str, dataset: str) -> TrainConfig:
     """The settings that trained the shipped checkpoint ``<dataset>-<family>``: a validated
     ``TrainConfig`` with its ``RECIPE_FIELDS`` (model options, batch size, learning rates,
@@ -541,5 +554,5 @@ def command_line() -> str:
     return "python -m aigc_models " + " ".join(shlex.quote(a) for a in sys.argv[1:])
 
 
-__all__ = ["TrainConfig", "train", "Started", "Step", "Samples", "Metrics", "CheckpointSaved", "Done", "Event",
+__all__ = ["TrainConfig", "train", "live_view_settings", "Started", "Step", "Samples", "Metrics", "CheckpointSaved", "Done", "Event",
            "resolve_device", "device_label"]

@@ -30,7 +30,7 @@ from aigc_models import presets as presets_mod
 from aigc_models.checkpoints import SHIPPED_DIR, CheckpointError
 from aigc_models.models import LIVE_DEFAULT_FAMILY, REGISTRY, families_with
 from aigc_models.training import (CheckpointSaved, Done, Metrics, Samples, Started, Step, TrainConfig, device_label,
-                                  resolve_device, setting_bounds, shipped_recipe, train)
+                                  live_view_settings, resolve_device, setting_bounds, shipped_recipe, train)
 from ui import common
 from ui.errors import UserError
 from ui.i18n import EN, ZH, t
@@ -45,7 +45,6 @@ def family_choices() -> list[tuple[str, str]]:
 
 MAX_SECONDS = float(os.environ.get("AIGC_TRAIN_MAX_SECONDS", "600"))
 UPDATE_EVERY = 0.5  # seconds between UI updates (at least one a second)
-HIST_EVERY = 4.0  # seconds between class histograms
 HIST_SAMPLES = 500
 PLOT_POINTS = 400
 # Fixed colours, named in the plots' labels: Gradio draws the legend below a fixed-height
@@ -303,13 +302,11 @@ def make_config(family: str, dataset: str, steps: float, batch_size: float, lr_g
     check_family_choice(family)
     cpu = resolve_device("auto").type == "cpu"
     dataset = common.check_dataset(dataset)
-    cost = REGISTRY[family].live_cost  # a diffusion model's grid and histogram cost many network passes
     fields = {
         "dataset": dataset, "steps": steps, "max_seconds": MAX_SECONDS, "batch_size": batch_size,
         "lr_g": lr_g, "lr_d": lr_d, "lr": lr, "betas": (beta1, beta2), "loss": loss, "seed": seed, "device": "auto", "ema": ema,
         "diffaugment": "translation,cutout" if diffaugment else "",
-        "subset": subset, "out": out, "log_every": 5 if cpu else 25, "sample_every": (20 if cpu else 200) * cost,
-        "eval_seconds": HIST_EVERY * cost, "command": "app.py (Train tab)",
+        "subset": subset, "out": out, **live_view_settings(family, cpu=cpu), "command": "app.py (Train tab)",
     }
     if pictures:  # no class histogram: own pictures have no classes to count
         fields.update(pictures=pictures, init_from=init_from, eval_seconds=0.0,
