@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import uuid
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ MIN_PICTURES = 10  # fewer and a generator can only copy them
 MAX_NAMES = 10_000  # names looked at in one read (files of a folder, entries of a zip)
 MAX_FILE_BYTES = 16 * 2**20  # one picture; a 12-megapixel JPEG is 3 to 8 MB
 MAX_TOTAL_BYTES = 256 * 2**20  # everything read in one go (a zip's entries uncompressed)
+NAME_CHARS = 200  # a name is kept to this many characters (a zip entry's name may be 64 KB)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff")
 SET_SUFFIX = ".safetensors"
 FORMAT = "aigc-picture-set/1"
@@ -206,24 +208,24 @@ def read_pictures(source: Source | Sequence[Source], *, dataset: str = "fashion-
         if _hidden(entry.name):
             continue
         if entry.problem:
-            skipped.append((entry.name, entry.problem))
+            skipped.append((entry.name[:NAME_CHARS], entry.problem))
             continue
         if not entry.name.lower().endswith(IMAGE_SUFFIXES):
-            skipped.append((entry.name, "not an image file"))
+            skipped.append((entry.name[:NAME_CHARS], "not an image file"))
             continue
         if len(images) >= limit:
             left_out += 1
             continue
         if entry.size > MAX_FILE_BYTES:
-            skipped.append((entry.name, f"larger than {MAX_FILE_BYTES // 2**20} MB"))
+            skipped.append((entry.name[:NAME_CHARS], f"larger than {MAX_FILE_BYTES // 2**20} MB"))
             continue
         try:
             raw = entry.read(MAX_FILE_BYTES + 1)
         except (OSError, zipfile.BadZipFile, RuntimeError, ValueError, EOFError) as err:
-            skipped.append((entry.name, f"cannot be read ({type(err).__name__})"))
+            skipped.append((entry.name[:NAME_CHARS], f"cannot be read ({type(err).__name__})"))
             continue
         if len(raw) > MAX_FILE_BYTES:  # a zip entry whose header understated its size
-            skipped.append((entry.name, f"larger than {MAX_FILE_BYTES // 2**20} MB"))
+            skipped.append((entry.name[:NAME_CHARS], f"larger than {MAX_FILE_BYTES // 2**20} MB"))
             continue
         total += len(raw)
         if total > MAX_TOTAL_BYTES:
@@ -232,10 +234,10 @@ def read_pictures(source: Source | Sequence[Source], *, dataset: str = "fashion-
         try:
             picture = preprocess.to_model_input(raw, dataset=dataset)
         except ValueError as err:
-            skipped.append((entry.name, str(err).split(":")[0].rstrip(".")))
+            skipped.append((entry.name[:NAME_CHARS], str(err).split(":")[0].rstrip(".")))
             continue
         images.append(data_mod.to_uint8(picture)[0])
-        names.append(entry.name)
+        names.append(entry.name[:NAME_CHARS])
     if len(images) < MIN_PICTURES:
         why = f" Skipped: {'; '.join(f'{n}: {r}' for n, r in skipped[:3])}." if skipped else ""
         raise PictureReadError(f"Only {len(images)} usable picture{'s' if len(images) != 1 else ''} found; training "
@@ -255,7 +257,7 @@ def save_set(pictures: PictureSet, path: Source) -> Path:
     header = {"format": FORMAT, "dataset": pictures.dataset, "sha256": pictures.digest(),
               "names": json.dumps(list(pictures.names)), "skipped": json.dumps([list(s) for s in pictures.skipped]),
               "left_out": str(pictures.left_out)}
-    temp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    temp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")  # two threads may save one set
     try:
         save_file({"images": pictures.images.contiguous()}, str(temp), metadata=header)
         os.replace(temp, path)
@@ -268,7 +270,7 @@ def load_set(path: Source) -> PictureSet:
     """Read a set written by ``save_set``; ``PictureReadError`` unless it is one, whole and unchanged."""
     path = Path(path)
     bad = PictureReadError(f"{path.name} is not a picture set written by this lab (or it was changed since).")
-    if not path.is_file() or path.stat().st_size > MAX_PICTURES * 28 * 28 + 2**20:
+    if not path.is_file() or path.stat().st_size > MAX_PICTURES * 28 * 28 + MAX_NAMES * 2 * (NAME_CHARS + 64):
         raise bad
     try:
         from safetensors import safe_open

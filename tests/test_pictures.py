@@ -138,7 +138,9 @@ def test_bad_sources_get_one_sentence(tmp_path):
 
 def test_a_saved_set_reads_back_and_a_changed_one_is_refused(tmp_path, sneakers):
     entries = {f"{i:02d}.png": png(image[0].numpy()) for i, image in enumerate(sneakers)} | {"a.txt": b"x"}
+    entries["n" * 300 + ".png"] = png(sneakers[0, 0].numpy())  # a long name: read by its suffix, kept to 200 characters
     got = read_pictures(zip_file(tmp_path / "s.zip", entries))
+    assert len(got) == 13 and max(map(len, got.names)) == pictures.NAME_CHARS
     path = save_set(got, tmp_path / "sets" / "mine")
     assert path.name == "mine.safetensors"
     back = load_set(path)
