@@ -278,6 +278,10 @@ class Done:
     reason: str  # "steps" | "time" | "stopped" | "diverged"
     checkpoint: str | None  # for "diverged": the last good checkpoint, if one was saved
     message: str = ""  # for "diverged": what went wrong and what to try, in plain words
+    # for "diverged", the same as numbers, for a caller that words it in another language: "cause" ("nan" with
+    # "what" went non-finite, or "d_wins" with "d_real", "d_fake", "for_steps"), "at_step", and what was kept:
+    # "kept_step" (the last good save), or "save_every" (the run broke before its first save)
+    facts: dict[str, Any] = field(default_factory=dict)
 
 
 Event = Started | Step | Samples | Metrics | CheckpointSaved | Done
@@ -306,6 +310,7 @@ class DivergenceWatch:
     def __init__(self, patience: int) -> None:
         self.patience = patience
         self.d_wins_since: int | None = None
+        self.facts: dict[str, Any] = {}  # the last reason to stop, as numbers (``Done.facts``)
 
     @property
     def d_winning(self) -> bool:
@@ -314,6 +319,7 @@ class DivergenceWatch:
     def check(self, means: dict[str, float], step: int, window_steps: int) -> str | None:
         bad = [key for key, value in means.items() if not math.isfinite(value)]
         if bad:
+            self.facts = {"cause": "nan", "what": ", ".join(bad), "at_step": step}
             return nan_message(step, ", ".join(bad))
         if "d_real" not in means or "d_fake" not in means or not self.patience:
             return None
@@ -321,6 +327,8 @@ class DivergenceWatch:
             if self.d_wins_since is None:
                 self.d_wins_since = step - window_steps
             if step - self.d_wins_since >= self.patience:
+                self.facts = {"cause": "d_wins", "d_real": means["d_real"], "d_fake": means["d_fake"],
+                              "for_steps": step - self.d_wins_since, "at_step": step}
                 return (f"Training stopped at step {step:,}: the discriminator wins outright (mean D(real) "
                         f"{means['d_real']:.3f} > {D_WINS_REAL} and D(fake) {means['d_fake']:.4f} < {D_WINS_FAKE} "
                         f"for the last {step - self.d_wins_since:,} steps), so the generator gets no useful signal "
@@ -467,6 +475,7 @@ def train(
     window_start, window_steps = start, 0
     sums: dict[str, torch.Tensor] = {}
     step, reason, message = 0, "steps", ""
+    facts: dict[str, Any] = {}
     watch = DivergenceWatch(cfg.stop_if_d_wins_for if model.objective == "gan" else 0)
     last_saved: str | None = None
     last_saved_step = 0
@@ -506,12 +515,13 @@ def train(
             problem = watch.check(means, step, window_steps)
             sums, window_start, window_steps = {}, time.perf_counter(), 0
             if problem is not None:
-                reason, message = "diverged", problem
+                reason, message, facts = "diverged", problem, watch.facts
                 break
             if cfg.out and cfg.save_every and step - last_saved_step >= cfg.save_every and not watch.d_winning:
                 exported = objective.export(final=True)
                 if not finite_weights(exported):
                     reason, message = "diverged", nan_message(step, "the weights")
+                    facts = {"cause": "nan", "what": "weights", "at_step": step}
                     break
                 last_saved = str(save_checkpoint(exported, cfg.out, training=training_info(cfg, device, step, elapsed, split)))
                 last_saved_step = step
@@ -528,14 +538,17 @@ def train(
     final = objective.export(final=True).eval()
     if reason != "diverged" and step > 0 and not finite_weights(final):
         reason, message = "diverged", nan_message(step, "the weights")
+        facts = {"cause": "nan", "what": "weights", "at_step": step}
     if reason == "diverged":
         if last_saved:
             kept = f"The last good checkpoint (step {last_saved_step:,}) is kept at {last_saved}."
+            facts = {**facts, "kept_step": last_saved_step}
         elif cfg.out and cfg.save_every:
             kept = f"No checkpoint was saved: the run went wrong before its first save (every {cfg.save_every:,} steps)."
+            facts = {**facts, "save_every": cfg.save_every}
         else:
             kept = "No checkpoint was saved" + (" (set save_every to keep checkpoints during a run)." if cfg.out else ".")
-        yield Done(step, elapsed, reason, last_saved, f"{message} {kept}")
+        yield Done(step, elapsed, reason, last_saved, f"{message} {kept}", facts)
         return
     if has_samples:
         yield Samples(step, draw_samples(final, fixed_z, fixed_labels), fixed_labels.cpu() if fixed_labels is not None else None)

@@ -503,6 +503,30 @@ def test_the_live_view_names_the_symptom_and_the_collapse_in_chinese():
                                            "step 520: loss_d became NaN or infinite.")
 
 
+def test_why_a_run_diverged_is_said_in_the_page_language_without_a_server_path():
+    from aigc_models.training import Done
+    from ui import train
+
+    d_wins = Done(520, 10.0, "diverged", "/srv/app/runs/r1", "Training stopped at step 520: the discriminator ...",
+                  {"cause": "d_wins", "d_real": 0.9996, "d_fake": 0.0004, "for_steps": 500, "at_step": 520,
+                   "kept_step": 500})
+    zh = train.LiveView(train.TrainConfig(), "x", "", "zh")
+    zh.update(d_wins)
+    status, warning = zh.outputs()[0], zh.outputs()[5]
+    assert status.startswith("**训练在 520 步、10 秒后停止。** 训练在第 520 步停止：判别器完全获胜（最近 500 步里平均 D(真实) 1.000")
+    assert status.endswith("最后一个正常的检查点（第 500 步）保存为 runs/r1。") and "/srv" not in status + warning
+    assert warning.startswith("**训练停止的原因：**")
+    nan = Done(12, 3.0, "diverged", None, "Training diverged at step 12: ...",
+               {"cause": "nan", "what": "weights", "at_step": 12, "save_every": 1000})
+    assert train.diverged_message(nan, None, "zh").startswith("训练在第 12 步发散：权重变成了 NaN 或无穷大")
+    assert train.diverged_message(nan, None, "en") == (
+        "Training diverged at step 12: the weights became NaN or infinite, so the weights are no longer usable and were "
+        "not saved. Try lower learning rates (lr_g and lr_d around 2e-4, lr around 1e-3 for a VAE), Adam beta1 0.5, or "
+        "the hinge loss. No checkpoint was saved: the run went wrong before its first save (every 1,000 steps).")
+    plain = Done(3, 1.0, "diverged", None, "Something else went wrong.")  # no facts: the trainer's sentence
+    assert train.diverged_message(plain, None, "zh") == "Something else went wrong."
+
+
 def test_the_live_views_status_lines_follow_the_page_language():
     from aigc_models.training import Done, Started, Step, TrainConfig
     from ui import train

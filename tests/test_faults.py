@@ -265,6 +265,7 @@ def test_nan_losses_stop_the_run_and_keep_the_last_good_checkpoint(tmp_path, mon
     assert isinstance(done, Done) and done.reason == "diverged" and done.step == 12
     assert done.message.startswith("Training diverged at step 12: loss_d, loss_g, d_real, d_fake became NaN")
     assert "lower learning rates" in done.message and f"(step 8) is kept at {out}" in done.message
+    assert done.facts == {"cause": "nan", "what": "loss_d, loss_g, d_real, d_fake", "at_step": 12, "kept_step": 8}
     assert done.checkpoint == str(out)
     assert [e.step for e in events if isinstance(e, CheckpointSaved)] == [4, 8]
     assert read_meta(out)["training"]["steps"] == 8
@@ -277,6 +278,7 @@ def test_nan_without_save_every_says_nothing_was_saved(tmp_path, monkeypatch):
     done = run_events(tiny_train_config("dcgan", out, steps=30, log_every=1))[-1]
     assert done.reason == "diverged" and done.step == 3 and done.checkpoint is None
     assert "No checkpoint was saved (set save_every" in done.message
+    assert done.facts == {"cause": "nan", "what": "loss_d, loss_g", "at_step": 3}  # the DCGAN logs no D scores
     assert not out.exists()
 
 
@@ -289,6 +291,7 @@ def test_nan_weights_found_when_a_run_is_stopped_mid_window_are_not_saved(tmp_pa
                       stop=lambda: calls.append(1) or len(calls) > 4)[-1]
     assert done.reason == "diverged" and done.step == 4
     assert done.message.startswith("Training diverged at step 4: the weights became NaN or infinite")
+    assert done.facts == {"cause": "nan", "what": "weights", "at_step": 4}
     assert not out.exists()
 
 
@@ -327,6 +330,8 @@ def test_d_winning_outright_stops_the_run_and_keeps_the_last_good_checkpoint(tmp
     assert "the discriminator wins outright" in done.message and "lower D learning rate (lr_d)" in done.message
     assert "DiffAugment" in done.message and "hinge loss" in done.message
     last_save = max(e.step for e in events if isinstance(e, CheckpointSaved))
+    assert done.facts["cause"] == "d_wins" and done.facts["at_step"] == done.step and done.facts["kept_step"] == last_save
+    assert done.facts["d_real"] > 0.99 and done.facts["d_fake"] < 0.01 and done.facts["for_steps"] >= 30
     assert done.step - last_save >= 30  # nothing saved while D was winning
     assert read_meta(out)["training"]["steps"] == last_save and done.checkpoint == str(out)
     load_checkpoint(out)

@@ -149,6 +149,17 @@ EN: dict[str, str] = {
                   "**{eta:.0f} s left**",
     "train_diverged": "**The run stopped after {step:,} steps in {elapsed:.0f} s.** {message}",
     "train_why": "**Why the run stopped:** {message}",
+    "div_nan": "Training diverged at step {step:,}: {what} became NaN or infinite, so the weights are no longer usable "
+               "and were not saved. Try lower learning rates (lr_g and lr_d around 2e-4, lr around 1e-3 for a VAE), "
+               "Adam beta1 0.5, or the hinge loss.",
+    "div_weights": "the weights",
+    "div_d_wins": "Training stopped at step {step:,}: the discriminator wins outright (mean D(real) {d_real:.3f} > 0.99 "
+                  "and D(fake) {d_fake:.4f} < 0.01 for the last {steps:,} steps), so the generator gets no useful signal "
+                  "and will not recover; these weights were not saved. Try a lower D learning rate (lr_d), DiffAugment, "
+                  "spectral norm or dropout in D, or the hinge loss.",
+    "div_kept": " The last good checkpoint (step {step:,}) is kept as {run}.",
+    "div_none_before": " No checkpoint was saved: the run went wrong before its first save (every {every:,} steps).",
+    "div_none": " No checkpoint was saved.",
     "train_done": "The run {how} after {step:,} steps in {elapsed:.0f} s.{where}",
     "train_how_steps": "finished", "train_how_time": "reached the time limit", "train_how_stopped": "was stopped",
     "train_how_ended": "ended", "train_saved": " Saved as `{run}`: pick it in the other tabs.",
@@ -542,6 +553,15 @@ ZH: dict[str, str] = {
     "train_step": "第 **{step:,} / {total:,}** 步 · **每秒 {rate:,.0f} 张图像** · 已用 {elapsed:.0f} 秒 · 约剩 **{eta:.0f} 秒**",
     "train_diverged": "**训练在 {step:,} 步、{elapsed:.0f} 秒后停止。** {message}",
     "train_why": "**训练停止的原因：** {message}",
+    "div_nan": "训练在第 {step:,} 步发散：{what}变成了 NaN 或无穷大，权重已不可用，没有保存。试试更低的学习率（lr_g 和 lr_d "
+               "约 2e-4，VAE 的 lr 约 1e-3）、Adam beta1 取 0.5，或 hinge 损失。",
+    "div_weights": "权重",
+    "div_d_wins": "训练在第 {step:,} 步停止：判别器完全获胜（最近 {steps:,} 步里平均 D(真实) {d_real:.3f} > 0.99，"
+                  "D(生成) {d_fake:.4f} < 0.01），生成器得不到有用的信号，不会再恢复；这些权重没有保存。试试更低的 D 学习率"
+                  "（lr_d）、DiffAugment、在 D 中用谱归一化或 dropout，或 hinge 损失。",
+    "div_kept": "最后一个正常的检查点（第 {step:,} 步）保存为 {run}。",
+    "div_none_before": "没有保存检查点：训练在第一次保存（每 {every:,} 步）之前就出了问题。",
+    "div_none": "没有保存检查点。",
     "train_done": "训练{how}，共 {step:,} 步、{elapsed:.0f} 秒。{where}",
     "train_how_steps": "已完成", "train_how_time": "达到了时间上限", "train_how_stopped": "已被停止",
     "train_how_ended": "已结束", "train_saved": "已保存为 `{run}`：可在其他页面中选择。",

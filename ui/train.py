@@ -153,6 +153,26 @@ def symptom_sentence(watch: presets_mod.SymptomWatch, lang: str) -> str:
     return words(lang)[f"symptom_{watch.symptom.replace('-', '_')}"].format(**facts)
 
 
+def diverged_message(event: Done, saved: str | None, lang: str) -> str:
+    """Why a run diverged and what to try, in ``lang``, from the trainer's facts (``Done.facts``);
+    the trainer's own sentence where it gave none. ``saved``: the kept run's key (never a server path)."""
+    facts = event.facts
+    if facts.get("cause") not in ("nan", "d_wins"):
+        return event.message.replace(event.checkpoint, saved) if event.checkpoint and saved else event.message
+    said = words(lang)
+    if facts["cause"] == "nan":
+        what = said["div_weights"] if facts["what"] == "weights" else facts["what"]
+        text = said["div_nan"].format(step=facts["at_step"], what=what)
+    else:
+        text = said["div_d_wins"].format(step=facts["at_step"], d_real=facts["d_real"], d_fake=facts["d_fake"],
+                                         steps=facts["for_steps"])
+    if "kept_step" in facts and saved:
+        return text + said["div_kept"].format(step=facts["kept_step"], run=saved)
+    if "save_every" in facts:
+        return text + said["div_none_before"].format(every=facts["save_every"])
+    return text + said["div_none"]
+
+
 class LiveView:
     """Folds training events into what the tab shows."""
 
@@ -199,8 +219,7 @@ class LiveView:
         elif isinstance(event, Done) and event.reason == "diverged":
             self.ended = True
             self.saved = common.run_key(event.checkpoint) if event.checkpoint else None
-            # the trainer's own message (English): it names settings and numbers to try
-            message = event.message.replace(event.checkpoint, self.saved) if event.checkpoint else event.message
+            message = diverged_message(event, self.saved, self.lang)
             self.status = said["train_diverged"].format(step=event.step, elapsed=event.elapsed, message=message)
             self.warning = said["train_why"].format(message=message)
         elif isinstance(event, Done):
