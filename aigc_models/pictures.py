@@ -307,5 +307,17 @@ def load_pictures(source: Source, *, dataset: str) -> PictureSet:
     return read_pictures(source, dataset=dataset)
 
 
-__all__ = ["PictureSet", "PictureReadError", "read_pictures", "save_set", "load_set", "load_pictures", "MAX_PICTURES",
-           "MIN_PICTURES", "MAX_NAMES", "MAX_FILE_BYTES", "MAX_TOTAL_BYTES", "IMAGE_SUFFIXES"]
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "MAX_FILE_BYTES",
+    "MAX_NAMES",
+    "MAX_PICTURES",
+    "MAX_TOTAL_BYTES",
+    "MIN_PICTURES",
+    "PictureReadError",
+    "PictureSet",
+    "load_pictures",
+    "load_set",
+    "read_pictures",
+    "save_set",
+]
