@@ -54,7 +54,8 @@ SYSTEM_FONTS = ["system-ui", "-apple-system", "Segoe UI", "Roboto", "Noto Sans",
 MONO_FONTS = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "Noto Sans Mono", "monospace"]
 THEME = gr.themes.Default(font=SYSTEM_FONTS, font_mono=MONO_FONTS)
 CSS = ("#gan-grid img, #cgan-grid img, #train-grid img, .pixelated img { image-rendering: pixelated; }"
-       " .below-label .image-container img { padding-top: 2.4rem; box-sizing: border-box; }")  # clear of the label
+       " .below-label .image-container img { padding-top: 2.4rem; box-sizing: border-box; }"  # clear of the label
+       " #about-models td:first-child { white-space: nowrap; }")  # a model's name never breaks mid-word
 
 
 def refresh_pickers(pickers: list[common.Picker]):

@@ -375,11 +375,12 @@ def _cpu_name() -> str:
 
 
 def sampling_bench(roots: list[Path] | None = None, *, n_images: int = 64, repeats: int = 50, warmup: int = 3,
-                   max_seconds: float = 30.0, note: str = "", log=print) -> dict[str, Any]:
+                   max_seconds: float = 30.0, note: str = "", note_zh: str = "", log=print) -> dict[str, Any]:
     """``bench --sampling``: milliseconds to draw ``n_images`` from every generator checkpoint under
     ``roots`` (default: the shipped ones) on the CPU, in this process, one after another, so that
     the rows compare. Each row keeps the config's SHA-256 (``compare.config_digest``): the Compare
-    view uses a row only for a checkpoint with that config."""
+    view uses a row only for a checkpoint with that config. ``note`` (and ``note_zh``, the same in
+    Chinese) says what else ran on the machine; the Compare tab shows it under its reading."""
     from . import compare
 
     roots = roots or [SHIPPED_DIR]
@@ -392,7 +393,7 @@ def sampling_bench(roots: list[Path] | None = None, *, n_images: int = 64, repea
         "python": platform.python_version(), "n_images": n_images, "warmup": warmup, "repeats": repeats,
         "max_seconds_per_checkpoint": max_seconds,
         "load_average_at_start": [round(v, 2) for v in os.getloadavg()] if hasattr(os, "getloadavg") else None,
-        "note": note, "command": "python -m aigc_models " + shlex.join(sys.argv[1:]), "checkpoints": {},
+        "note": note, **({"note_zh": note_zh} if note_zh else {}), "command": "python -m aigc_models " + shlex.join(sys.argv[1:]), "checkpoints": {},
     }
     for info in compare.generator_checkpoints(roots):
         model = load_checkpoint(info["path"], device="cpu")

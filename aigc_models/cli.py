@@ -609,7 +609,7 @@ def cmd_bench_sampling(args: argparse.Namespace) -> int:
     out = check_out_file(args.out)
     repeats = check_int(args.repeats, "--repeats", lo=5, hi=10_000)
     roots = [check_root(r) for r in args.root] if args.root else None
-    report = sampling_bench(roots, repeats=repeats, note=args.note or "", log=lambda m: print(m, file=sys.stderr))
+    report = sampling_bench(roots, repeats=repeats, note=args.note or "", note_zh=args.note_zh or "", log=lambda m: print(m, file=sys.stderr))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
     print(f"wrote {out}", file=sys.stderr)
@@ -1007,6 +1007,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--root", action="append", help="--sampling, --diffusion: a folder of checkpoints (repeatable; "
                    "default: the shipped ones)")
     b.add_argument("--note", help="--sampling: a sentence stored with the results (what else ran on the machine)")
+    b.add_argument("--note-zh", help="--sampling: the same sentence in Chinese, shown by the Compare tab in Chinese")
     b.set_defaults(func=cmd_bench)
 
     tu = sub.add_parser("tune", help="search training settings for sample quality (Optuna); prints the trials",

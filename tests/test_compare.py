@@ -261,6 +261,8 @@ def test_tab_handler_shows_table_figure_and_a_reading_computed_from_the_rows(tab
         headers = {"accept-language": "zh-CN,zh;q=0.9,en;q=0.8"}
 
     assert tab.show_compare(Request())[2] == zh_text and tab.show_compare(None)[2] == text
+    tab_env.write_text(json.dumps({**bench, "note_zh": "另一个核心在训练"}))  # the note in Chinese, where measured with one
+    assert tab.compare_view("zh")[2].endswith("另一个核心在训练") and tab.compare_view("en")[2] == text
 
 
 def test_tab_reading_when_nothing_is_measured(tab_env: Path, root: Path) -> None:

@@ -180,3 +180,12 @@ def test_the_train_tabs_first_pick_is_a_live_family():
 
     assert LIVE_DEFAULT_FAMILY in families_with("train_live")
     assert REGISTRY[LIVE_DEFAULT_FAMILY].objective == "gan"  # the live view's D scores and histogram need a GAN
+
+
+def test_the_about_tab_describes_every_registered_family_in_both_languages():
+    from aigc_models.models import REGISTRY
+    from ui.i18n import EN, ZH
+
+    for entry in REGISTRY.values():
+        assert f"**{entry.label.lower()}" in EN["about_models"].lower() or f", {entry.label}" in EN["about_models"], entry.name
+        assert entry.label_zh.lower() in ZH["about_models"].lower(), entry.name

@@ -10,7 +10,7 @@ from ui.i18n import t
 
 def build_tab() -> list[common.Picker]:
     """Static text (translated); no handlers."""
-    gr.Markdown(t("about_models"))
+    gr.Markdown(t("about_models"), elem_id="about-models")
     gr.Markdown(t("about_flaws"))
     return []
 

@@ -80,7 +80,8 @@ def reading(rows: Sequence[compare.Row], lang: str = "en", bench: dict[str, Any]
     if bench:
         text += "\n\n" + words["compare_measured"].format(
             date=bench.get("date", "?"), device=bench.get("device", "?"), cpu=bench.get("cpu", "?"),
-            n=bench.get("n_images", compare.SAMPLING_N), note=bench.get("note") or "")
+            n=bench.get("n_images", compare.SAMPLING_N),
+            note=(bench.get("note_zh") if lang == "zh" else None) or bench.get("note") or "")  # a hand-written note; note_zh its translation
     return text
 
 

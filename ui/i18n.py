@@ -264,6 +264,9 @@ EN: dict[str, str] = {
 | **DCGAN** | The same game with convolutions (Radford et al. 2016): transposed convolutions upsample 7×7 → 14×14 → 28×28. |
 | **cGAN** | Both players also see the class: G draws the class it is asked for; D (a projection discriminator) judges image *and* class. |
 | **VAE** | An encoder maps an image to a Gaussian in latent space, a decoder maps latents back; trained on reconstruction + KL to N(0, I). |
+| **Diffusion** | Learns to undo noise (Ho et al. 2020; flow matching, Lipman et al. 2023): a U-Net or a patch transformer (DiT, Peebles & Xie 2023) predicts the noise in a noised image; sampling starts from pure noise and removes it step by step, guided towards a class (classifier-free guidance). |
+| **Gated PixelCNN** | Draws one pixel at a time, each from the pixels above and to its left (van den Oord et al. 2016): the chain rule of probability, so it gives the exact likelihood of an image. |
+| **SRCNN, ESPCN** | Super-resolution (Dong et al. 2014; Shi et al. 2016): a small image in, the same image 2 or 4 times larger out, measured by PSNR and SSIM against the truth. |
 | **Classifier** | A small CNN per dataset that the lab uses to *measure* samples (class histogram, Fréchet distance). |
 
 ```
@@ -272,6 +275,8 @@ GAN:   z ~ N(0, I) ──► G ──► fake ─┐
        real image ─────────────────┘
 cGAN:  (z, class) ──► G ──► fake ──► D(image, class)
 VAE:   x ──► encoder ──► (μ, σ) ──► z = μ + σ·ε ──► decoder ──► x̂     loss = reconstruction + KL(q(z|x) ‖ N(0, I))
+Diffusion:  x_T ~ N(0, I) ──► x_T-1 ──► … ──► x_0   each step: network(x_t, t, class) guesses the noise and removes some
+PixelCNN:   p(x) = p(x_1) · p(x_2 | x_1) · … · p(x_784 | x_1 … x_783)   one pixel at a time, in reading order
 ```
 """,
     "about_flaws": """### What the source documents got wrong (and what this lab does)
@@ -663,6 +668,9 @@ ZH: dict[str, str] = {
 | **DCGAN** | 同样的博弈，换成卷积（Radford 等，2016）：转置卷积把 7×7 上采样到 14×14 再到 28×28。 |
 | **条件 GAN** | 双方都能看到类别：G 按要求画出指定类别；D（投影判别器）同时判断图像与类别。 |
 | **VAE** | 编码器把图像映射为潜空间中的高斯分布，解码器再映射回图像；以重建误差 + 到 N(0, I) 的 KL 散度训练。 |
+| **扩散模型** | 学习去除噪声（Ho 等，2020；流匹配，Lipman 等，2023）：U-Net 或图块 Transformer（DiT，Peebles 与 Xie，2023）预测加噪图像中的噪声；采样从纯噪声开始一步步去噪，并用无分类器引导朝指定类别靠近。 |
+| **门控 PixelCNN** | 一次画一个像素，每个像素都由它上方和左侧的像素决定（van den Oord 等，2016）：概率的链式法则，所以能给出图像的精确似然。 |
+| **SRCNN、ESPCN** | 超分辨率（Dong 等，2014；Shi 等，2016）：输入小图，输出放大 2 倍或 4 倍的同一张图，用 PSNR 和 SSIM 与真实图像比较。 |
 | **分类器** | 每个数据集一个小型 CNN，用来*度量*样本（类别直方图、Fréchet 距离）。 |
 
 ```
@@ -671,6 +679,8 @@ GAN:   z ~ N(0, I) ──► G ──► 生成图 ─┐
        真实图像 ──────────────────────┘
 cGAN:  (z, 类别) ──► G ──► 生成图 ──► D(图像, 类别)
 VAE:   x ──► 编码器 ──► (μ, σ) ──► z = μ + σ·ε ──► 解码器 ──► x̂     损失 = 重建 + KL(q(z|x) ‖ N(0, I))
+扩散:  x_T ~ N(0, I) ──► x_T-1 ──► … ──► x_0   每一步：网络(x_t, t, 类别) 估计噪声并去掉一部分
+PixelCNN:  p(x) = p(x_1) · p(x_2 | x_1) · … · p(x_784 | x_1 … x_783)   按阅读顺序一次一个像素
 ```
 """,
     "about_flaws": """### 原文档中的错误（以及本实验室的做法）
