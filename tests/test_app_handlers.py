@@ -343,6 +343,31 @@ def test_every_picture_tab_opens_on_content_and_an_unusable_default_stays_quiet(
     assert remembered(1, 2) == remembered(1, 2) == 3 and calls == [(1, 2)]
 
 
+def test_a_class_opening_the_page_at_once_computes_each_opening_result_once():
+    import threading
+
+    from ui import common
+
+    calls, started, release = [], threading.Event(), threading.Event()
+
+    def slow(a: int) -> int:
+        calls.append(a)
+        started.set()
+        release.wait(60)
+        return a * 2
+
+    remembered = common.remembered(slow)
+    results: list[int] = []
+    threads = [threading.Thread(target=lambda: results.append(remembered(21))) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    started.wait(60)
+    release.set()  # the first call returns; the seven others waited for it and get its result
+    for thread in threads:
+        thread.join(60)
+    assert results == [42] * 8 and calls == [21]
+
+
 # ----------------------------------------------------------------------------- sections
 
 

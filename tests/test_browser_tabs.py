@@ -236,12 +236,13 @@ def test_pixelcnn_samples_shows_a_pixels_distribution_and_completes(browser, ser
     levels = bars(page)
     assert len(levels) >= 2 and sum(q for _, q in levels) == pytest.approx(1, abs=1e-3), levels
 
-    # completion: a test image's top 14 rows kept in every completion, the rest drawn
+    # completion: it opens on test image #0's; a click on #2 completes #2: its top 14 rows kept, the rest drawn
+    wait_text(page, "pixelcnn-complete-note", words["source"].replace("2", "0"), start=True)
     page.locator("#pixelcnn-gallery button.thumbnail-item").nth(2).click()  # test image #2
-    items = wait_all_loaded(page, "pixelcnn-completions-out", 5)  # the original and 4 completions
     text = wait_text(page, "pixelcnn-complete-note", words["source"], start=True)
     assert words["kept"] in text, text
     page.get_by_text(words["original"]).first.wait_for(state="visible")
+    items = wait_all_loaded(page, "pixelcnn-completions-out", 5)  # the original and 4 completions
     tiles = [np.asarray(fetch_image(page, src).convert("L"), dtype=np.int16)[4::8, 4::8] for src in items]
     original, completions = tiles[0], tiles[1:]
     assert all(t.shape == (28, 28) for t in tiles)

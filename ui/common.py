@@ -17,6 +17,7 @@ import inspect
 import io
 import os
 import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -495,18 +496,22 @@ def on_open(fn: Callable[..., Any], inputs: list[Any], outputs: list[Any], *, sp
         ON_OPEN.append((shown, inputs, outputs))
 
 
-def remembered(fn: Callable[..., Any], size: int = 32) -> Callable[..., Any]:
+def remembered(fn: Callable[..., Any], size: int = 32, stripes: int = 16) -> Callable[..., Any]:
     """``fn`` with its results kept for the last ``size`` distinct (hashable) argument tuples;
-    other arguments are passed through uncached."""
+    other arguments are passed through uncached. Calls with the same arguments at the same time
+    (a class opening the page at once) compute once: the others wait for that result (calls are
+    serialised per one of ``stripes`` locks, chosen by the arguments' hash)."""
     cached = lru_cache(maxsize=size)(fn)
+    locks = [threading.Lock() for _ in range(stripes)]
 
     @functools.wraps(fn)
     def call(*args: Any) -> Any:
         try:
-            hash(args)
+            key = hash(args)
         except TypeError:
             return fn(*args)
-        return cached(*args)
+        with locks[key % stripes]:
+            return cached(*args)
 
     return call
 

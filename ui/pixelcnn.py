@@ -411,6 +411,13 @@ def open_pixel(checkpoint: str | None, class_name: str | None, seed: float, temp
     return pixel_view(checkpoint, class_name, seed, temperature, row, col, None, common.Browser(lang))[:3]
 
 
+def open_completion(checkpoint: str | None, class_name: str | None, index: float, rows: float, n: float, seed: float,
+                    temperature: float, lang: str) -> tuple[list[tuple[Image.Image, str]], str]:
+    """The completion section on open: the defaults' test image completed (no drawing, no upload)."""
+    return complete_pixelcnn(checkpoint, class_name, index, None, None, rows, n, seed, temperature, common.Browser(lang),
+                             progress=None)
+
+
 # ----------------------------------------------------------------------------- layout
 
 
@@ -500,6 +507,8 @@ def build_tab() -> list[common.Picker]:
     comp_go.click(complete_pixelcnn, comp_in, [completions, comp_note], api_name="complete_pixelcnn")
     common.on_open(open_sample, [pick.checkpoint, cls, n, seed, temperature], [grid, grid_file, gif])  # pictures only
     common.on_open(open_pixel, view_in[:-1], view_out[:-1], speaks=True)
+    common.on_open(open_completion, [pick.checkpoint, comp_cls, index, kept, count, seed, temperature],
+                   [completions, comp_note], speaks=True)
     return [pick]
 
 
