@@ -393,3 +393,38 @@ def test_your_pictures_are_read_shown_and_trained_on(browser, server, outside_re
     wait_loaded(page, ["pic-preview", "pic-grid"])
     shot(page, "pictures" + suffix(locale) + ("" if width == 1400 else "-1024"))
     assert not outside_requests, outside_requests
+
+
+# ----------------------------------------------------------------------------- ensembles
+
+ENSEMBLE_WORDS = {
+    "en-US": {"path": ("Lessons", "Ensembles"), "opened": "Seed 0.", "seed": "Seed 3.", "table": "FD (lower is better)"},
+    "zh-CN": {"path": ("课堂", "模型集成"), "opened": "种子 0。", "seed": "种子 3。", "table": "FD（越低越好）"},
+}
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+def test_the_ensembles_lesson_compares_the_members_their_average_and_a_mixture(browser, server, outside_requests,  # noqa: F811
+                                                                              locale):
+    """It opens on the ticked members' row each, the average and the mixture for seed 0, and the
+    measured table; a third member (a VAE) and another seed give a new figure with one row more."""
+    words = ENSEMBLE_WORDS[locale]
+    page = open_page(browser, server, outside_requests, locale=locale)
+    open_tab(page, *words["path"])
+    first = wait_image(page, "ensemble-figure")
+    wait_text(page, "ensemble-note", words["opened"])
+    boxes = page.locator("#ensemble-members input[type=checkbox]")
+    assert boxes.count() >= 3 and sum(boxes.nth(i).is_checked() for i in range(boxes.count())) == 2
+    before = fetch_image(page, first).size
+    # a VAE joins the two GANs (a conditional member would be refused beside unconditional ones)
+    page.locator("#ensemble-members label", has_text="VAE").first.locator("input").check()
+    page.locator("#ensemble-seed input").fill("3")
+    page.locator("#ensemble-go").click()
+    wait_text(page, "ensemble-note", words["seed"])
+    after = fetch_image(page, wait_image(page, "ensemble-figure", first)).size
+    assert after[0] == before[0] and after[1] > before[1]  # the same width, a member's row more
+    if (REPO / "docs" / "ensemble-table.json").exists():
+        wait_text(page, "ensemble-table", words["table"])
+    wait_loaded(page, ["ensemble-figure"])
+    shot(page, f"ensembles{suffix(locale)}")
+    assert not outside_requests, outside_requests

@@ -185,17 +185,17 @@ def build_tab() -> list[common.Picker]:
         with gr.Column(scale=1):
             dataset = gr.Radio(common.DATASET_CHOICES, value="mnist", label=t("dataset"))
             members = gr.CheckboxGroup(member_choices("mnist"), value=default_members("mnist"),
-                                       label=t("ens_members"))
+                                       label=t("ens_members"), elem_id="ensemble-members")
             weights = gr.Textbox("", label=t("ens_weights"), placeholder="1,1", max_lines=1)
             with gr.Row():
-                seed = gr.Number(0, precision=0, minimum=0, label=t("seed"))
+                seed = gr.Number(0, precision=0, minimum=0, label=t("seed"), elem_id="ensemble-seed")
                 dice = gr.Button(t("random_seed"), size="sm")
             per_row = gr.Slider(1, MAX_PER_ROW, value=8, step=1, label=t("ens_per_row"))
-            go = gr.Button(t("ens_button"), variant="primary")
+            go = gr.Button(t("ens_button"), variant="primary", elem_id="ensemble-go")
         with gr.Column(scale=2):
             figure = gr.Image(format="png", type="pil", label=t("ens_figure"), elem_id="ensemble-figure",
                               elem_classes=["pixelated", "below-label"])
-            note = gr.Markdown()
+            note = gr.Markdown(elem_id="ensemble-note")
     gr.Markdown(t("ens_lesson"))
     gr.Markdown(t("ens_measured"))
     table = gr.Markdown(measured_table(), elem_id="ensemble-table")
