@@ -28,6 +28,7 @@ from PIL import Image
 
 from aigc_models import data as data_mod
 from aigc_models import pictures as pictures_mod
+from aigc_models import validation
 from aigc_models.checkpoints import SHIPPED_DIR
 from aigc_models.models import DEFAULT_FAMILY, REGISTRY
 from ui import common, components, train
@@ -166,8 +167,14 @@ def opening(framing: str, lang: str) -> tuple[Any, str, str]:
 def queue_pictures(name: str | None, family: str, key: str, request: gr.Request | None = None) -> tuple[str, str]:
     """Reserve the run's ticket (as ``train.queue_run``), named ``pictures-<model>-<time>`` unless named."""
     set_path(key)
-    fallback = f"pictures-{family}-{time.strftime('%Y%m%d-%H%M%S')}" if isinstance(family, str) else None
-    return train.queue_run((name or "").strip() or fallback, family, "mnist", request)
+    if name is not None and not isinstance(name, str):
+        raise UserError(f"Run name must be text, got {validation.show(name)}.")
+    return train.queue_run((name or "").strip() or default_name(family), family, "mnist", request)
+
+
+def default_name(family: object) -> str:
+    """A run's folder name when none is given: ``pictures-<model>-<time>``."""
+    return f"pictures-{family if isinstance(family, str) else 'model'}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
 def shipped_start(family: str, dataset: str, lang: str) -> str:
@@ -193,13 +200,7 @@ def train_pictures(family: str, framing: str, steps: float, key: str, diffaugmen
     path = set_path(key)
     start = shipped_start(family, dataset, lang) if fine_tune else None
     count = len(pictures_mod.load_set(path))
-    session = train.session_key(request)
-    ticket = train.TICKETS.get(run_id) if run_id else None
-    if run_id and (ticket is None or ticket.session != session):
-        raise UserError("That run id is not one of your queued runs; start the run again.")
-    if ticket is None:
-        ticket = train.TICKETS.reserve(session, train.run_name(name or f"pictures-{family}-{time.strftime('%Y%m%d-%H%M%S')}",
-                                                               family, dataset), common.runs_dir())
+    ticket = train.claim_ticket(run_id, lambda: train.run_name(name or default_name(family), family, dataset), request)
     batch, lr_g, lr_d, lr, beta1, beta2, loss, ema, _ = train.recipe_form(family, dataset)
 
     def build(out: str):

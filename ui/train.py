@@ -451,17 +451,26 @@ def train_model(family: str, dataset: str, steps: float, batch_size: float, lr_g
     is taken) when it finishes, hits the time limit or is stopped.
     """
     check_held(request)
-    session = session_key(request)
-    ticket = TICKETS.get(run_id) if run_id else None
-    if run_id and (ticket is None or ticket.session != session):
-        raise UserError("That run id is not one of your queued runs; start the run again.")
-    if ticket is None:
+
+    def wanted() -> str:
         check_family_choice(family)
-        ticket = TICKETS.reserve(session, run_name(name, family, common.check_dataset(dataset)), common.runs_dir())
+        return run_name(name, family, common.check_dataset(dataset))
+
+    ticket = claim_ticket(run_id, wanted, request)
     lang = common.language(request)
     yield from live_run(ticket, lambda out: make_config(family, dataset, steps, batch_size, lr_g, lr_d, lr, beta1, beta2,
                                                         loss, diffaugment, ema, seed, out, subset, preset),
                         lang, preset or "")
+
+
+def claim_ticket(run_id: str | None, wanted: Callable[[], str], request: gr.Request | None) -> Ticket:
+    """The queued run ``run_id`` of this session (from ``queue_run``), or, for a client that queued
+    nothing (``run_id`` empty), a new ticket for the folder name ``wanted()`` returns."""
+    session = session_key(request)
+    ticket = TICKETS.get(run_id) if run_id else None
+    if run_id and (ticket is None or ticket.session != session):
+        raise UserError("That run id is not one of your queued runs; start the run again.")
+    return ticket if ticket is not None else TICKETS.reserve(session, wanted(), common.runs_dir())
 
 
 def live_run(ticket: Ticket, build: Callable[[str], TrainConfig], lang: str, preset: str = "",
