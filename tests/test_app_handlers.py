@@ -576,3 +576,17 @@ def test_the_live_views_status_lines_follow_the_page_language():
     assert lines["zh"] == ["正在启动…", "正在训练 **dcgan**，数据集 **mnist**（100 张图像） · CPU (2 threads) · 1,234 个参数",
                            "第 **40 / 2,000** 步 · **每秒 512 张图像** · 已用 3 秒 · 约剩 **150 秒**",
                            "训练达到了时间上限，共 2,000 步、160 秒。已保存为 `runs/demo`：可在其他页面中选择。"]
+
+
+def test_queue_and_stop_sentences_follow_the_page_language(root):
+    from types import SimpleNamespace
+
+    from ui import train
+
+    zh = SimpleNamespace(headers={"accept-language": "zh-CN"}, session_hash="zh-queue")
+    assert train.stop_training(None, zh) == "没有可停止的：你没有排队中或正在进行的训练。"
+    run_id, note = train.queue_run("zh-queued", "mlp-gan", "mnist", zh)
+    assert note.startswith("训练 **zh-queued**：没有其他训练在进行时就会开始")
+    assert train.stop_training(run_id, zh) == "已撤回：排队中的训练 **zh-queued** 不会开始。"
+    assert next(train.train_model("mlp-gan", "mnist", 5, 16, 2e-4, 2e-4, 1e-3, 0.5, 0.999, "ns", False, 0.0, 0,
+                                  "zh-queued", run_id, request=zh))[0] == "这次训练在开始前已被撤回；没有训练任何东西。"

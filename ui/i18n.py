@@ -149,6 +149,13 @@ EN: dict[str, str] = {
                   "**{eta:.0f} s left**",
     "train_diverged": "**The run stopped after {step:,} steps in {elapsed:.0f} s.** {message}",
     "train_why": "**Why the run stopped:** {message}",
+    "queue_note": "Run **{run}**: it starts as soon as no other run is training. Stop ends it and saves, or withdraws it "
+                  "while it waits.",
+    "queue_withdrawn_before": "The run was withdrawn before it started; nothing was trained.",
+    "stop_nothing": "Nothing to stop: no training run of yours is queued or running.",
+    "stop_withdrawn": "Withdrawn: the queued run **{run}** will not start.",
+    "stop_stopping": "Stopping **{run}**… it saves and ends in a moment.",
+    "stop_ended": "The run **{run}** has already ended.",
     "div_nan": "Training diverged at step {step:,}: {what} became NaN or infinite, so the weights are no longer usable "
                "and were not saved. Try lower learning rates (lr_g and lr_d around 2e-4, lr around 1e-3 for a VAE), "
                "Adam beta1 0.5, or the hinge loss.",
@@ -558,6 +565,12 @@ ZH: dict[str, str] = {
     "train_step": "第 **{step:,} / {total:,}** 步 · **每秒 {rate:,.0f} 张图像** · 已用 {elapsed:.0f} 秒 · 约剩 **{eta:.0f} 秒**",
     "train_diverged": "**训练在 {step:,} 步、{elapsed:.0f} 秒后停止。** {message}",
     "train_why": "**训练停止的原因：** {message}",
+    "queue_note": "训练 **{run}**：没有其他训练在进行时就会开始。“停止”会结束并保存它；它还在排队时，“停止”会撤回它。",
+    "queue_withdrawn_before": "这次训练在开始前已被撤回；没有训练任何东西。",
+    "stop_nothing": "没有可停止的：你没有排队中或正在进行的训练。",
+    "stop_withdrawn": "已撤回：排队中的训练 **{run}** 不会开始。",
+    "stop_stopping": "正在停止 **{run}**……它会保存并马上结束。",
+    "stop_ended": "训练 **{run}** 已经结束。",
     "div_nan": "训练在第 {step:,} 步发散：{what}变成了 NaN 或无穷大，权重已不可用，没有保存。试试更低的学习率（lr_g 和 lr_d "
                "约 2e-4，VAE 的 lr 约 1e-3）、Adam beta1 取 0.5，或 hinge 损失。",
     "div_weights": "权重",

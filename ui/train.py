@@ -432,8 +432,7 @@ def queue_run(name: str | None, family: str, dataset: str, request: gr.Request |
     check_family_choice(family)
     wanted = run_name(name, family, common.check_dataset(dataset))
     ticket = TICKETS.reserve(session_key(request), wanted, common.runs_dir())
-    return ticket.run_id, (f"Run **{ticket.folder}**: it starts as soon as no other run is training. "
-                           "Stop ends it and saves, or withdraws it while it waits.")
+    return ticket.run_id, words(common.language(request))["queue_note"].format(run=ticket.folder)
 
 
 @gpu
@@ -479,8 +478,7 @@ def live_run(ticket: Ticket, build: Callable[[str], TrainConfig], lang: str, pre
     once a second. ``build(out)`` makes the validated config that saves to ``out``; a config with
     ``pictures`` (``pictures`` of them) has no class histogram. The ticket is finished whatever happens."""
     if not TICKETS.start(ticket):
-        yield ("The run was withdrawn before it started; nothing was trained.", None, None, None, None, "", "",
-               ticket.run_id)
+        yield (words(lang)["queue_withdrawn_before"], None, None, None, None, "", "", ticket.run_id)
         return
     saved = False
     try:
@@ -535,15 +533,13 @@ def stop_training(run_id: str | None = None, request: gr.Request | None = None) 
     ticket = TICKETS.get(run_id) if run_id else TICKETS.latest_of(session_key(request))
     if run_id and ticket is None:
         raise UserError("No run has that id; a run id comes from the Train tab's output when a run starts.")
+    said = words(common.language(request))
     if ticket is None:
-        gr.Info("Nothing to stop: no training run of yours is queued or running.")
-        return "Nothing to stop: no training run of yours is queued or running."
+        gr.Info(said["stop_nothing"])
+        return said["stop_nothing"]
     outcome = TICKETS.stop(ticket)
-    if outcome == "withdrawn":
-        return f"Withdrawn: the queued run **{ticket.folder}** will not start."
-    if outcome == "stopping":
-        return f"Stopping **{ticket.folder}**… it saves and ends in a moment."
-    return f"The run **{ticket.folder}** has already ended."
+    key = {"withdrawn": "stop_withdrawn", "stopping": "stop_stopping"}.get(outcome, "stop_ended")
+    return said[key].format(run=ticket.folder)
 
 
 HUB_REPO_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}")
