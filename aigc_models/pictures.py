@@ -93,7 +93,13 @@ class PictureSet:
 
 
 class PictureReadError(ValueError):
-    """No usable set: too few pictures, too many names or bytes, an unreadable archive."""
+    """No usable set: too few pictures, too many names or bytes, an unreadable archive. ``kind``
+    ("bad_zip", "too_many_names", "too_many_bytes", "too_few" or "other") and ``facts`` (its numbers)
+    let a caller say it in another language."""
+
+    def __init__(self, message: str, kind: str = "other", **facts: object) -> None:
+        super().__init__(message)
+        self.kind, self.facts = kind, facts
 
 
 # ----------------------------------------------------------------------------- listing
@@ -111,7 +117,8 @@ def _zip_entries(path: Path) -> Iterator[_Entry]:
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as err:
-        raise PictureReadError(f"{path.name} is not a readable zip archive ({type(err).__name__}).") from None
+        raise PictureReadError(f"{path.name} is not a readable zip archive ({type(err).__name__}).", "bad_zip",
+                               name=path.name) from None
     with archive:
         for info in archive.infolist():
             if info.is_dir():
@@ -204,7 +211,7 @@ def read_pictures(source: Source | Sequence[Source], *, dataset: str = "fashion-
         seen += 1
         if seen > MAX_NAMES:
             raise PictureReadError(f"More than {MAX_NAMES:,} files: pick a folder or zip with fewer "
-                                   f"(at most {MAX_PICTURES:,} pictures are used).")
+                                   f"(at most {MAX_PICTURES:,} pictures are used).", "too_many_names", limit=MAX_NAMES)
         if _hidden(entry.name):
             continue
         if entry.problem:
@@ -230,7 +237,8 @@ def read_pictures(source: Source | Sequence[Source], *, dataset: str = "fashion-
         total += len(raw)
         if total > MAX_TOTAL_BYTES:
             raise PictureReadError(f"The pictures add up to more than {MAX_TOTAL_BYTES // 2**20} MB: use fewer "
-                                   "or smaller ones (28 x 28 is what the models see).")
+                                   "or smaller ones (28 x 28 is what the models see).", "too_many_bytes",
+                                   mb=MAX_TOTAL_BYTES // 2**20)
         try:
             picture = preprocess.to_model_input(raw, dataset=dataset)
         except ValueError as err:
@@ -241,7 +249,8 @@ def read_pictures(source: Source | Sequence[Source], *, dataset: str = "fashion-
     if len(images) < MIN_PICTURES:
         why = f" Skipped: {'; '.join(f'{n}: {r}' for n, r in skipped[:3])}." if skipped else ""
         raise PictureReadError(f"Only {len(images)} usable picture{'s' if len(images) != 1 else ''} found; training "
-                               f"needs at least {MIN_PICTURES} (100 or more work better).{why}")
+                               f"needs at least {MIN_PICTURES} (100 or more work better).{why}", "too_few",
+                               count=len(images), skipped=tuple(skipped[:3]))
     return PictureSet(dataset, torch.stack(images).contiguous(), tuple(names), tuple(skipped), left_out)
 
 

@@ -70,8 +70,15 @@ def test_uploads_are_read_and_only_files_uploaded_here_are_opened(tmp_path):
     for named in (str(outside), "/etc/passwd", "http://127.0.0.1:9/x.zip", 7):
         with pytest.raises(gr.Error, match=NOT_ARRIVED):
             pictures.read_upload([named], None, "mnist")
-    with pytest.raises(gr.Error, match="Only 3 usable pictures found"):
-        pictures.read_upload([upload_zip(count=3)], None, "mnist")
+    few = upload_zip({"digits/notes.txt": b"mine"}, count=3)
+    with pytest.raises(gr.Error, match=r"Only 3 usable pictures found; .* \*\*1 skipped\*\*: `digits/notes.txt` \(not an"):
+        pictures.read_upload([few], None, "mnist")
+    with pytest.raises(gr.Error, match="只找到 3 张可用的图片；训练至少需要 10 张.*（不是图片文件）"):
+        pictures.read_upload([few], None, "mnist", ZH)
+    broken = Path(upload_zip()).with_name("broken.zip")
+    broken.write_bytes(b"PK not a zip")
+    with pytest.raises(gr.Error, match="broken.zip 不是可读的 zip 压缩包"):
+        pictures.read_upload([str(broken)], None, "mnist", ZH)
 
 
 def test_a_set_is_named_by_its_key_only_and_old_sets_are_dropped(monkeypatch):

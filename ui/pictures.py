@@ -110,6 +110,12 @@ def shown_name(name: str) -> str:
     return " ".join(name.replace("`", "'").split())[:60]
 
 
+def skipped_names(skipped: Any, lang: str) -> str:
+    """Skipped files as "`name` (reason); ..." in ``lang``."""
+    form, sep = ("`{}`（{}）", "；") if lang == "zh" else ("`{}` ({})", "; ")
+    return sep.join(form.format(shown_name(name), reason_in(reason, lang)) for name, reason in skipped)
+
+
 def summary(picture_set: pictures_mod.PictureSet, lang: str, example: bool = False) -> str:
     """What was read, framed how, what was left out and skipped (and why), in ``lang``."""
     said = train.words(lang)
@@ -118,8 +124,7 @@ def summary(picture_set: pictures_mod.PictureSet, lang: str, example: bool = Fal
     if picture_set.left_out:
         text += said["pic_left_out"].format(n=picture_set.left_out, max=pictures_mod.MAX_PICTURES)
     if picture_set.skipped:
-        form, sep = ("`{}`（{}）", "；") if lang == "zh" else ("`{}` ({})", "; ")
-        names = sep.join(form.format(shown_name(name), reason_in(reason, lang)) for name, reason in picture_set.skipped[:5])
+        names = skipped_names(picture_set.skipped[:5], lang)
         if len(picture_set.skipped) > 5:
             names += " " + said["pic_more"].format(n=len(picture_set.skipped) - 5)
         text += said["pic_skipped"].format(n=len(picture_set.skipped), names=names)
@@ -152,11 +157,26 @@ def read_upload(files: Any, folder: Any, framing: str, request: gr.Request | Non
         picture_set = pictures_mod.read_pictures(paths or [example_zip()], dataset=dataset)
     except data_mod.DatasetUnavailableError:
         return None, train.words(lang)["pic_none"], ""
-    except ValueError as err:  # too few pictures, too many files or bytes, a broken zip: one sentence
+    except pictures_mod.PictureReadError as err:  # too few pictures, too many files or bytes, a broken zip
+        raise UserError(read_error(err, lang)) from None
+    except ValueError as err:
         raise UserError(str(err)) from None
     key = keep_set(picture_set)
     preview = common.to_grid(data_mod.to_signed(picture_set.images[:100]), nrow=10, target=400)
     return preview, summary(picture_set, lang, example), key
+
+
+def read_error(err: pictures_mod.PictureReadError, lang: str) -> str:
+    """The library's refusal in ``lang`` from its kind and numbers (its own sentence for a kind not named here)."""
+    key = f"pic_error_{err.kind}"
+    said = train.words(lang)
+    if key not in said:
+        return str(err)
+    facts = dict(err.facts)
+    if err.kind == "too_few":
+        skipped = facts.pop("skipped", ())
+        facts["why"] = said["pic_skipped"].format(n=len(skipped), names=skipped_names(skipped, lang)) if skipped else ""
+    return said[key].format(**facts, least=pictures_mod.MIN_PICTURES)
 
 
 def opening(framing: str, lang: str) -> tuple[Any, str, str]:
