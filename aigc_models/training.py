@@ -384,11 +384,15 @@ def training_split(cfg: TrainConfig) -> data_mod.Split:
     return data_mod.stratified_subset(split, cfg.subset, seed=cfg.seed) if cfg.subset else split
 
 
-def fixed_inputs(model: nn.Module, n: int, seed: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """The fixed noise (and labels) that every sample grid of a run is drawn from."""
+def fixed_inputs(model: nn.Module, n: int, seed: int, device: torch.device,
+                 one_class: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The fixed noise (and labels) that every sample grid of a run is drawn from: a row per class
+    for a conditional model, or class 0 throughout with ``one_class`` (your own pictures, all class 0)."""
     g = torch.Generator().manual_seed(seed + 1)
     z = torch.randn(n, model.latent_dim, generator=g).to(device)
     k = getattr(model, "num_classes", 0)
+    if k and one_class:
+        return z, torch.zeros(n, dtype=torch.int64, device=device)
     labels = (torch.arange(n) * k // n).to(device) if k else None  # a row per class in a 10-wide grid
     return z, labels
 
@@ -469,7 +473,8 @@ def train(
     yield Started(cfg, device_label(device), n_params)
 
     has_samples = model.objective in ("gan", "elbo", "denoising", "autoregressive")
-    fixed_z, fixed_labels = fixed_inputs(model, 100 if getattr(model, "num_classes", 0) else 64, cfg.seed, device) if has_samples else (None, None)
+    fixed_z, fixed_labels = fixed_inputs(model, 100 if getattr(model, "num_classes", 0) else 64, cfg.seed, device,
+                                             one_class=bool(cfg.pictures)) if has_samples else (None, None)
 
     start = time.perf_counter()
     window_start, window_steps = start, 0

@@ -177,6 +177,20 @@ def test_a_run_trains_on_the_pictures_and_its_card_says_which(tmp_path, sneakers
         TrainConfig(pictures=str(tmp_path / "gone.zip")).validate()
 
 
+def test_a_conditional_model_on_pictures_draws_its_grid_from_class_0(tmp_path, sneakers):
+    """Own pictures are all class 0, so a conditional model's fixed grid asks for class 0 only
+    (a row per class would show nine classes it never saw)."""
+    from aigc_models.training import Samples
+
+    archive = zip_file(tmp_path / "shoes.zip", {f"{i:02d}.png": png(image[0].numpy()) for i, image in enumerate(sneakers)})
+    cfg = TrainConfig(model="cgan", dataset="fashion-mnist", steps=2, batch_size=4, pictures=str(archive),
+                      model_options={"g_channels": 8, "d_channels": 8}, device="cpu", log_every=1)
+    grids = [e for e in train(cfg) if isinstance(e, Samples)]
+    assert grids and all(torch.equal(g.labels, torch.zeros(100, dtype=torch.int64)) for g in grids)
+    plain = [e for e in train(TrainConfig(**{**cfg.__dict__, "pictures": None, "steps": 1})) if isinstance(e, Samples)]
+    assert sorted(set(plain[0].labels.tolist())) == list(range(10))  # the dataset: a row per class
+
+
 def test_the_command_line_reads_saves_and_trains_on_pictures(tmp_path, sneakers):
     entries = {f"{i:02d}.png": png(image[0].numpy()) for i, image in enumerate(sneakers)} | {"x.txt": b"x"}
     archive = zip_file(tmp_path / "shoes.zip", entries)
