@@ -108,6 +108,9 @@ def test_a_run_on_uploaded_pictures_streams_saves_and_records_them(root):
     card = read_meta(root / saved)["training"]
     assert card["pictures"]["count"] == 12 and card["train_config"]["diffaugment"] == "translation,cutout"
     assert card["train_config"]["pictures"] == str(pictures.set_path(key))
+    from aigc_models.training import shipped_recipe
+
+    assert card["train_config"]["ema"] == shipped_recipe("dcgan", "mnist").ema  # the recipe as measured, EMA included
     with pytest.raises(gr.Error, match="Upload pictures first"):
         next(pictures.train_pictures("dcgan", "mnist", 4, "", True, False, 0, "", None))
     with pytest.raises(gr.Error, match="Unknown model"):
