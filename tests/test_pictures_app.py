@@ -89,6 +89,8 @@ def test_a_set_is_named_by_its_key_only_and_old_sets_are_dropped(monkeypatch):
             pictures.set_path(bad)
     with pytest.raises(gr.Error, match="no longer on this server"):
         pictures.set_path("0" * 16)
+    with pytest.raises(gr.Error, match="这些图片已不在服务器上"):
+        pictures.set_path("0" * 16, "zh")
     monkeypatch.setattr(pictures, "MAX_SETS", 2)
     keys = [pictures.read_upload([upload_zip(count=n)], None, "mnist")[2] for n in (10, 11, 12)]
     assert not (pictures.sets_dir() / f"{keys[0]}.safetensors").exists()

@@ -56,16 +56,25 @@ def sets_dir() -> Path:
     return common.runs_dir() / "pictures"
 
 
-def set_path(key: object) -> Path:
-    """The saved set a run names by ``key`` (16 hex digits); ``UserError`` when malformed or gone."""
+def set_path(key: object, lang: str = "en") -> Path:
+    """The saved set a run names by ``key`` (16 hex digits); ``UserError`` (in ``lang``) when
+    missing, malformed or gone."""
     if not isinstance(key, str) or not key.strip():
-        raise UserError(train.words("en")["pic_need"])
+        raise UserError(train.words(lang)["pic_need"])
     if not SET_KEY.fullmatch(key.strip()):
         raise UserError("Picture set: expected the 16-hex-digit key this tab shows after an upload.")
     path = sets_dir() / f"{key.strip()}{pictures_mod.SET_SUFFIX}"
     if not path.is_file():
-        raise UserError(train.words("en")["pic_gone"])
+        raise UserError(train.words(lang)["pic_gone"])
     return path
+
+
+def modified(path: Path) -> float:
+    """``path``'s modification time; 0 for a file another request removed meanwhile."""
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def keep_set(picture_set: pictures_mod.PictureSet) -> str:
@@ -76,7 +85,7 @@ def keep_set(picture_set: pictures_mod.PictureSet) -> str:
         os.utime(path)  # newest again: pruned last
     else:
         pictures_mod.save_set(picture_set, path)
-    kept = sorted(sets_dir().glob(f"*{pictures_mod.SET_SUFFIX}"), key=lambda p: p.stat().st_mtime, reverse=True)
+    kept = sorted(sets_dir().glob(f"*{pictures_mod.SET_SUFFIX}"), key=modified, reverse=True)
     for old in kept[MAX_SETS:]:
         old.unlink(missing_ok=True)
     return key
@@ -190,7 +199,7 @@ def opening(framing: str, lang: str) -> tuple[Any, str, str]:
 
 def queue_pictures(name: str | None, family: str, key: str, request: gr.Request | None = None) -> tuple[str, str]:
     """Reserve the run's ticket (as ``train.queue_run``), named ``pictures-<model>-<time>`` unless named."""
-    set_path(key)
+    set_path(key, common.language(request))
     if name is not None and not isinstance(name, str):
         raise UserError(f"Run name must be text, got {validation.show(name)}.")
     return train.queue_run((name or "").strip() or default_name(family), family, "mnist", request)
@@ -221,7 +230,7 @@ def train_pictures(family: str, framing: str, steps: float, key: str, diffaugmen
     lang = common.language(request)
     train.check_family_choice(family)
     dataset = common.check_dataset(framing)
-    path = set_path(key)
+    path = set_path(key, lang)
     start = shipped_start(family, dataset, lang) if fine_tune else None
     count = len(pictures_mod.load_set(path))
     ticket = train.claim_ticket(run_id, lambda: train.run_name(name or default_name(family), family, dataset), request)
