@@ -126,10 +126,12 @@ def test_the_transfer_script_writes_a_curve_per_run(checkpoint_dirs, tmp_path, c
     spec.loader.exec_module(script)
     out = tmp_path / "curves.json"
     assert script.main(["--source", str(checkpoint_dirs["dcgan"]), "--sizes", "20", "--starts", "scratch,FreezeD",
-                        "--augment", "on", "--steps", "2", "--eval-every", "1", "--eval-n", "20", "--out", str(out)]) == 0
+                        "--augment", "on", "--steps", "2", "--eval-every", "1", "--eval-n", "20", "--out", str(out),
+                        "--samples", str(tmp_path / "samples")]) == 0  # never into the checkout's docs/
     result = json.loads(out.read_text())
     assert [(c["start"], c["size"], c["diffaugment"]) for c in result["curves"]] == [("scratch", 20, True), ("FreezeD", 20, True)]
     scratch, frozen = result["curves"]
+    assert sorted(p.name for p in (tmp_path / "samples").iterdir()) == ["20-FreezeD-diffaugment.png", "20-scratch-diffaugment.png"]
     assert [p["step"] for p in scratch["points"]] == [1, 2] and [p["step"] for p in frozen["points"]] == [0, 1, 2]
     table = capsys.readouterr().out
     assert "| 20 | FreezeD | on |" in table and "step 0" in table
