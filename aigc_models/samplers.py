@@ -17,7 +17,13 @@ network (compare diffusers ``pipelines/ddpm/pipeline_ddpm.py``):
   step of "ddpm" and "ddim" returns the scheduler's clean-image estimate: where
   the step count does not divide T (7 steps: 999, 856, ..., 142) their step rule
   t - T // steps ends at t = 0, which keeps 1 % of noise (sqrt(1 - abar_0) = 0.01);
-  where it divides T the two are the same.
+  where it divides T the two are the same. All three clip their clean-image estimate to
+  [-1, 1] at every step ("ddpm" and "ddim": ``clip_sample``; "dpm-solver++": ``thresholding``
+  with ``sample_max_value`` 1). Without it DPM-Solver++ failed on the cosine schedule: its first
+  step at t = T - 1, where abar is 2.4e-9, divides the noise prediction's error by sqrt(abar);
+  a trained cosine model's samples were a third ink instead of MNIST's 13 %, and a denoiser that
+  under-predicts the noise by 10 % landed 0.78 from its target on average, against 0.012 for
+  DDIM (``tests/test_diffusion.py``).
 
 Classifier-free guidance (Ho & Salimans 2022, arXiv:2207.12598): one batched
 forward of the conditional and the null labels, ``uncond + g (cond - uncond)``;
@@ -117,7 +123,10 @@ def make_scheduler(sampler: str, config: DiffusionConfig) -> Any:
     if sampler == "ddim":
         return diffusers.DDIMScheduler(**common, clip_sample=True)
     if sampler == "dpm-solver++":
-        return diffusers.DPMSolverMultistepScheduler(**common, algorithm_type="dpmsolver++", solver_order=2)
+        # thresholding with sample_max_value 1: the clean-image estimate clipped to [-1, 1] at every
+        # step, as clip_sample does for ddpm and ddim (see the module's docstring)
+        return diffusers.DPMSolverMultistepScheduler(**common, algorithm_type="dpmsolver++", solver_order=2,
+                                                     thresholding=True, sample_max_value=1.0)
     raise ValueError(f"Unknown sampler {sampler!r}; choose one of: {', '.join(s for v in SAMPLERS.values() for s in v)}.")
 
 

@@ -221,6 +221,27 @@ def test_every_sampler_lands_on_the_data_with_the_exact_denoiser(objective, samp
     torch.testing.assert_close(out, target.expand(3, -1, -1, -1), atol=tolerance, rtol=0)
 
 
+class Underestimate(Oracle):
+    """The exact denoiser's noise prediction times 0.9: a trained network's kind of error."""
+
+    def forward(self, x_t, t, labels):
+        return 0.9 * super().forward(x_t, t, labels)
+
+
+@pytest.mark.parametrize("schedule", ["linear", "cosine"])
+@pytest.mark.parametrize("sampler", ["ddpm", "ddim", "dpm-solver++"])
+def test_noise_samplers_stay_near_the_data_with_an_imperfect_denoiser(schedule, sampler):
+    """An error in the noise prediction is divided by sqrt(abar) in the clean-image estimate, and
+    the cosine schedule's first step has abar = 2.4e-9: every sampler clips that estimate to the
+    data's range. Without the clip DPM-Solver++ landed 0.78 from the target on average (cosine,
+    20 steps) where DDIM landed 0.012; with it, 0.013."""
+    target = images(1, seed=5)
+    model = Underestimate(DiffusionConfig(objective="ddpm", schedule=schedule), target)
+    noise = torch.randn(3, 1, 28, 28, generator=torch.Generator().manual_seed(1))
+    out, _ = samplers.run_sampler(model, noise, None, sampler=sampler, steps=20, guidance=1.0)
+    assert float((out - target).abs().mean()) < 0.05
+
+
 @pytest.mark.parametrize("sampler, steps, times", [
     ("euler", 1, [1000.0]), ("euler", 2, [1000.0, 500.0]), ("euler", 4, [1000.0, 750.0, 500.0, 250.0]),
     ("heun", 1, [1000.0]), ("heun", 2, [1000.0, 500.0, 500.0]), ("heun", 3, [1000.0, 2000 / 3, 2000 / 3, 1000 / 3, 1000 / 3])])
