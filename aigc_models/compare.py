@@ -68,8 +68,11 @@ def config_digest(config: dict[str, Any]) -> str:
 
 def sampler_settings(family: str, config: dict[str, Any]) -> str:
     """How ``sampling.sample`` draws from this model with no options: "one pass" for a generator or
-    decoder, or the config's default sampler, steps and guidance for an iterative sampler."""
+    decoder, the config's default sampler, steps and guidance for an iterative sampler, or what a
+    config's own ``sampling_words()`` says (an autoregressive model: pixel by pixel)."""
     built = make_config(family, **config)
+    if callable(getattr(built, "sampling_words", None)):
+        return built.sampling_words()
     steps = getattr(built, "default_steps", None)
     if steps is None:
         return "one pass"

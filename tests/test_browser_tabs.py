@@ -1,5 +1,5 @@
-"""Three tabs in headless Chromium that test_browser.py does not drive: Super-resolution (Explore),
-PixelCNN (Generate) and Tune (Train), in English and Chinese where the tab speaks both, each
+"""Tabs in headless Chromium that test_browser.py does not drive: Super-resolution (Explore),
+PixelCNN (Generate), Tune (Train), Your pictures, the Lessons and Compare, in English and Chinese where the tab speaks both, each
 ending on a screenshot (``test_browser.shot``: a temporary folder, or docs/screenshots/ with
 AIGC_UPDATE_SCREENSHOTS=1) and with no request leaving 127.0.0.1.
 
@@ -427,4 +427,30 @@ def test_the_ensembles_lesson_compares_the_members_their_average_and_a_mixture(b
         wait_text(page, "ensemble-table", words["table"])
     wait_loaded(page, ["ensemble-figure"])
     shot(page, f"ensembles{suffix(locale)}")
+    assert not outside_requests, outside_requests
+
+
+# ----------------------------------------------------------------------------- compare
+
+COMPARE_WORDS = {"en-US": ("Compare", "one pass", "thread"), "zh-CN": ("对比", "一次前向", "个线程")}
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+def test_compare_fits_a_projector_without_a_sideways_scroll(browser, server, outside_requests, locale):  # noqa: F811
+    """At 1024 x 768 the Compare tab draws its picture and shows all twelve columns of its table
+    without a horizontal scroll bar, its cells in the page's language."""
+    tab, one_pass, thread = COMPARE_WORDS[locale]
+    page = open_page(browser, server, outside_requests, locale=locale)
+    page.set_viewport_size({"width": 1024, "height": 768})
+    open_tab(page, tab)
+    page.locator("#compare-plot .main-svg").first.wait_for(state="visible")
+    page.wait_for_function("(word) => (document.querySelector('#compare-table')?.innerText || '').includes(word)",
+                           arg=one_pass, timeout=TIMEOUT)
+    table = page.locator("#compare-table").inner_text()
+    assert thread in table and (locale == "en-US" or "thread" not in table), table
+    widths = page.evaluate("""() => [...document.querySelectorAll('#compare-table *')]
+        .filter(e => ['auto', 'scroll'].includes(getComputedStyle(e).overflowX))
+        .map(e => [e.scrollWidth, e.clientWidth])""")
+    assert widths and all(scroll <= client + 1 for scroll, client in widths), widths
+    shot(page, "compare" + ("" if locale == "en-US" else "-zh-CN") + "-1024")
     assert not outside_requests, outside_requests

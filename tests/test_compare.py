@@ -265,6 +265,21 @@ def test_tab_handler_shows_table_figure_and_a_reading_computed_from_the_rows(tab
     assert tab.compare_view("zh")[2].endswith("另一个核心在训练") and tab.compare_view("en")[2] == text
 
 
+def test_tab_table_in_chinese_and_sized_to_fit() -> None:
+    from aigc_models.models.pixelcnn import PixelCNNConfig
+    from ui import compare as tab
+
+    assert list(tab.COLUMN_SHARES) == list(compare.HEADERS) and sum(tab.COLUMN_SHARES.values()) == 100
+    assert tab.cell_in("one pass", "zh") == "一次前向"
+    assert tab.cell_in("euler, 20 steps, guidance 1.3", "zh") == "euler, 20 步, 引导 1.3"
+    assert tab.cell_in("600 s (28,197 steps)", "zh") == "600 s (28,197 步)"
+    assert tab.cell_in("CPU (1 thread)", "zh") == "CPU（1 个线程）"
+    assert tab.cell_in("euler, 20 steps, guidance 1.3", "en") == "euler, 20 steps, guidance 1.3"
+    words = compare.sampler_settings("pixelcnn", {"dataset": "mnist", "temperature": 0.9})
+    assert words == PixelCNNConfig(temperature=0.9).sampling_words() and "pixel by pixel" in words and "0.9" in words
+    assert tab.cell_in(words, "zh") == "逐像素 (784 步，带缓存), 温度 0.9"
+
+
 def test_tab_reading_when_nothing_is_measured(tab_env: Path, root: Path) -> None:
     from ui import compare as tab
     from ui.i18n import EN

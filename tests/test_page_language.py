@@ -23,10 +23,26 @@ def test_the_train_tab_s_device_line_and_recipe_note_in_both_languages():
     en, zh = train.device_sentence("en"), train.device_sentence("zh")
     assert en.startswith("**Device:**") and "time limit" in en
     assert zh.startswith("**设备：**") and "每次训练最长" in zh and "time limit" not in zh
+    assert "thread" not in zh and ("个线程" in zh or "CPU" not in zh)  # a GPU's name stays as its maker wrote it
     note_en, note_zh = train.recipe_note_in("dcgan", "mnist", "en"), train.recipe_note_in("dcgan", "mnist", "zh")
     assert "mnist-dcgan" in note_en and "mnist-dcgan" in note_zh
     assert not CJK.search(note_en) and CJK.search(note_zh) and "Settings of" not in note_zh
     assert train.recipe_or_preset("dcgan", "mnist", "", request("zh"))[8] == note_zh
+
+
+def test_device_labels_are_said_in_chinese(tmp_path):
+    from ui.common import device_words
+
+    assert device_words("CPU (2 threads)", "zh") == "CPU（2 个线程）"
+    assert device_words("CPU (1 thread)", "zh") == "CPU（1 个线程）"
+    assert device_words("CPU (1 thread)", "en") == "CPU (1 thread)"
+    assert device_words("NVIDIA H200", "zh") == "NVIDIA H200"
+    from aigc_models.training import Started, TrainConfig
+
+    cfg = TrainConfig(model="cgan", dataset="mnist")
+    view = train.LiveView(cfg, str(tmp_path), lang="zh")
+    view.update(Started(config=cfg, device="CPU (2 threads)", parameters=10))
+    assert "CPU（2 个线程）" in view.status and "thread" not in view.status
 
 
 def test_preset_notes_in_both_languages():

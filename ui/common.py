@@ -16,6 +16,7 @@ import hashlib
 import inspect
 import io
 import os
+import re
 import tempfile
 import threading
 from collections.abc import Callable
@@ -238,6 +239,17 @@ def language(request: Any) -> str:
     accept = headers.get("accept-language", "") if headers is not None else ""
     first = str(accept).split(",")[0].strip().lower()
     return "zh" if first.startswith("zh") else "en"
+
+
+CPU_THREADS = re.compile(r"\bCPU \((\d+) threads?\)")
+
+
+def device_words(label: str, lang: str) -> str:
+    """A device label as ``training.device_label`` writes it ("CPU (2 threads)", or a GPU's name),
+    said in ``lang``: "CPU（2 个线程）" in Chinese; a GPU's name stays as its maker wrote it."""
+    if lang != "zh":
+        return label
+    return CPU_THREADS.sub(lambda m: f"CPU（{m.group(1)} 个线程）", label)
 
 
 def refuse(lang: str, en: str, zh: str) -> UserError:

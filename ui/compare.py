@@ -9,6 +9,7 @@ quality, diversity and speed), in the visitor's language; nothing here is typed 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -66,10 +67,10 @@ def reading(rows: Sequence[compare.Row], lang: str = "en", bench: dict[str, Any]
             sentence += gap + words["compare_reading_split"]
             if lead.quality.sample_ms is not None and lead.quality.name != lead.speed.name:
                 ratio = lead.quality.sample_ms / lead.speed.sample_ms
-                sentence += gap + words["compare_reading_ratio"].format(ratio=f"{ratio:.1f}")
+                sentence += gap + words["compare_reading_ratio"].format(ratio=_times(ratio))
         if lead.slowest and lead.slowest.name not in (lead.speed.name, lead.quality.name):
             sentence += gap + words["compare_reading_span"].format(
-                slowest=_name(lead.slowest, lang), span=f"{lead.slowest.sample_ms / lead.speed.sample_ms:.1f}")
+                slowest=_name(lead.slowest, lang), span=_times(lead.slowest.sample_ms / lead.speed.sample_ms))
         parts.append("- " + sentence)
     if not found:
         parts.append(words["compare_reading_none"])
@@ -79,10 +80,30 @@ def reading(rows: Sequence[compare.Row], lang: str = "en", bench: dict[str, Any]
     text = "\n".join(parts)
     if bench:
         text += "\n\n" + words["compare_measured"].format(
-            date=bench.get("date", "?"), device=bench.get("device", "?"), cpu=bench.get("cpu", "?"),
+            date=bench.get("date", "?"), device=common.device_words(bench.get("device", "?"), lang), cpu=bench.get("cpu", "?"),
             n=bench.get("n_images", compare.SAMPLING_N),
             note=(bench.get("note_zh") if lang == "zh" else None) or bench.get("note") or "")  # a hand-written note; note_zh its translation
     return text
+
+
+# The table's cells are written in English by ``aigc_models.compare``; these say them in Chinese.
+ZH_CELLS = ((re.compile(r"\bone pass\b"), "一次前向"), (re.compile(r"\bpixel by pixel\b"), "逐像素"),
+            (re.compile(r"(\d[\d,]*) cached steps"), r"\1 步，带缓存"), (re.compile(r"(\d[\d,]*) steps?\b"), r"\1 步"),
+            (re.compile(r"\bguidance\b"), "引导"), (re.compile(r"\btemperature\b"), "温度"))
+
+
+def cell_in(text: str, lang: str) -> str:
+    """A table cell in ``lang``: the English one, or its Chinese (``ZH_CELLS``, ``common.device_words``)."""
+    if lang != "zh":
+        return text
+    for pattern, said in ZH_CELLS:
+        text = pattern.sub(said, text)
+    return common.device_words(text, lang)
+
+
+def _times(ratio: float) -> str:
+    """A ratio of times as the reading says it: 2.7 (one decimal below 10), 1,127 (whole above)."""
+    return f"{ratio:.1f}" if ratio < 10 else f"{ratio:,.0f}"
 
 
 def compare_view(lang: str = "en") -> tuple[pd.DataFrame, Any, str]:
@@ -96,6 +117,7 @@ def compare_view(lang: str = "en") -> tuple[pd.DataFrame, Any, str]:
     text = {key: words[f"compare_fig_{key}"] for key in compare.FIGURE_TEXT}
     labels = {name: (f.label_zh if lang == "zh" else f.label) for name, f in REGISTRY.items()}
     figure = compare.figure(rows, text=text, family_labels=labels)
+    body = [[cell_in(cell, lang) for cell in line] for line in body]
     return pd.DataFrame(body, columns=head), figure, reading(rows, lang, bench)
 
 
@@ -106,6 +128,12 @@ def show_compare(request: gr.Request | None = None) -> tuple[pd.DataFrame, Any, 
 
 # ----------------------------------------------------------------------------- layout
 
+# Each column's share of the table's width, in per cent: all twelve fit a projector's 1024 px
+# without a horizontal scroll (Gradio sizes columns by their longest cell otherwise), with app.CSS's
+# smaller type for this table.
+COLUMN_SHARES = {"checkpoint": 12, "family": 9, "n": 7, "fd": 9, "accuracy": 6, "coverage": 6, "pr": 7,
+                 "time": 8, "sampler": 10, "parameters": 9, "train": 8, "device": 9}
+
 
 def build_tab() -> list[common.Picker]:
     """The Compare tab: the picture, its reading and the table, filled when a page opens (and on
@@ -113,7 +141,8 @@ def build_tab() -> list[common.Picker]:
     gr.Markdown(t("compare_intro"))
     plot = gr.Plot(label=t("compare_plot"), elem_id="compare-plot")
     text = gr.Markdown(elem_id="compare-reading")
-    table = gr.Dataframe(label=t("compare_table"), interactive=False, wrap=True, elem_id="compare-table")
+    table = gr.Dataframe(label=t("compare_table"), interactive=False, wrap=True, elem_id="compare-table",
+                         column_widths=[f"{COLUMN_SHARES[key]}%" for key in compare.HEADERS])
     gr.Markdown(t("compare_notes"))
     refresh = gr.Button(t("compare_refresh"), size="sm")
     refresh.click(show_compare, None, [table, plot, text], api_name="compare")

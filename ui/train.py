@@ -12,11 +12,14 @@ that diverges (NaN losses, D winning outright) stops and says why in plain words
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import re
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -173,6 +176,26 @@ def diverged_message(event: Done, saved: str | None, lang: str) -> str:
     return text + said["div_none"]
 
 
+def plot_frames(rows: list[tuple[int, float, str]]) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """(losses, D's mean scores or the ELBO) as long tables: step, value, series; None while empty.
+
+    Gradio's plot builds its chart, colour legend included, from the first non-empty value
+    it gets and afterwards only swaps the data: an empty first frame left every line without
+    a colour (invisible) and the loss axis categorical. None removes the chart, so each run
+    starts a fresh one from its first real step.
+    """
+    if len(rows) > PLOT_POINTS * 4:  # keep the plot light: thin out evenly
+        stride = len(rows) // (PLOT_POINTS * 4) + 1
+        steps = sorted({r[0] for r in rows})[::stride]
+        keep = set(steps) | {rows[-1][0]}
+        rows = [r for r in rows if r[0] in keep]
+    second = ("d_real", "d_fake", "elbo")
+    df = pd.DataFrame(rows, columns=["step", "value", "series"]).astype(
+        {"step": "int64", "value": "float64", "series": "str"})
+    frames = df[~df.series.isin(second)], df[df.series.isin(second)]
+    return tuple(frame if len(frame) else None for frame in frames)  # type: ignore[return-value]
+
+
 class LiveView:
     """Folds training events into what the tab shows."""
 
@@ -200,7 +223,7 @@ class LiveView:
             n = self.pictures or event.config.subset
             images = said["train_pictures" if self.pictures else "train_images"].format(n=n) if n else ""
             self.status = said["train_started"].format(model=event.config.model, dataset=event.config.dataset,
-                                                       images=images, device=event.device, parameters=event.parameters)
+                                                       images=images, device=common.device_words(event.device, self.lang), parameters=event.parameters)
         elif isinstance(event, Step):
             self.rows += [(event.step, v, k) for k, v in event.losses.items()]
             # a short window's rate swings (a histogram probe or a sample grid lands in some windows): smooth it
@@ -229,24 +252,8 @@ class LiveView:
             self.status = said["train_done"].format(how=how, step=event.step, elapsed=event.elapsed, where=where)
 
     def plots(self) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
-        """(losses, D's mean scores or the ELBO) as long tables: step, value, series; None while empty.
-
-        Gradio's plot builds its chart, colour legend included, from the first non-empty value
-        it gets and afterwards only swaps the data: an empty first frame left every line without
-        a colour (invisible) and the loss axis categorical. None removes the chart, so each run
-        starts a fresh one from its first real step.
-        """
-        rows = self.rows
-        if len(rows) > PLOT_POINTS * 4:  # keep the plot light: thin out evenly
-            stride = len(rows) // (PLOT_POINTS * 4) + 1
-            steps = sorted({r[0] for r in rows})[::stride]
-            keep = set(steps) | {rows[-1][0]}
-            rows = [r for r in rows if r[0] in keep]
-        second = ("d_real", "d_fake", "elbo")
-        df = pd.DataFrame(rows, columns=["step", "value", "series"]).astype(
-            {"step": "int64", "value": "float64", "series": "str"})
-        frames = df[~df.series.isin(second)], df[df.series.isin(second)]
-        return tuple(frame if len(frame) else None for frame in frames)  # type: ignore[return-value]
+        """(losses, D's mean scores or the ELBO) as ``plot_frames`` makes them from this run's rows."""
+        return plot_frames(self.rows)
 
     def symptom_line(self) -> str:
         """Where the run stands on its preset's symptom ('' without a preset)."""
@@ -589,9 +596,41 @@ def recipe_note_in(family: str, dataset: str, lang: str) -> str:
     return recipe_form(family, dataset, lang)[8]
 
 
+EXAMPLE_DIR = Path(__file__).resolve().parent.parent / "docs" / "train-example"  # scripts/train_example.py
+
+
+@functools.lru_cache(maxsize=2)
+def _example_record(folder: Path) -> tuple[dict[str, Any], Image.Image] | None:
+    try:
+        record = json.loads((folder / "example.json").read_text())
+        with Image.open(folder / "grid.png") as grid:
+            return record, grid.convert("RGB")
+    except (OSError, ValueError):
+        return None
+
+
+def example_view(lang: str) -> tuple[Any, ...]:
+    """What the tab opens on: the idle sentence and, when ``EXAMPLE_DIR`` holds one, the recorded
+    default run (``scripts/train_example.py``): its curves, last fixed-noise grid and class
+    histogram, said to be an example (status, loss table, D-score table, grid, histogram)."""
+    said = words(lang)
+    found = _example_record(EXAMPLE_DIR)
+    if found is None:
+        return said["train_idle"], None, None, None, None
+    record, grid = found
+    loss, scores = plot_frames([(int(step), float(value), str(series)) for step, value, series in record["rows"]])
+    hist = histogram_frame(record["histogram"], data_mod.class_names(record["dataset"])) if record["histogram"] else None
+    label = REGISTRY[record["model"]].label_zh if lang == "zh" else REGISTRY[record["model"]].label
+    example = said["train_example"].format(
+        model=label, dataset=record["dataset"], steps=record["steps"], seconds=record["seconds"],
+        device=common.device_words(record["device"], lang), date=record["date"])
+    return f"{said['train_idle']}\n\n{example}", loss, scores, grid, hist
+
+
 def device_sentence(lang: str) -> str:
     """Where runs train and for how long at most, in ``lang``."""
-    return words(lang)["train_device"].format(device=device_label(resolve_device("auto")), seconds=MAX_SECONDS)
+    device = common.device_words(device_label(resolve_device("auto")), lang)
+    return words(lang)["train_device"].format(device=device, seconds=MAX_SECONDS)
 
 
 def build_tab() -> list[common.Picker]:
@@ -655,6 +694,7 @@ def build_tab() -> list[common.Picker]:
                                   info=f"{namespace}/…" if namespace else None)
                 push = gr.Button(t("push"))
                 pushed = gr.Markdown()
+    common.on_open(example_view, [], [status, loss_plot, d_plot, grid, hist], speaks=True)
     form = [batch, lr_g, lr_d, lr, beta1, beta2, loss, ema, recipe_note]
     for choice in (family, dataset):
         choice.change(recipe_or_preset, [family, dataset, preset], [*form, preset], api_visibility="private",

@@ -80,6 +80,10 @@ class PixelCNNConfig:
         if isinstance(self.kernel_size, int) and self.kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be odd (3, 5, 7 or 9), got {self.kernel_size}.")
 
+    def sampling_words(self) -> str:
+        """How ``sampling.sample`` draws from it, for the Compare table: one pass per pixel."""
+        return f"pixel by pixel ({PIXELS} cached steps), temperature {self.temperature:g}"
+
 
 # ----------------------------------------------------------------------------- pixel levels
 
