@@ -157,6 +157,12 @@ def test_every_tab_opens_on_content(browser, server, outside_requests):
         for elem_id in elem_ids:
             wait_image(page, elem_id)
     assert page.locator("#interp-class").is_hidden()  # it opens on an unconditional GAN: no class to pick
+    # the Train tab (it shares its name with its section: picked by id) opens on the recorded example run
+    open_tab(page, "Train")
+    page.locator("#tab_train-button").click()
+    wait_image(page, "train-grid")
+    assert "an example recorded earlier" in page.locator("#train-status").inner_text()
+    page.locator("#train-loss canvas, #train-loss svg").first.wait_for(state="visible")  # its curves are drawn
     assert not outside_requests, outside_requests
 
 

@@ -431,7 +431,8 @@ def build_tab() -> list[common.Picker]:
                 loss_plot = gr.Plot(label=t("losses"), elem_id="class-loss")
                 d_plot = gr.Plot(label=t("d_scores"), elem_id="class-scores")
             with gr.Row():
-                grid = gr.Image(format="png", type="filepath", label=t("samples_fixed"), elem_id="class-grid")
+                grid = gr.Image(format="png", type="filepath", label=t("samples_fixed"), elem_id="class-grid",
+                                elem_classes=["below-label"])  # the label and buttons above the first row (app.CSS)
                 hist = gr.Plot(label=t("class_hist"), elem_id="class-hist")
             warning = gr.Markdown(elem_id="class-warning")
             again = gr.Button(t("class_watch"), size="sm", elem_id="class-watch")

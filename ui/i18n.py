@@ -613,7 +613,7 @@ ZH: dict[str, str] = {
                                          "就学会了区分真假。",
     "preset_d_much_faster_than_g_watch": "右侧图中 D 对真实图像的平均分升向 0.9、对假图降向 0.2，并一直分开（健康的训练中两者都在 "
                                          "0.5 附近）；G 的损失上升，慢吞吞的 G 停在一种图像上。",
-    "train_example": "**下面是之前录制的示例：**本页默认设置的一次训练（{model}，数据集 {dataset}，{steps:,} 步，"
+    "train_example": "**下面是之前录制的示例**：本页默认设置的一次训练（{model}，数据集 {dataset}，{steps:,} 步，"
                      "用时 {seconds:.0f} 秒，{device}，{date}）。你自己的训练开始后，曲线和样本会替换它。",
     "train_idle": "点击**开始训练**。在双核 CPU 上，cGAN（默认选项）30 秒内就能画出可辨认的数字，每行一个类别；MLP GAN "
                   "在同样时间里只覆盖约一半类别。",

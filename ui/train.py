@@ -681,7 +681,8 @@ def build_tab() -> list[common.Picker]:
                                      color_map=SERIES_COLOURS, colors_in_legend=[], y_title="mean",
                                      elem_id="train-scores")
             with gr.Row():
-                grid = gr.Image(format="png", type="pil", label=t("samples_fixed"), elem_id="train-grid")
+                grid = gr.Image(format="png", type="pil", label=t("samples_fixed"), elem_id="train-grid",
+                                elem_classes=["below-label"])  # the label and buttons above the first row (app.CSS)
                 hist = gr.BarPlot(x="class", y="share", label=t("class_hist"), y_lim=[0, 1], height=300,
                                   elem_id="train-hist")
             warning = gr.Markdown()
