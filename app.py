@@ -82,9 +82,11 @@ def sections() -> list[tuple[str, list[tuple[str, ModuleType]]]]:
 
 
 def on_select(tab: gr.Tab, pickers: list[common.Picker]) -> None:
-    """When ``tab`` is opened: pick the brush on the sketchpads it shows, and refresh ``pickers``
-    (a section's are all its tabs' pickers, since opening it shows one of them)."""
+    """When ``tab`` is opened: pick the brush on the sketchpads it shows, fit its plotly figures to
+    the page's width, and refresh ``pickers`` (a section's are all its tabs' pickers, since opening
+    it shows one of them)."""
     tab.select(None, js=components.SELECT_BRUSH_JS, api_visibility="private", queue=False)
+    tab.select(None, js=components.RELAYOUT_JS, api_visibility="private", queue=False)
     if pickers:
         inputs = [c for p in pickers for c in (p.dataset, p.checkpoint)]
         tab.select(refresh_pickers(pickers), inputs, [p.checkpoint for p in pickers],

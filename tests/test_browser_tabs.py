@@ -454,3 +454,26 @@ def test_compare_fits_a_projector_without_a_sideways_scroll(browser, server, out
     assert widths and all(scroll <= client + 1 for scroll, client in widths), widths
     shot(page, "compare" + ("" if locale == "en-US" else "-zh-CN") + "-1024")
     assert not outside_requests, outside_requests
+
+
+def test_a_figure_fits_its_tab_after_the_window_changed_while_it_was_hidden(browser, server, outside_requests):  # noqa: F811
+    """A plotly figure relayouts on the window's resize event only: one drawn at 1400 px, hidden
+    while the window narrowed to 1024 and widened again, kept its old width; opening a tab now
+    fires that event, so the figure fills its box again."""
+    page = open_page(browser, server, outside_requests)
+    open_tab(page, "Lessons", "Transfer")
+    page.locator("#transfer-curves .main-svg").first.wait_for(state="visible")
+    fit = """() => { const svg = document.querySelector('#transfer-curves .main-svg');
+                     return [Number(svg.getAttribute('width')), document.querySelector('#transfer-curves').getBoundingClientRect().width]; }"""
+    open_tab(page, "Compare")
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.locator("#compare-plot .main-svg").first.wait_for(state="visible")
+    open_tab(page, "Lessons", "Transfer")
+    page.wait_for_function(f"() => {{ const [svg, box] = ({fit})(); return Math.abs(svg - box) < 4; }}", timeout=TIMEOUT)
+    open_tab(page, "Compare")
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    open_tab(page, "Lessons")  # the section opens on the tab last shown in it: Transfer
+    page.wait_for_function(f"() => {{ const [svg, box] = ({fit})(); return Math.abs(svg - box) < 4; }}", timeout=TIMEOUT)
+    svg, box = page.evaluate(fit)
+    assert box > 1100 and abs(svg - box) < 4, (svg, box)
+    assert not outside_requests, outside_requests

@@ -149,6 +149,13 @@ SELECT_BRUSH_JS = """() => {
 }"""
 
 
+RELAYOUT_JS = """() => {
+  // A plotly figure drawn or resized while its tab was hidden keeps that width when the tab is
+  // shown again (it relayouts on the window's resize event only): fire one when a tab opens.
+  setTimeout(() => window.dispatchEvent(new Event('resize')), 100);
+}"""
+
+
 class BlobStore:
     """The sketch pieces (background, layers, composite) that browsers send ahead of a request,
     keyed by the request's id: at most ``MAX_BLOB_BYTES`` in all, oldest dropped first, and a
