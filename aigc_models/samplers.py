@@ -130,6 +130,12 @@ def make_scheduler(sampler: str, config: DiffusionConfig) -> Any:
     raise ValueError(f"Unknown sampler {sampler!r}; choose one of: {', '.join(s for v in SAMPLERS.values() for s in v)}.")
 
 
+# DDIM recomputes its noise estimate from the clipped clean image, so the two stay one image: with
+# the network's own noise beside a clipped clean image, more steps made worse samples (the shipped
+# cosine DDPM model at N = 300: FD 62 at 16 steps, 214 at 64; with this, 42 and 36).
+STEP_OPTIONS: dict[str, dict[str, Any]] = {"ddim": {"use_clipped_model_output": True}}
+
+
 def set_steps(scheduler: Any, sampler: str, steps: int) -> None:
     """Give ``scheduler`` ``steps`` steps from pure noise to the image.
 
@@ -216,7 +222,7 @@ def run_sampler(model: nn.Module, x: torch.Tensor, labels: torch.Tensor | None, 
         first_evaluation = getattr(scheduler, "state_in_first_order", True)  # Heun: 2 evaluations a step
         if record and first_evaluation:
             x0_hat, start = predicted_x0(config, x, float(t), prediction), float(t)
-        out = scheduler.step(prediction, t, x, generator=generator)
+        out = scheduler.step(prediction, t, x, generator=generator, **STEP_OPTIONS.get(sampler, {}))
         x = out.prev_sample
         if i == len(timesteps) - 1 and getattr(out, "pred_original_sample", None) is not None:
             x = out.pred_original_sample  # ddpm, ddim: the last step ends on their clean-image estimate (see above)
