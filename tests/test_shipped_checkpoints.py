@@ -16,6 +16,7 @@ import math
 import pytest
 import torch
 
+from aigc_models import samplers
 from aigc_models.checkpoints import SHIPPED_DIR, list_checkpoints, load_checkpoint, resolve
 from aigc_models.data import DATASETS, load_split, to_signed
 from aigc_models.models import REGISTRY
@@ -27,7 +28,7 @@ PICKLE_SUFFIXES = {".pt", ".pth", ".pkl", ".pickle", ".bin", ".ckpt"}
 MIN_TEST_ACCURACY = {"mnist": 0.97, "fashion-mnist": 0.85}
 EXPECTED = {f"{dataset}-{family}" for dataset in DATASETS for family in ("mlp-gan", "dcgan", "cgan", "vae", "classifier")}
 EXPECTED.add("mnist-vae-2d")  # the drawable latent map
-EXPECTED |= {"mnist-diffusion", "fashion-mnist-diffusion", "mnist-dit"}
+EXPECTED |= {"mnist-diffusion", "fashion-mnist-diffusion", "mnist-dit", "mnist-diffusion-ddpm"}
 EXPECTED |= {f"{dataset}-espcn-x2" for dataset in DATASETS}  # super-resolution (issue 15)
 EXPECTED |= {"mnist-pixelcnn", "fashion-mnist-pixelcnn"}  # the autoregressive models: binarized (K = 2), 4 grey levels (issue 15)
 BARS = {  # on the project's evaluator, N = 10,000 samples
@@ -102,6 +103,19 @@ def test_diffusion_meets_its_bars(name):
     if rival:
         assert m["frechet_distance"] < _metrics(rival)["frechet_distance"], (
             f"{name}: FD {m['frechet_distance']:.2f}, {rival} {_metrics(rival)['frechet_distance']:.2f}")
+
+
+@pytest.mark.slow
+def test_ddim_does_not_get_worse_with_more_steps():
+    """DDIM recomputes its noise estimate from the clipped clean image (``samplers.STEP_OPTIONS``).
+    Without that, the DDPM-objective model's DDIM samples got worse with more steps: at 64 steps
+    the classifier named 66 % of them right (N = 300, guidance 1.5) against 92 % at 16; with it, 99 %."""
+    model, classifier = _model("mnist-diffusion-ddpm"), _model("mnist-classifier")
+    labels = torch.arange(100) % 10
+    images = samplers.sample(model, 100, seed=0, labels=labels, sampler="ddim", steps=64)
+    with torch.no_grad():
+        named = classifier(images).argmax(1)
+    assert float((named == labels).float().mean()) >= 0.9
 
 
 @pytest.mark.parametrize("dataset", sorted(DATASETS))
