@@ -1,7 +1,8 @@
 """Tabs in headless Chromium that test_browser.py does not drive: Super-resolution (Explore),
-PixelCNN (Generate), Tune (Train), Your pictures, the Lessons and Compare, in English and Chinese where the tab speaks both, each
-ending on a screenshot (``test_browser.shot``: a temporary folder, or docs/screenshots/ with
-AIGC_UPDATE_SCREENSHOTS=1) and with no request leaving 127.0.0.1.
+PixelCNN (Generate), Tune (Train), Your pictures, the Lessons and Compare, in English and
+Chinese where the tab speaks both, each ending on a screenshot (``test_browser.shot``: a
+temporary folder, or docs/screenshots/ with AIGC_UPDATE_SCREENSHOTS=1) and with no request
+leaving 127.0.0.1.
 
 The app runs on the shipped checkpoints when they are there (else on the tiny ones of the client
 tests); where those folders hold no PixelCNN, the tiny untrained ones of test_pixelcnn_app.py are

@@ -80,7 +80,8 @@ def reading(rows: Sequence[compare.Row], lang: str = "en", bench: dict[str, Any]
     text = "\n".join(parts)
     if bench:
         text += "\n\n" + words["compare_measured"].format(
-            date=bench.get("date", "?"), device=common.device_words(bench.get("device", "?"), lang), cpu=bench.get("cpu", "?"),
+            date=bench.get("date", "?"), cpu=bench.get("cpu", "?"),
+            device=common.device_words(bench.get("device", "?"), lang),
             n=bench.get("n_images", compare.SAMPLING_N),
             note=(bench.get("note_zh") if lang == "zh" else None) or bench.get("note") or "")  # a hand-written note; note_zh its translation
     return text

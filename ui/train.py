@@ -222,8 +222,9 @@ class LiveView:
         if isinstance(event, Started):
             n = self.pictures or event.config.subset
             images = said["train_pictures" if self.pictures else "train_images"].format(n=n) if n else ""
+            device = common.device_words(event.device, self.lang)
             self.status = said["train_started"].format(model=event.config.model, dataset=event.config.dataset,
-                                                       images=images, device=common.device_words(event.device, self.lang), parameters=event.parameters)
+                                                       images=images, device=device, parameters=event.parameters)
         elif isinstance(event, Step):
             self.rows += [(event.step, v, k) for k, v in event.losses.items()]
             # a short window's rate swings (a histogram probe or a sample grid lands in some windows): smooth it
