@@ -573,7 +573,7 @@ def test_the_live_views_status_lines_follow_the_page_language():
                            "Step **40 / 2,000** · **512 images/s** · elapsed 3 s · about **150 s left**",
                            "The run reached the time limit after 2,000 steps in 160 s. Saved as `runs/demo`: pick it in "
                            "the other tabs."]
-    assert lines["zh"] == ["正在启动…", "正在训练 **dcgan**，数据集 **mnist**（100 张图像） · CPU (2 threads) · 1,234 个参数",
+    assert lines["zh"] == ["正在启动…", "正在训练 **dcgan**，数据集 **mnist**（100 张图像） · CPU（2 个线程） · 1,234 个参数",
                            "第 **40 / 2,000** 步 · **每秒 512 张图像** · 已用 3 秒 · 约剩 **150 秒**",
                            "训练达到了时间上限，共 2,000 步、160 秒。已保存为 `runs/demo`：可在其他页面中选择。"]
 
