@@ -355,11 +355,12 @@ def figure(rows: Sequence[Row], *, text: dict[str, str] | None = None, family_la
     shown: set[str] = set()
     for col, dataset in enumerate(datasets, start=1):
         mine = [r for r in points if r.dataset == dataset]
+        span = (min(r.sample_ms for r in mine), max(r.sample_ms for r in mine))
         for family in [f for f in REGISTRY if any(r.family == f for r in mine)]:
             group = [r for r in mine if r.family == family]
             fig.add_trace(go.Scatter(
                 x=[r.sample_ms for r in group], y=[r.frechet_distance for r in group], mode="markers+text",
-                text=[r.name for r in group], textposition="top center",
+                text=[r.name for r in group], textposition=[_label_side(r.sample_ms, span) for r in group],
                 name=(family_labels or {}).get(family, REGISTRY[family].label),
                 legendgroup=family, showlegend=family not in shown,
                 marker={"size": 12, "color": family_colour(family), "line": {"width": 1, "color": "white"}},
@@ -381,6 +382,14 @@ def figure(rows: Sequence[Row], *, text: dict[str, str] | None = None, family_la
     fig.update_yaxes(type="log", title_text=words["y"], **AXIS_STYLE)
     fig.update_layout(title=words["title"], height=520, legend={"orientation": "h", "y": -0.2}, **LAYOUT_STYLE)
     return fig
+
+
+def _label_side(ms: float, span: tuple[float, float]) -> str:
+    """Where a point's name goes: towards the panel's middle for points near its left or right
+    edge (on log x), so that a name is not cut off by the panel's border at a projector's width."""
+    lo, hi = (math.log10(v) for v in span)
+    where = (math.log10(ms) - lo) / (hi - lo) if hi > lo else 0.5
+    return "top left" if where > 0.65 else "top right" if where < 0.2 else "top center"
 
 
 def _log_ticks(lo: float, hi: float) -> list[float]:

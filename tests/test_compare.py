@@ -301,3 +301,13 @@ def test_tab_builds_in_blocks(tab_env: Path) -> None:
         assert tab.build_tab() == []
     assert len(common.ON_OPEN) == before + 1
     del common.ON_OPEN[before:]
+
+
+def test_point_names_lean_away_from_the_panel_s_edges() -> None:
+    """A name centred over the leftmost or rightmost point was cut off by the panel's border at
+    1024 px ("nist-mlp-gan"): those lean inwards."""
+    span = (2.5, 4000.0)
+    assert compare._label_side(2.5, span) == "top right"
+    assert compare._label_side(4000.0, span) == "top left"
+    assert compare._label_side(60.0, span) == "top center"
+    assert compare._label_side(7.0, (7.0, 7.0)) == "top center"  # one point: centred
