@@ -31,7 +31,7 @@ from aigc_models.training import Done, Started, train  # noqa: E402
 from ui import train as tab  # noqa: E402
 
 DATASET = "mnist"
-STEPS = 2000  # the form's opening value
+STEPS = tab.OPENING_STEPS  # the form's opening value
 
 
 def record(out: Path, *, seed: int = 0, steps: int = STEPS) -> dict:

@@ -55,6 +55,7 @@ PLOT_POINTS = 400
 BLUE, ORANGE = "#4c78a8", "#f58518"
 SERIES_COLOURS = {"loss_d": BLUE, "loss_g": ORANGE, "recon": BLUE, "kl": ORANGE,
                   "d_real": BLUE, "d_fake": ORANGE, "elbo": BLUE}
+OPENING_STEPS = 2000  # the steps field's value when the tab opens (scripts/train_example.py records that run)
 SAVE_EVERY = 1000  # steps between saves during a run, so a diverged run keeps its last good checkpoint
 
 TICKETS = RunTickets()  # who owns which run (ui/run_tickets.py)
@@ -651,7 +652,7 @@ def build_tab() -> list[common.Picker]:
             preset = gr.Dropdown(preset_choices(), value="", label=t("preset"), elem_id="train-preset")
             preset_note = gr.Markdown(elem_id="train-preset-note")
             with gr.Row():
-                steps = setting_number("steps", 2000, t("steps"))
+                steps = setting_number("steps", OPENING_STEPS, t("steps"))
                 batch = setting_number("batch_size", b0, t("batch_size"))
             with gr.Accordion(t("optimiser"), open=False):
                 with gr.Row():
