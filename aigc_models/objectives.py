@@ -21,7 +21,7 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -34,6 +34,19 @@ from .losses import (GAN_LOSSES, categorical_nll, ddpm_loss, discriminator_loss,
 
 if TYPE_CHECKING:
     from .training import TrainConfig
+
+
+OPTIMISERS = ("opt", "opt_g", "opt_d")  # the attributes an objective keeps its optimisers in
+
+
+def scale_learning_rates(objective: Any, factor: float) -> None:
+    """Set every learning rate of ``objective``'s optimisers to ``factor`` times its configured
+    value (kept in each parameter group as ``base_lr``, which a teacher's mid-run change moves:
+    ``run_control``): a learning-rate schedule's step."""
+    for name in OPTIMISERS:
+        optimiser = getattr(objective, name, None)
+        for group in optimiser.param_groups if optimiser is not None else ():
+            group["lr"] = group.setdefault("base_lr", group["lr"]) * factor
 
 
 def adam(params, *, lr: float, betas: tuple[float, float]) -> torch.optim.Adam:

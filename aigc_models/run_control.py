@@ -127,6 +127,6 @@ class RunControl:
             if optimiser is None:
                 continue
             for group in optimiser.param_groups:
-                group["lr"] = value
+                group["lr"] = group["base_lr"] = value  # a schedule scales the new value from here on
             applied[name] = value
         return applied

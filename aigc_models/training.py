@@ -42,7 +42,7 @@ from .models import DEFAULT_FAMILY, REGISTRY, build_model, check_family, make_co
 from .models.diffusion import LIVE_SAMPLE_STEPS
 from .pictures import load_pictures
 from .objectives import (EMA, OBJECTIVES, ClassifierObjective, DiffusionObjective, GANObjective,  # noqa: F401 - re-exported
-                         VAEObjective, adam, recalibrate_batchnorm)
+                         VAEObjective, adam, recalibrate_batchnorm, scale_learning_rates)
 from .validation import MAX_SEED, check_choice, check_float, check_int, check_optional_float, show
 
 # ----------------------------------------------------------------------------- config
@@ -52,6 +52,7 @@ MAX_SECONDS = 10**7  # about 115 days
 FREEZE_CHOICES = ("none", "g-early", "d-early")
 MAX_BATCH_SIZE = 4096  # a 28 x 28 batch this size already fills a GPU; larger ones only run out of memory
 DEVICES = ("auto", "cpu", "cuda")
+LR_SCHEDULES = ("constant", "cosine")
 
 
 @dataclass
@@ -69,6 +70,9 @@ class TrainConfig:
     lr_g: float = bounded(2e-4, lo=0, hi=1, lo_open=True, help="learning rate of a GAN's generator")
     lr_d: float = bounded(2e-4, lo=0, hi=1, lo_open=True, help="learning rate of a GAN's discriminator")
     lr: float = bounded(1e-3, lo=0, hi=1, lo_open=True, help="learning rate of the other families (VAE, diffusion, classifier)")
+    lr_schedule: str = bounded("constant", choices=LR_SCHEDULES,
+                               help="constant, or cosine: every learning rate falls from its value to 0 along a half "
+                                    "cosine over the run (its steps or --max-seconds, whichever ends it first)")
     betas: tuple[float, float] | None = None  # None: (0.5, 0.999) for GANs, (0.9, 0.999) otherwise
     loss: str = bounded("ns", choices=GAN_LOSSES, help="GAN loss: ns (non-saturating, logits) or hinge")
     r1: float = bounded(0.0, lo=0, hi=1e4, label="r1 (0 = off)",
@@ -142,6 +146,9 @@ class TrainConfig:
                 raise ValueError("subset draws from the dataset's training split; with pictures (your own) leave it 0.")
             if not os.path.exists(self.pictures):
                 raise ValueError(f"pictures: no file or folder at {show(self.pictures)}.")
+        if self.lr_schedule != "constant" and REGISTRY[self.model].objective == "cross-entropy":
+            raise ValueError(f"lr_schedule {self.lr_schedule}: the classifier follows its own one-cycle schedule; "
+                             "leave it constant.")
         if self.freeze != "none":
             if not self.init_from:
                 raise ValueError(f"freeze {self.freeze} keeps layers as a checkpoint trained them: give --init-from "
@@ -181,8 +188,8 @@ def check_setting(name: str, value: Any) -> Any:
                                 none_means="no time limit")
 
 
-RECIPE_FIELDS = ("model_options", "batch_size", "lr_g", "lr_d", "lr", "betas", "loss", "r1", "r1_every", "ema",
-                 "diffaugment")
+RECIPE_FIELDS = ("model_options", "batch_size", "lr_g", "lr_d", "lr", "lr_schedule", "betas", "loss", "r1", "r1_every",
+                 "ema", "diffaugment")
 
 
 LIVE_HISTOGRAM_SECONDS = 4.0  # a live view's class histogram, at most this often (times the family's live_cost)
@@ -201,16 +208,36 @@ def live_view_settings(family: str, *, cpu: bool) -> dict[str, Any]:
 def shipped_recipe(family: str, dataset: str) -> TrainConfig:
     """The settings that trained the shipped checkpoint ``<dataset>-<family>``: a validated
     ``TrainConfig`` with its ``RECIPE_FIELDS`` (model options, batch size, learning rates,
-    betas, loss, R1, EMA, DiffAugment) read from that checkpoint's config.json, and the
+    betas, loss, R1, EMA, DiffAugment, learning-rate schedule) read from that checkpoint's config.json, and the
     family's defaults (``TrainConfig.for_family``) for every other field (steps, time limit, seed, device, output) and wherever
-    nothing is shipped or the record does not validate. Raises ``ValueError`` for an
-    unknown family or dataset."""
+    nothing is shipped or the record does not validate. A recipe field the record lacks was
+    recorded before the field existed, when the run behaved as its ``TrainConfig`` default: that
+    default, not the family's. Raises ``ValueError`` for an unknown family or dataset."""
     cfg = TrainConfig.for_family(check_family(family), dataset=data_mod.check_dataset_name(dataset))
     try:
         recorded = read_meta(SHIPPED_DIR / f"{cfg.dataset}-{cfg.model}")["training"]["train_config"]
-        return dataclasses.replace(cfg, **{k: recorded[k] for k in RECIPE_FIELDS if k in recorded}).validate()
+        before = {f.name: f.default for f in dataclasses.fields(TrainConfig) if f.name in RECIPE_FIELDS
+                  and f.default is not dataclasses.MISSING}
+        return dataclasses.replace(cfg, **{k: recorded.get(k, before.get(k, getattr(cfg, k))) for k in RECIPE_FIELDS}
+                                   ).validate()
     except (CheckpointError, KeyError, TypeError, ValueError):
         return cfg.validate()
+
+
+def lr_factor(schedule: str, progress: float) -> float:
+    """The share of each configured learning rate that ``schedule`` applies at ``progress`` (0 at
+    the start of a run, 1 at its end): 1 throughout for ``constant``; for ``cosine``
+    (Loshchilov & Hutter 2017, SGDR, without restarts) ``(1 + cos(pi * progress)) / 2``, from 1 to 0."""
+    if check_choice(schedule, "lr_schedule", LR_SCHEDULES) == "constant":
+        return 1.0
+    return 0.5 * (1.0 + math.cos(math.pi * min(max(progress, 0.0), 1.0)))
+
+
+def run_progress(step: int, steps: int, elapsed: float, max_seconds: float | None) -> float:
+    """How far a run is, 0..1: the larger of its share of ``steps`` done and of ``max_seconds``
+    spent, since whichever is used up first ends it."""
+    done = step / steps
+    return min(max(done, elapsed / max_seconds) if max_seconds else done, 1.0)
 
 
 def resolve_device(name: str) -> torch.device:
@@ -502,6 +529,9 @@ def train(
                 break
             single = control.single
             control.apply_learning_rates(objective)
+        if cfg.lr_schedule != "constant":
+            scale_learning_rates(objective, lr_factor(cfg.lr_schedule, run_progress(
+                step, cfg.steps, time.perf_counter() - start, cfg.max_seconds)))
         real, labels = batches.next()
         for key, value in objective.step(real, labels).items():
             sums[key] = sums[key] + value if key in sums else value
