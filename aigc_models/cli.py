@@ -257,9 +257,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     else:  # flags not given: the family's train_defaults, then TrainConfig's
         cfg = TrainConfig.for_family(args.model, **{**given, "steps": steps}, **settings)
     watch = presets.watch_for(preset.key, cfg.dataset) if preset is not None else None
-    if watch is not None and watch.symptom == "collapse" and not args.eval_every:
-        print("note: the preset's symptom is mode collapse, seen in the class histogram: add --eval-every "
-              "(e.g. 100) to watch for it.", file=sys.stderr)
+    if watch is not None and watch.symptom in ("collapse", "mirrored") and not args.eval_every:
+        seen_in = "mode collapse, seen in the class histogram" if watch.symptom == "collapse" else \
+            "mirrored digits, seen by the classifier"
+        print(f"note: the preset's symptom is {seen_in}: add --eval-every (e.g. 100) to watch for it.",
+              file=sys.stderr)
     final_eval = None
     if entry.objective == "cross-entropy":
         final_eval = lambda m: classifier_accuracy(m, m.config.dataset)  # noqa: E731
@@ -823,8 +825,8 @@ def one_line(message: object) -> str:
     return f"{text[:MAX_ERROR_CHARS * 3 // 5]} ... {text[-MAX_ERROR_CHARS // 3:]}"
 
 
-SETTING_FLAGS = ("steps", "max_seconds", "batch_size", "device", "seed", "lr_g", "lr_d", "lr", "loss", "r1", "r1_every",
-                 "ema", "save_every", "stop_if_d_wins_for", "log_every", "sample_every", "eval_every",
+SETTING_FLAGS = ("steps", "max_seconds", "batch_size", "device", "seed", "lr_g", "lr_d", "lr", "lr_schedule", "loss", "r1",
+                 "r1_every", "ema", "save_every", "stop_if_d_wins_for", "log_every", "sample_every", "eval_every",
                  "eval_seconds", "freeze", "subset")
 """The ``TrainConfig`` settings that ``train`` exposes as flags, with their defaults, bounds and help."""
 

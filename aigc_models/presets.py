@@ -34,7 +34,15 @@ SETTLE_STEPS = 200
 # scripts/preset_symptoms.py's control runs one class held >= 0.9 of the samples up to step 601 and
 # at most 0.84 from step 750 on (3 seeds), so collapse counts from here.
 COLLAPSE_FROM = 800
-SYMPTOMS = ("collapse", "ignores-z", "diverges", "d-ahead")
+# Samples of the lopsided digits the classifier finds more like their class flipped (metrics.Evaluator.mirrored_share):
+# 1,000 MNIST training digits 0.001 as written and 0.999 flipped; the shipped cGAN 0.003 (N = 500). One probe of
+# 500 samples is noisy: in two runs of scripts/preset_symptoms.py (3 seeds each) single probes from step 200 on
+# of the preset's cGAN read 0.29-0.77 and of the same cGAN without the augmentation up to 0.42, while the mean of
+# 3 successive probes stays within 0.38-0.63 and at most 0.30 (README, "Failure presets"). So the symptom is
+# that mean at MIRRORED_SHARE or more.
+MIRRORED_SHARE = 0.35
+MIRRORED_PROBES = 3
+SYMPTOMS = ("collapse", "ignores-z", "diverges", "d-ahead", "mirrored")
 
 
 @dataclass(frozen=True)
@@ -91,6 +99,19 @@ PRESETS: dict[str, FailurePreset] = {p.key: p for p in (
         watch="On the right-hand plot D's mean score on real images climbs towards 0.9 and on fakes falls "
               "towards 0.2 and they stay apart (in a healthy run both hover near 0.5); G's loss climbs, and the "
               "slow G settles on one kind of image."),
+    FailurePreset(
+        key="reals-only-augmentation", title="Augmenting the real images only",
+        settings={"model": "cgan", "real_augment": True, "lr_g": 1e-3, "lr_d": 1e-3},
+        model_options={"g_channels": 32, "d_channels": 32},
+        steps=1000, symptom="mirrored",
+        cause="The documents' augmentation (random horizontal flip, rotation up to 15 degrees, colour jitter, "
+              "scale) applied to the real images only, as the documents do, on the lab's fast cGAN. D is shown "
+              "mirrored and tilted digits as real, so G is rewarded for drawing them: the augmentation leaks into "
+              "what G learns.",
+        watch="Mirrored digits in the grid (each row is one class): 3s drawn as an ε, 2s, 4s, 7s and 9s facing "
+              "the wrong way. The classifier finds about half the samples of the lopsided digits more like their "
+              "class when flipped back; real digits score 0, and the same cGAN without the augmentation stays "
+              "mostly below 0.3."),
 )}
 
 
@@ -139,6 +160,7 @@ class SymptomWatch:
     evidence: str = ""
     facts: dict[str, Any] = field(default_factory=dict)  # the numbers in ``evidence``, with the step
     last: dict[str, float] = field(default_factory=dict)
+    shares: list[float] = field(default_factory=list)  # the mirrored shares seen since the symptom counts
 
     def __post_init__(self) -> None:
         self.symptom = check_choice(self.symptom, "symptom", SYMPTOMS)
@@ -177,6 +199,11 @@ class SymptomWatch:
             if verdict["top_share"] >= COLLAPSE_SHARE:
                 return {"share": verdict["top_share"], "top_class": verdict["top_class"],
                         "covered": verdict["covered"], "classes": verdict["classes"]}
+        elif isinstance(event, Metrics) and kind == "mirrored" and "mirrored_share" in event.metrics:
+            self.shares.append(float(event.metrics["mirrored_share"]))
+            recent = self.shares[-MIRRORED_PROBES:]
+            if len(recent) == MIRRORED_PROBES and sum(recent) / len(recent) >= MIRRORED_SHARE:
+                return {"share": sum(recent) / len(recent), "probes": MIRRORED_PROBES, "threshold": MIRRORED_SHARE}
         elif isinstance(event, Done) and event.reason == "diverged" and kind == "diverges":
             # "Training stopped at step 550: the discriminator wins outright (...), so ..." -> the cause alone
             cause = re.split(r" \(|, so ", event.message.split(":", 1)[-1])[0].strip().rstrip(",.")
@@ -193,6 +220,10 @@ EVIDENCE = {
     "collapse": ("at step {step:,} {share:.0%} of fresh samples are classified as one class (class {top_class}), "
                  "{covered} of {classes} classes show up: mode collapse."),
     "diverges": "the run stopped by itself at step {step:,}: {cause}.",
+    "mirrored": ("by step {step:,} the classifier finds {share:.0%} of the samples of lopsided digits (2, 3, 4, 5, 6, "
+                 "7, 9) more like their class when flipped left to right (the mean of the last {probes} class "
+                 "probes; real digits: 0%; the alarm at {threshold:.0%}): G draws the mirrored digits the "
+                 "augmentation showed D."),
 }
 
 
@@ -212,6 +243,8 @@ __all__ = [
     "COLLAPSE_SHARE",
     "D_AHEAD_GAP",
     "IGNORES_Z_SPREAD",
+    "MIRRORED_PROBES",
+    "MIRRORED_SHARE",
     "PRESETS",
     "REAL_SPREAD",
     "SETTLE_STEPS",

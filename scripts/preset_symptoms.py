@@ -2,6 +2,7 @@
 each seed, and when? Writes a JSON record and prints the README's table.
 
     python scripts/preset_symptoms.py --seeds 0,1,2 --threads 1 --out docs/preset-symptoms.json
+    python scripts/preset_symptoms.py --presets reals-only-augmentation,control-cgan --add   # one preset, later
 """
 
 from __future__ import annotations
@@ -39,14 +40,18 @@ def run_watched(key: str, seed: int, evaluator: metrics.Evaluator) -> list[dict]
     Train tab's live view. One row per symptom watched."""
     if key == "control":
         cfg, symptoms = control_config(seed, **LIVE), SYMPTOMS
+    elif key == "control-cgan":  # the mirrored-digit preset's cGAN with the real images as they are
+        cfg, symptoms = preset_config("reals-only-augmentation", seed=seed, real_augment=False, **LIVE), ("mirrored",)
     else:
         cfg, symptoms = preset_config(key, seed=seed, **LIVE), (PRESETS[key].symptom,)
     watches = [SymptomWatch(symptom, cfg.dataset) for symptom in symptoms]
     start, done = time.perf_counter(), None
-    trace: dict[str, list] = {"top_share": [], "spread": [], "d_gap": []}  # (step, value), to re-check thresholds
+    trace: dict[str, list] = {"top_share": [], "spread": [], "d_gap": [], "mirrored": []}  # (step, value): thresholds
     for event in train(cfg, evaluator=metrics.HistogramProbe(evaluator, n=500)):
         if isinstance(event, Metrics) and "class_histogram" in event.metrics:
             trace["top_share"].append((event.step, round(collapse_verdict(event.metrics["class_histogram"])["top_share"], 3)))
+            if "mirrored_share" in event.metrics:
+                trace["mirrored"].append((event.step, round(event.metrics["mirrored_share"], 3)))
         elif isinstance(event, Samples) and event.step % 100 == 0:
             trace["spread"].append((event.step, round(sample_spread(event.images), 3)))
         elif isinstance(event, Step) and event.step % 50 == 0 and "d_real" in event.losses:
@@ -62,19 +67,31 @@ def run_watched(key: str, seed: int, evaluator: metrics.Evaluator) -> list[dict]
              "ended_at": done.step if done else None, "seconds": seconds, "trace": trace} for w in watches]
 
 
+CONTROLS = {"control": "Control: the healthy MLP GAN",
+            "control-cgan": "Control: the same cGAN, real images as they are"}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", default="0,1,2")
-    parser.add_argument("--presets", default=",".join([*PRESETS, "control"]))
+    parser.add_argument("--presets", default=",".join([*PRESETS, "control", "control-cgan"]))
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", default="docs/preset-symptoms.json")
+    parser.add_argument("--add", action="store_true",
+                        help="keep --out's runs of the other presets (a preset added later is measured alone)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     evaluator = metrics.Evaluator(load_checkpoint(SHIPPED_DIR / "mnist-classifier"), "mnist")
-    rows = [row for key in args.presets.split(",") for seed in args.seeds.split(",")
-            for row in run_watched(key, int(seed), evaluator)]
-    record = {"command": "python " + " ".join(sys.argv), "device": f"cpu ({platform.processor() or 'unknown'}), "
-              f"{args.threads} thread(s)", "torch": torch.__version__, "runs": rows}
+    keys = args.presets.split(",")
+    rows = [row for key in keys for seed in args.seeds.split(",") for row in run_watched(key, int(seed), evaluator)]
+    run = {"command": "python " + " ".join(sys.argv), "device": f"cpu ({platform.processor() or 'unknown'}), "
+           f"{args.threads} thread(s)", "torch": torch.__version__}
+    record = {**run, "runs": rows}
+    if args.add and Path(args.out).is_file():
+        before = json.loads(Path(args.out).read_text())
+        earlier = [{k: before[k] for k in ("command", "device", "torch")}, *before.get("earlier", [])]
+        record = {**run, "earlier": earlier, "runs": [r for r in before["runs"] if r["preset"] not in keys] + rows}
+        rows = record["runs"]
     Path(args.out).write_text(json.dumps(record, indent=1) + "\n")
     print("| run | symptom watched | seeds showing it | step first seen (median) | run length |")
     print("| --- | --- | --- | --- | --- |")
@@ -82,7 +99,7 @@ def main() -> None:
         mine = [r for r in rows if r["preset"] == key and r["symptom"] == symptom]
         seen = sorted(r["seen_at"] for r in mine if r["seen"])
         median = f"{seen[len(seen) // 2]:,}" if seen else "-"
-        title = PRESETS[key].title if key in PRESETS else "Control: the healthy MLP GAN"
+        title = PRESETS[key].title if key in PRESETS else CONTROLS[key]
         print(f"| {title} | {symptom} | {len(seen)} of {len(mine)} | {median} | {mine[0]['steps']:,} steps, "
               f"median {sorted(r['seconds'] for r in mine)[len(mine) // 2]:.0f} s |")
 

@@ -497,6 +497,11 @@ def test_a_preset_run_from_the_train_tab_names_its_symptom(root):
     cfg = train.make_config(*args, "x", 0, "d-much-faster-than-g")
     assert cfg.model_options["d_dropout"] == 0.0 and (cfg.lr_g, cfg.lr_d) == (2e-5, 2e-3)
     assert train.make_config(*args, "x", 0, "documents-as-written").reals_in_unit
+    mirrored = train.preset_form("reals-only-augmentation", "mlp-gan", "mnist")
+    assert mirrored[0] == "cgan" and "the real images flipped, rotated" in mirrored[10]
+    cgan_args = ["cgan", *args[1:]]
+    assert train.make_config(*cgan_args, "x", 0, "reals-only-augmentation").real_augment
+    assert not train.make_config(*cgan_args, "x", 0, "").real_augment
     with pytest.raises(gr.Error, match="trains the mlp-gan model, not dcgan"):
         train.make_config("dcgan", *args[1:], "x", 0, "d-much-faster-than-g")
     try:

@@ -53,6 +53,9 @@ class _CountingEvaluator:
         probs[:, 3] = 1
         return metrics.Scored(probs=probs, features=torch.zeros(len(images), 4))
 
+    def mirrored_share(self, images: torch.Tensor, labels: torch.Tensor) -> float:
+        return 0.0
+
 
 def test_histogram_probe_samples_a_diffusion_model_in_few_steps(monkeypatch):
     model = build_model("diffusion", make_config("diffusion", dataset="mnist", channels=8, channel_mults=(1, 1, 2)))
@@ -71,6 +74,7 @@ def test_histogram_probe_samples_a_diffusion_model_in_few_steps(monkeypatch):
     assert asked["steps"] == PROBE_SAMPLE_STEPS and asked["n"] == 12
     assert result["class_histogram"][3] == 1.0 and result["collapse"]["collapsing"]
     assert evaluator.seen[0].shape == (12, 1, 28, 28)
+    assert asked["labels"].tolist() == [i * 10 // 12 for i in range(12)]  # every class, evenly
 
 
 @pytest.mark.slow

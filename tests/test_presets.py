@@ -117,6 +117,21 @@ def test_the_watcher_sees_each_symptom_and_not_a_healthy_run():
         assert not watch.update(sick)  # the first sighting is the one kept
 
 
+def test_mirrored_digits_are_the_mean_of_the_last_probes_over_the_alarm():
+    """One probe of 500 samples is noisy (a healthy cGAN's single probes reach 0.42): the symptom is
+    the mean of the last MIRRORED_PROBES probes at MIRRORED_SHARE or more."""
+    watch = SymptomWatch("mirrored")
+    healthy = [0.2, 0.42, 0.41, 0.03, 0.2]  # single probes over the alarm, no mean of three over it
+    for i, share in enumerate(healthy):
+        assert not watch.update(Metrics(SETTLE_STEPS + 100 * i, {"mirrored_share": share}))
+    watch = SymptomWatch("mirrored")
+    assert not watch.update(Metrics(300, {"mirrored_share": 0.6}))
+    assert not watch.update(Metrics(400, {"mirrored_share": 0.3}))
+    assert watch.update(Metrics(500, {"mirrored_share": 0.45}))
+    assert watch.seen_at == 500 and "45%" in watch.evidence and "the last 3 class probes" in watch.evidence
+    assert not SymptomWatch("mirrored").update(Metrics(500, {"class_histogram": histogram(0.1)}))  # none measured
+
+
 def test_symptoms_count_only_after_the_first_steps():
     """A fresh G maps every z near one image, D separates noise from digits at once and a healthy
     run's first blobs all look like one class: that is not yet a symptom (divergence is, at any step)."""
@@ -124,7 +139,8 @@ def test_symptoms_count_only_after_the_first_steps():
     one_image = torch.zeros(64, 1, 28, 28)
     for symptom, event in {"ignores-z": Samples(early, one_image, None),
                            "collapse": Metrics(COLLAPSE_FROM - 1, {"class_histogram": histogram(1.0)}),
-                           "d-ahead": step(early, d_real=1.0, d_fake=0.0)}.items():
+                           "d-ahead": step(early, d_real=1.0, d_fake=0.0),
+                           "mirrored": Metrics(early, {"mirrored_share": 0.9})}.items():
         assert not SymptomWatch(symptom).update(event), symptom
     watch = SymptomWatch("diverges")
     assert watch.update(Done(3, 0.1, "diverged", None, nan_message(3, "loss_g")))
@@ -155,18 +171,37 @@ def watched_run(cfg: TrainConfig, watches: list[SymptomWatch], probe) -> None:
         run.close()
 
 
+# the cGAN preset at a smaller width; the MLP GAN presets at SMALL
+SMALL_OPTIONS = {"cgan": {"g_channels": 16, "d_channels": 16}}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("key", PRESETS)
 def test_each_preset_shows_its_symptom_for_three_seeds_of_three(key, probe):
     symptom = PRESETS[key].symptom
+    small = SMALL_OPTIONS.get(PRESETS[key].settings["model"], SMALL)
     for seed in range(3):  # only what the symptom is seen in: the class histogram and the sample grids cost
-        cfg = preset_config(key, seed=seed, device="cpu", batch_size=32, model_options=SMALL, log_every=5,
+        cfg = preset_config(key, seed=seed, device="cpu", batch_size=32, model_options=small, log_every=5,
                             sample_every=20 if symptom == "ignores-z" else 10**6,
-                            eval_every=100 if symptom == "collapse" else 0)
+                            eval_every=100 if symptom in ("collapse", "mirrored") else 0)
         watch = presets.watch_for(key)
         watched_run(cfg, [watch], probe)
         assert watch.seen, f"{key}, seed {seed}: no {watch.symptom} in {cfg.steps} steps"
         assert watch.seen_at <= cfg.steps
+
+
+@pytest.mark.slow
+def test_the_same_cgan_without_the_augmentation_draws_few_mirrored_digits(probe):
+    """The control for the mirrored symptom: the preset's cGAN, as small as in the test above, with the
+    real images as they are. Its samples of lopsided digits stay below the alarm at steps 200, 400
+    and 600 (the augmented run crosses it by step 200)."""
+    shares = []
+    cfg = preset_config("reals-only-augmentation", seed=0, device="cpu", batch_size=32, real_augment=False, steps=600,
+                        model_options=SMALL_OPTIONS["cgan"], log_every=50, sample_every=10**6, eval_every=200)
+    for event in train(cfg, evaluator=probe()):
+        if isinstance(event, Metrics):
+            shares.append(event.metrics["mirrored_share"])
+    assert len(shares) == 3 and max(shares) < presets.MIRRORED_SHARE, shares
 
 
 @pytest.mark.slow

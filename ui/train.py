@@ -391,7 +391,8 @@ def preset_form(preset: str | None, family: str, dataset: str, request: gr.Reque
     cfg = presets_mod.preset_config(p.key, dataset=common.check_dataset(dataset))
     said = words(lang)
     options = ", ".join(f"`{k}={v}`" for k, v in sorted(p.model_options.items())) or said["preset_default_options"]
-    extra = said["preset_reals_in_unit"] if cfg.reals_in_unit else ""
+    extra = (said["preset_reals_in_unit"] if cfg.reals_in_unit else "") + \
+        (said["preset_real_augment"] if cfg.real_augment else "")
     note = said["preset_note"].format(key=p.key, model=cfg.model, options=options, extra=extra)
     return (cfg.model, cfg.steps, *preset_values(cfg), note, preset_text(p.key, lang))
 
