@@ -472,6 +472,45 @@ def load_study(url: str, name: str) -> optuna.Study:
                          f"{', '.join(names[:20]) if names else 'none'}.") from None
 
 
+PRIVATE_TRIAL_ATTRS = ("checkpoint",)  # a trial's folder on the machine that ran it: not for a record others read
+
+
+def study_record(study: optuna.Study) -> dict[str, Any]:
+    """A study as plain JSON data: its direction and attributes, and each trial's state, settings
+    (with their search distributions), value, intermediate reports and attributes, less the
+    trial's folder. ``study_from_record`` rebuilds it in memory, for the tables and figures."""
+    from optuna.distributions import distribution_to_json
+
+    return {"direction": study.direction.name.lower(), "user_attrs": dict(study.user_attrs),
+            "trials": [{"state": t.state.name, "params": t.params,
+                        "distributions": {k: distribution_to_json(d) for k, d in t.distributions.items()},
+                        "value": t.value, "intermediate_values": {str(k): v for k, v in t.intermediate_values.items()},
+                        "user_attrs": {k: v for k, v in t.user_attrs.items() if k not in PRIVATE_TRIAL_ATTRS}}
+                       for t in study.trials]}
+
+
+def study_from_record(record: dict[str, Any]) -> optuna.Study:
+    """The in-memory study ``study_record`` wrote; ``ValueError`` in one sentence for a record it did not."""
+    import optuna
+    from optuna.distributions import json_to_distribution
+    from optuna.trial import TrialState, create_trial
+
+    try:
+        study = optuna.create_study(direction=record["direction"])
+        for key, value in record["user_attrs"].items():
+            study.set_user_attr(key, value)
+        for t in record["trials"]:
+            state = TrialState[t["state"]]
+            study.add_trial(create_trial(
+                state=state, params=t["params"], value=t["value"] if state == TrialState.COMPLETE else None,
+                distributions={k: json_to_distribution(d) for k, d in t["distributions"].items()},
+                intermediate_values={int(k): v for k, v in t["intermediate_values"].items()},
+                user_attrs=t["user_attrs"]))
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        raise ValueError(f"Not a study record (study_record): {' '.join(str(err).split())[:200]}.") from None
+    return study
+
+
 def open_study(cfg: TuneConfig) -> optuna.Study:
     """The study named ``cfg.study`` in ``cfg.storage``, created when missing; an existing one must
     search the same family and dataset for the same metric (``ValueError`` in one sentence)."""

@@ -97,12 +97,21 @@ def loss_quality_figure(study: optuna.Study, *, loss: str | None = None,
         return _empty(title, words["too_few_scatter"])
     rho = spearman([p[0] for p in points], [p[1] for p in points])
     shown = "n/a" if rho is None else f"{rho:+.2f}"
-    fig = go.Figure(go.Scatter(x=[p[0] for p in points], y=[p[1] for p in points], mode="markers+text",
-                               text=[f"{words['trial']} {p[2]}" for p in points], textposition="top center",
-                               marker={"size": 10}))
+    xs = [p[0] for p in points]
+    fig = go.Figure(go.Scatter(x=xs, y=[p[1] for p in points], mode="markers+text",
+                               text=[f"{words['trial']} {p[2]}" for p in points],
+                               textposition=[_inward(x, min(xs), max(xs)) for x in xs],
+                               cliponaxis=False, marker={"size": 10}))  # a name may reach into the margin, uncut
     fig.update_layout(title=f"{title}<br><sub>{words['rho'].format(rho=shown, n=len(points))}</sub>",
                       xaxis_title=loss, yaxis_title=_label(study), height=HEIGHT, showlegend=False)
     return fig
+
+
+def _inward(x: float, lo: float, hi: float) -> str:
+    """A point's name leans towards the middle when the point is the leftmost or rightmost third
+    of ``lo``..``hi``, so that it is not cut off by the panel's border at a projector's width."""
+    where = (x - lo) / (hi - lo) if hi > lo else 0.5
+    return "top left" if where > 2 / 3 else "top right" if where < 1 / 3 else "top center"
 
 
 def _label(study: optuna.Study) -> str:

@@ -265,7 +265,8 @@ def test_tune_runs_the_smallest_study_from_the_browser(browser, server, outside_
     GAN runs in the Train queue, fills the table and the history figure and is saved as a run."""
     page = open_page(browser, server, outside_requests)
     open_tab(page, "Train", "Tune")
-    wait_text(page, "tune-status", "Pick a model, how many trials and how long each trains, then start.")
+    wait_text(page, "tune-status", "Below, a study recorded earlier")  # the tab opens on it
+    page.locator("#tune-history .js-plotly-plot").wait_for(state="visible")
     for label in ("Optimise", "Trials", "Seconds per trial", "Start the study"):
         page.get_by_text(label, exact=True).first.wait_for(state="visible")
     page.get_by_role("radio", name="MLP GAN", exact=True).check()
@@ -289,17 +290,20 @@ def test_tune_runs_the_smallest_study_from_the_browser(browser, server, outside_
 
 @pytest.mark.parametrize("width, height", [(1400, 1000), (1024, 768)])
 def test_tune_opens_in_chinese_on_a_headed_table(browser, server, outside_requests, width, height):  # noqa: F811
-    """A Chinese page's Tune tab before any study: the trials table shows its headers (not "1 2 3")
-    and the metric's names are Chinese, at a projector's size too."""
+    """A Chinese page's Tune tab before any study opens on the recorded study: its note in Chinese,
+    the trials table with its headers (not "1 2 3"), the figures, and the metric's names in Chinese,
+    at a projector's size too."""
     page = open_page(browser, server, outside_requests, locale="zh-CN")
     page.set_viewport_size({"width": width, "height": height})
     open_tab(page, "训练", "调参")
-    wait_text(page, "tune-status", "选择模型、试验次数和每次训练的时长，然后开始。")
+    wait_text(page, "tune-status", "下面是之前录制的一次搜索")
+    page.locator("#tune-history .js-plotly-plot").wait_for(state="visible")
+    page.locator("#tune-importance .js-plotly-plot").wait_for(state="visible")
     # the headers arrive with the page's on-open results (the table's label also says 试验: wait for 状态)
     page.wait_for_function("() => (document.querySelector('#tune-table')?.innerText || '').includes('状态')",
                            timeout=TIMEOUT)
     header = page.locator("#tune-table").inner_text()
-    assert "FD" in header and "\n1\n" not in header, header
+    assert "FD" in header and "已剪枝" in header and "pruned" not in header, header  # the states in Chinese
     page.get_by_role("radio", name="FD（越低越好）", exact=True).wait_for(state="visible")
     shot(page, "tune-zh-CN" + ("" if width == 1400 else "-1024"))
     assert not outside_requests, outside_requests

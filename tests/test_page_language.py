@@ -56,10 +56,12 @@ def test_preset_notes_in_both_languages():
 
 def test_the_tune_tab_opens_on_a_headed_table_in_the_page_s_language():
     for lang in ("en", "zh"):
-        choices, table = tune.opening("fd", lang)
+        choices, note, table, *_ = tune.opening("fd", lang)  # the recorded study
         assert list(table.columns)[:2] == [tune.LANGUAGES[lang]["tune_col_trial"], tune.LANGUAGES[lang]["tune_col_state"]]
-        assert len(table) == 0 and len(table.columns) == 5
+        assert len(table) == tune.OPENING_FORM["trials"]
+        assert set(table.iloc[:, 1]) <= {tune.LANGUAGES[lang][f"tune_state_{s}"] for s in ("complete", "pruned")}
         assert choices["choices"] == tune.metric_choices(lang)
+        assert bool(CJK.search(note)) == (lang == "zh")
     assert CJK.search(tune.metric_choices("zh")[0][0]) and not CJK.search(tune.metric_choices("en")[0][0])
 
 

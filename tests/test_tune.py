@@ -349,3 +349,30 @@ def test_tune_without_a_model_names_the_searchable_families(capsys):
 
     assert cli.main(["tune"]) == 2
     assert capsys.readouterr().err.startswith("error: tune needs --model: one of mlp-gan, dcgan, cgan")
+
+
+def test_a_study_record_rebuilds_the_same_study_without_the_trials_folders():
+    import json
+
+    import optuna
+    from optuna.distributions import CategoricalDistribution, FloatDistribution
+    from optuna.trial import TrialState, create_trial
+
+    study = optuna.create_study(direction="minimize")
+    study.set_user_attr("model", "dcgan")
+    space = {"lr": FloatDistribution(1e-4, 1e-2, log=True), "batch_size": CategoricalDistribution((32, 64))}
+    study.add_trial(create_trial(params={"lr": 1e-3, "batch_size": 64}, distributions=space, value=12.5,
+                                 intermediate_values={0: 30.0, 1: 14.0},
+                                 user_attrs={"checkpoint": "/srv/runs/.tune/x/trial-0000", "steps": 40}))
+    study.add_trial(create_trial(state=TrialState.PRUNED, params={"lr": 5e-3, "batch_size": 32}, distributions=space,
+                                 intermediate_values={0: 90.0}, user_attrs={"steps": 12}))
+    record = json.loads(json.dumps(tune.study_record(study)))  # plain JSON on the way
+    assert "/srv" not in json.dumps(record)
+    again = tune.study_from_record(record)
+    assert again.direction == study.direction and again.user_attrs == {"model": "dcgan"}
+    assert [t.state for t in again.trials] == [TrialState.COMPLETE, TrialState.PRUNED]
+    assert [t.params for t in again.trials] == [t.params for t in study.trials]
+    assert [t.intermediate_values for t in again.trials] == [t.intermediate_values for t in study.trials]
+    assert again.best_value == 12.5 and again.trials[0].user_attrs == {"steps": 40}
+    with pytest.raises(ValueError, match="Not a study record"):
+        tune.study_from_record({"direction": "minimize", "trials": [{"state": "BORED"}]})

@@ -91,3 +91,39 @@ def test_an_api_call_with_an_unknown_model_is_refused_before_a_name_is_reserved(
     with pytest.raises(UserError, match="Unknown model 'xxxxx"):
         next(tune_tab.tune_study("x" * 5000, "mnist", "fd", 1, 10, 0, None))
     assert len(train_tab.TICKETS.tickets) == before
+
+
+def test_the_tab_opens_on_the_recorded_study_in_both_languages():
+    """docs/tune-example/study.json (scripts/tune_example.py): the tab's untouched form's study, shown
+    on open with its table, figures and correlations, and a note that says what it is."""
+    import json
+
+    import plotly.graph_objects as go
+
+    from ui import tune as tune_tab
+
+    recorded = json.loads(tune_tab.EXAMPLE.read_text())
+    assert recorded["settings"] == {"model": tune_tab.family_choices()[0][1], "dataset": "mnist",
+                                    **tune_tab.OPENING_FORM}
+    trials = recorded["study"]["trials"]
+    assert len(trials) == tune_tab.OPENING_FORM["trials"]
+    assert all("checkpoint" not in t["user_attrs"] for t in trials)  # no folder of the machine that ran it
+    for lang, said in (("en", "a study recorded earlier"), ("zh", "之前录制的一次搜索")):
+        _, note, table, history, importance, scatter, rho = tune_tab.opening("fd", lang)
+        assert said in note and recorded["date"] in note
+        assert len(table) == len(trials) and table.iloc[:, 2].notna().sum() >= 1
+        assert all(isinstance(f, go.Figure) and f.data for f in (history, scatter))
+        assert rho
+
+
+def test_without_the_record_the_tab_opens_on_an_empty_table_with_headers(monkeypatch, tmp_path):
+    from ui import tune as tune_tab
+
+    monkeypatch.setattr(tune_tab, "EXAMPLE", tmp_path / "missing.json")
+    tune_tab.recorded_example.cache_clear()
+    try:
+        _, note, table, *figures, rho = tune_tab.opening("accuracy", "en")
+    finally:
+        tune_tab.recorded_example.cache_clear()
+    assert note.startswith("Pick a model") and table.empty and list(table.columns)[2] == "class accuracy"
+    assert figures == [None, None, None] and rho == ""

@@ -71,6 +71,9 @@ EN: dict[str, str] = {
     "tune_metric_accuracy": "class accuracy (conditional models)", "tune_trials": "Trials",
     "tune_trial_seconds": "Seconds per trial", "tune_start": "Start the study",
     "tune_idle": "Pick a model, how many trials and how long each trains, then start.",
+    "tune_example": "**Below, a study recorded earlier:** this tab's default ({model} on {dataset}, {trials} trials "
+                    "of {seconds:g} s, {total:.0f} s in all on {device}, {date}). Pick a model, how many trials and "
+                    "how long each trains, then start: your study replaces it.",
     "tune_table": "Trials", "tune_history": "Optimisation history", "tune_scatter": "Final loss against quality",
     "tune_importance": "Parameter importances", "tune_col_trial": "trial", "tune_col_state": "state",
     "tune_col_reports": "reports", "tune_col_steps": "steps", "tune_state_complete": "complete",
@@ -408,6 +411,7 @@ PixelCNN:   p(x) = p(x_1) · p(x_2 | x_1) · … · p(x_784 | x_1 … x_783)   o
     "recipe_none": "No shipped `{name}`: default settings.",
     "recipe_ema": " It also averaged G's weights (EMA {ema}), off here so that the samples move from the start.",
     "preset_default_options": "its default options", "preset_reals_in_unit": ", real images in [0, 1]",
+    "preset_real_augment": ", the real images flipped, rotated, jittered and scaled (the documents' augmentation)",
     "preset_note": "Preset `{key}`: the {model} with {options}{extra}; the settings below are the preset's.",
     "preset_kept": "Preset `{key}`: the settings below are the preset's.",
     "train_device": "**Device:** {device} · time limit {seconds:.0f} s per run",
@@ -504,6 +508,9 @@ ZH: dict[str, str] = {
     "tune_metric": "优化目标", "tune_metric_fd": "FD（越低越好）", "tune_metric_accuracy": "类别准确率（条件模型）",
     "tune_trials": "试验次数", "tune_trial_seconds": "每次试验的秒数", "tune_start": "开始搜索",
     "tune_idle": "选择模型、试验次数和每次训练的时长，然后开始。",
+    "tune_example": "**下面是之前录制的一次搜索**：本页的默认设置（{model}，数据集 {dataset}，{trials} 次试验，每次 "
+                    "{seconds:g} 秒，共用时 {total:.0f} 秒，{device}，{date}）。选择模型、试验次数和每次训练的时长，然后"
+                    "开始：你自己的搜索会替换它。",
     "tune_table": "试验", "tune_history": "优化历史", "tune_scatter": "最终损失与质量",
     "tune_importance": "参数重要性", "tune_col_trial": "试验", "tune_col_state": "状态",
     "tune_col_reports": "中间评估", "tune_col_steps": "步数", "tune_state_complete": "完成",
@@ -564,6 +571,9 @@ ZH: dict[str, str] = {
     "symptom_collapse": "第 {step:,} 步时，{share:.0%} 的新样本被分类为同一类别（类别 {top_class}），{classes} 个类别中只出现 "
                         "{covered} 个：模式崩溃。",
     "symptom_diverges": "训练在第 {step:,} 步自行停止：{cause}。",
+    "symptom_mirrored": "到第 {step:,} 步时，在左右不对称的数字（2、3、4、5、6、7、9）的样本中，分类器认为 {share:.0%} "
+                        "左右翻转后更像它的类别（最近 {probes} 次类别检测的平均值；真实数字：0%；警报线 {threshold:.0%}）："
+                        "G 画出了增强给 D 看过的镜像数字。",
     "collapse_warning": "**警告（第 {step} 步）：** {share:.0%} 的新样本看起来像“{name}”，{k} 个类别中只出现 {covered} 个。生成器"
                         "正在收缩到少数几种图像（模式崩溃）。训练早期这很正常；如果持续下去，试试 DiffAugment、更低的学习率或 "
                         "hinge 损失。",
@@ -613,6 +623,13 @@ ZH: dict[str, str] = {
                                          "就学会了区分真假。",
     "preset_d_much_faster_than_g_watch": "右侧图中 D 对真实图像的平均分升向 0.9、对假图降向 0.2，并一直分开（健康的训练中两者都在 "
                                          "0.5 附近）；G 的损失上升，慢吞吞的 G 停在一种图像上。",
+    "preset_reals_only_augmentation": "只增强真实图像",
+    "preset_reals_only_augmentation_cause": "文档中的数据增强（随机水平翻转、最多 15 度的旋转、颜色抖动、缩放）像文档那样只用在"
+                                            "真实图像上，模型是本实验室的快速 cGAN。D 被告知镜像和倾斜的数字是真的，于是 G 画它们"
+                                            "也会得到奖励：增强泄漏进了 G 学到的东西。",
+    "preset_reals_only_augmentation_watch": "网格中出现镜像数字（每行一个类别）：3 画成 ε，2、4、7、9 朝向反了。在左右不对称的数字"
+                                            "的样本中，分类器认为约一半翻转回来后更像它的类别；真实数字为 0，同一个 cGAN 不加增强时"
+                                            "大多低于 0.3。",
     "train_example": "**下面是之前录制的示例**：本页默认设置的一次训练（{model}，数据集 {dataset}，{steps:,} 步，"
                      "用时 {seconds:.0f} 秒，{device}，{date}）。你自己的训练开始后，曲线和样本会替换它。",
     "train_idle": "点击**开始训练**。在双核 CPU 上，cGAN（默认选项）30 秒内就能画出可辨认的数字，每行一个类别；MLP GAN "
@@ -813,6 +830,7 @@ PixelCNN:  p(x) = p(x_1) · p(x_2 | x_1) · … · p(x_784 | x_1 … x_783)   �
     "recipe_none": "没有已发布的 `{name}`：使用默认设置。",
     "recipe_ema": "它还对 G 的权重做了平均（EMA {ema}），这里关闭，好让样本从一开始就在变化。",
     "preset_default_options": "默认选项", "preset_reals_in_unit": "，真实图像在 [0, 1] 内",
+    "preset_real_augment": "，真实图像经过翻转、旋转、颜色抖动和缩放（文档中的数据增强）",
     "preset_note": "预设 `{key}`：{model}，{options}{extra}；下面的设置来自预设。",
     "preset_kept": "预设 `{key}`：下面的设置来自预设。",
     "train_device": "**设备：** {device} · 每次训练最长 {seconds:.0f} 秒",

@@ -12,6 +12,8 @@ appears in the other tabs like any run.
 
 from __future__ import annotations
 
+import functools
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,6 +36,8 @@ MIN_TRIAL_SECONDS = 5.0
 REPORTS = 2  # intermediate evaluations per trial, read by the pruner
 EVAL_N = 500  # samples scored at each evaluation: enough to rank trials, cheap beside a short trial
 STUDY_DIR = ".tune"  # under the runs folder; a folder without config.json is never listed or pruned
+OPENING_FORM = {"metric": "fd", "trials": 6, "trial_seconds": 30.0, "seed": 0}  # the form's opening values
+EXAMPLE = Path(__file__).resolve().parent.parent / "docs" / "tune-example" / "study.json"  # scripts/tune_example.py
 
 
 def family_choices() -> list[tuple[str, str]]:
@@ -185,14 +189,41 @@ def tune_study(family: str, dataset: str, metric: str, trials: float, trial_seco
 # ----------------------------------------------------------------------------- layout
 
 
-def opening(metric: str, lang: str) -> tuple[Any, pd.DataFrame]:
-    """What the tab opens on, in ``lang``: the metric's names, and the trials table empty but with
-    its headers (an empty table without them shows "1 2 3")."""
+@functools.lru_cache(maxsize=len(LANGUAGES))
+def recorded_example(lang: str) -> tuple[Any, ...] | None:
+    """The study the tab's untouched form runs, recorded once (``scripts/tune_example.py``), as
+    the tab shows it in ``lang``: a note saying what it is, the trials table, the three figures and
+    the correlations; None without a readable record. Built once per language (Optuna's parameter
+    importances take a moment), not on every page load."""
+    words = LANGUAGES.get(lang, EN)
+    try:
+        recorded = json.loads(EXAMPLE.read_text())
+        study = tune.study_from_record(recorded["study"])
+        settings = recorded["settings"]
+        names = {**{name: label for label, name in train_tab.family_choices()},
+                 **{name: label for label, name in common.DATASET_CHOICES}}
+        note = words["tune_example"].format(
+            model=names.get(settings["model"], settings["model"]), dataset=names.get(settings["dataset"], settings["dataset"]),
+            trials=settings["trials"], seconds=settings["trial_seconds"], total=recorded["seconds"],
+            device=common.device_words(recorded["device"], lang), date=recorded["date"])
+    except (OSError, KeyError, TypeError, ValueError):
+        return None
+    return (note, trial_frame(study, lang), *study_figures(study, lang), correlation_line(study, lang))
+
+
+def opening(metric: str, lang: str) -> tuple[Any, ...]:
+    """What the tab opens on, in ``lang``: the metric's names, then ``recorded_example``; without
+    the record, the idle note and the trials table empty but with its headers (an empty table
+    without them shows "1 2 3")."""
     words = LANGUAGES.get(lang, EN)
     metric = metric if metric in tune.METRICS else "fd"
-    head = [words["tune_col_trial"], words["tune_col_state"], tune.METRICS[metric].label,
-            words["tune_col_reports"], words["tune_col_steps"]]
-    return gr.update(choices=metric_choices(lang)), pd.DataFrame(columns=head)
+    choices = gr.update(choices=metric_choices(lang))
+    example = recorded_example(lang if lang in LANGUAGES else "en")
+    if example is None:
+        head = [words["tune_col_trial"], words["tune_col_state"], tune.METRICS[metric].label,
+                words["tune_col_reports"], words["tune_col_steps"]]
+        return choices, words["tune_idle"], pd.DataFrame(columns=head), None, None, None, ""
+    return (choices, *example)
 
 
 def build_tab() -> list[common.Picker]:
@@ -202,12 +233,13 @@ def build_tab() -> list[common.Picker]:
         with gr.Column(scale=1):
             family = gr.Radio(family_choices(), value=family_choices()[0][1], label=t("model"))
             dataset = gr.Radio(common.DATASET_CHOICES, value="mnist", label=t("dataset"))
-            metric = gr.Radio(metric_choices(), value="fd", label=t("tune_metric"))
+            metric = gr.Radio(metric_choices(), value=OPENING_FORM["metric"], label=t("tune_metric"))
             with gr.Row():
-                trials = gr.Number(6, precision=0, minimum=1, maximum=MAX_TRIALS, label=t("tune_trials"))
-                seconds = gr.Number(min(30, train_tab.MAX_SECONDS), minimum=MIN_TRIAL_SECONDS,
+                trials = gr.Number(OPENING_FORM["trials"], precision=0, minimum=1, maximum=MAX_TRIALS,
+                                   label=t("tune_trials"))
+                seconds = gr.Number(min(OPENING_FORM["trial_seconds"], train_tab.MAX_SECONDS), minimum=MIN_TRIAL_SECONDS,
                                     maximum=train_tab.MAX_SECONDS, label=t("tune_trial_seconds"))
-            seed = gr.Number(0, precision=0, minimum=0, label=t("seed"))
+            seed = gr.Number(OPENING_FORM["seed"], precision=0, minimum=0, label=t("seed"))
             name = gr.Textbox(label=t("run_name"), placeholder="my-study")
             with gr.Row():
                 start = gr.Button(t("tune_start"), variant="primary", elem_id="tune-start")
@@ -217,11 +249,11 @@ def build_tab() -> list[common.Picker]:
             status = gr.Markdown(t("tune_idle"), elem_id="tune-status")
             table = gr.Dataframe(label=t("tune_table"), interactive=False, wrap=False, elem_id="tune-table")
             rho = gr.Markdown(elem_id="tune-rho")
-            common.on_open(opening, [metric], [metric, table], speaks=True)
             with gr.Row():
                 history = gr.Plot(label=t("tune_history"), elem_id="tune-history")
                 scatter = gr.Plot(label=t("tune_scatter"), elem_id="tune-scatter")
             importance = gr.Plot(label=t("tune_importance"), elem_id="tune-importance")
+            common.on_open(opening, [metric], [metric, status, table, history, importance, scatter, rho], speaks=True)
             with gr.Row():
                 saved = gr.Textbox(label=t("saved_run"), interactive=False, elem_id="tune-saved")
                 run_id = gr.Textbox("", label=t("run_id"), interactive=False, elem_id="tune-run-id")
