@@ -140,7 +140,10 @@ def flow_matching_loss(model, x0: torch.Tensor, labels: torch.Tensor, *, label_d
     x_sigma = (1 - sigma) x0 + sigma noise; scalar mean. ``noise - x0`` is d x_sigma / d sigma, the
     direction diffusers' flow-match schedulers step along (from sigma 1 to 0). Random draws from
     torch's global generator."""
-    sigma = torch.rand(x0.shape[0], device=x0.device)
+    if model.config.time_sampling == "logit-normal":
+        sigma = torch.sigmoid(torch.randn(x0.shape[0], device=x0.device))
+    else:
+        sigma = torch.rand(x0.shape[0], device=x0.device)
     noise = torch.randn_like(x0)
     x_sigma = flow_noise(x0, noise, sigma)
     predicted = model(x_sigma, sigma * model.config.num_train_timesteps,

@@ -145,13 +145,17 @@ def test_every_config_field_has_a_checkpoint_rule():
 # ----------------------------------------------------------------------------- objectives
 
 
-def test_flow_matching_target_is_noise_minus_data():
-    """x_sigma = (1 - sigma) x0 + sigma noise, time input sigma * T, target d x / d sigma = noise - x0."""
-    model, x0, labels = Recorder(DiffusionConfig()), images(), torch.tensor([1, 2, 3, 4])
+@pytest.mark.parametrize("time_sampling", ["uniform", "logit-normal"])
+def test_flow_matching_target_is_noise_minus_data(time_sampling):
+    """x_sigma = (1 - sigma) x0 + sigma noise, time input sigma * T, target d x / d sigma = noise - x0;
+    sigma uniform on (0, 1), or the sigmoid of a standard normal (logit-normal, the default)."""
+    config = DiffusionConfig(time_sampling=time_sampling)
+    model, x0, labels = Recorder(config), images(), torch.tensor([1, 2, 3, 4])
     torch.manual_seed(7)
     loss = flow_matching_loss(model, x0, labels)
     torch.manual_seed(7)
-    sigma, noise = torch.rand(4), torch.randn_like(x0)
+    sigma = torch.rand(4) if time_sampling == "uniform" else torch.sigmoid(torch.randn(4))
+    noise = torch.randn_like(x0)
     x_t, t, seen = model.calls[0]
     s = sigma.view(-1, 1, 1, 1)
     torch.testing.assert_close(x_t, (1 - s) * x0 + s * noise)

@@ -59,6 +59,7 @@ SCHEDULES = ("linear", "cosine")
 SAMPLERS = {"flow": ("euler", "heun"), "ddpm": ("ddpm", "ddim", "dpm-solver++")}
 DEFAULT_SAMPLER = {"flow": "euler", "ddpm": "dpm-solver++"}  # what default_sampler="auto" means
 PATCH_SIZES = (2, 4, 7)
+TIME_SAMPLING = ("uniform", "logit-normal")
 MAX_SAMPLE_STEPS = 1000
 MAX_GUIDANCE = 20.0
 LIVE_SAMPLE_STEPS = 10  # sampler steps of the sample grids drawn while training: few, to stay live
@@ -75,6 +76,9 @@ class DiffusionConfig:
     num_classes: int = bounded(10, lo=1, hi=1000, help="classes; index num_classes is the null label")
     label_dropout: float = bounded(0.1, lo=0.0, hi=1.0, hi_open=True,
                                    help="probability of training on the null label (classifier-free guidance)")
+    time_sampling: str = bounded("logit-normal", choices=TIME_SAMPLING,
+                                 help="flow only: training times sigma uniform on (0, 1), or logit-normal (sigmoid of a "
+                                      "standard normal: more of the middle times, Esser et al. 2024)")
     channels: int = bounded(16, lo=4, hi=512, help="U-Net width at 28 x 28; its conditioning vector has 4 x this")
     channel_mults: tuple[int, ...] = bounded((1, 2, 4), lo=1, hi=8, layers=(3, 3),
                                              help="U-Net widths at 28, 14 and 7 pixels, in multiples of channels")
@@ -206,7 +210,7 @@ class Diffusion(CheckedHubMixin, nn.Module, PyTorchModelHubMixin, **HUB_KWARGS,
 
 FAMILY = Family("diffusion", DiffusionConfig, Diffusion, label="Diffusion", label_zh="扩散模型",
                 abilities=frozenset({"generate", "condition", "train_live"}), width_fields=("channels",),
-                train_defaults={"batch_size": 128, "lr": 2e-3, "ema": 0.999},
+                train_defaults={"batch_size": 64, "lr": 2e-3, "ema": 0.999},
                 # a 100-image grid at LIVE_SAMPLE_STEPS costs about 6 training steps of the default U-Net on a CPU
                 live_cost=3,
                 search_space={"lr": Range(3e-4, 5e-3, log=True), "batch_size": Choice((64, 128, 256)),
