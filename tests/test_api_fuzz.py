@@ -93,6 +93,11 @@ def fuzz_server(root: Path):
     server.stop()
 
 
+# Replies that are large whatever the input: the Tune tab opens on a recorded study, its table and three figures
+# (about 27 KB). Every other reply to a hostile value stays under 16 KB: nothing echoes what it was sent.
+LARGEST_REPLY = {"tune_opening": 40_000}
+
+
 def test_every_input_of_every_handler_answers_hostile_values_with_a_sentence(fuzz_server):
     listener = Listener()
     url_here = f"http://127.0.0.1:{listener.port}/x.png"
@@ -129,7 +134,7 @@ def test_every_input_of_every_handler_answers_hostile_values_with_a_sentence(fuz
     with ThreadPoolExecutor(6) as pool:
         for (dep, position, value, _), reply in pool.map(run, jobs):
             where = f"{dep.get('api_name')}[{position}] = {repr(value)[:40]}"
-            if reply.body_bytes > 16_000:
+            if reply.body_bytes > LARGEST_REPLY.get(dep.get("api_name"), 16_000):
                 problems.append(f"{where}: a {reply.body_bytes:,}-byte reply")
             if reply.success:
                 continue

@@ -56,7 +56,7 @@ def test_preset_notes_in_both_languages():
 
 def test_the_tune_tab_opens_on_a_headed_table_in_the_page_s_language():
     for lang in ("en", "zh"):
-        choices, note, table, *_ = tune.opening("fd", lang)  # the recorded study
+        choices, note, table, *_ = tune.tune_opening("fd", lang)  # the recorded study
         assert list(table.columns)[:2] == [tune.LANGUAGES[lang]["tune_col_trial"], tune.LANGUAGES[lang]["tune_col_state"]]
         assert len(table) == tune.OPENING_FORM["trials"]
         assert set(table.iloc[:, 1]) <= {tune.LANGUAGES[lang][f"tune_state_{s}"] for s in ("complete", "pruned")}

@@ -109,7 +109,7 @@ def test_the_tab_opens_on_the_recorded_study_in_both_languages():
     assert len(trials) == tune_tab.OPENING_FORM["trials"]
     assert all("checkpoint" not in t["user_attrs"] for t in trials)  # no folder of the machine that ran it
     for lang, said in (("en", "a study recorded earlier"), ("zh", "之前录制的一次搜索")):
-        _, note, table, history, importance, scatter, rho = tune_tab.opening("fd", lang)
+        _, note, table, history, importance, scatter, rho = tune_tab.tune_opening("fd", lang)
         assert said in note and recorded["date"] in note
         assert len(table) == len(trials) and table.iloc[:, 2].notna().sum() >= 1
         assert all(isinstance(f, go.Figure) and f.data for f in (history, scatter))
@@ -122,7 +122,7 @@ def test_without_the_record_the_tab_opens_on_an_empty_table_with_headers(monkeyp
     monkeypatch.setattr(tune_tab, "EXAMPLE", tmp_path / "missing.json")
     tune_tab.recorded_example.cache_clear()
     try:
-        _, note, table, *figures, rho = tune_tab.opening("accuracy", "en")
+        _, note, table, *figures, rho = tune_tab.tune_opening("accuracy", "en")
     finally:
         tune_tab.recorded_example.cache_clear()
     assert note.startswith("Pick a model") and table.empty and list(table.columns)[2] == "class accuracy"

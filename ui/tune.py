@@ -211,7 +211,7 @@ def recorded_example(lang: str) -> tuple[Any, ...] | None:
     return (note, trial_frame(study, lang), *study_figures(study, lang), correlation_line(study, lang))
 
 
-def opening(metric: str, lang: str) -> tuple[Any, ...]:
+def tune_opening(metric: str, lang: str) -> tuple[Any, ...]:
     """What the tab opens on, in ``lang``: the metric's names, then ``recorded_example``; without
     the record, the idle note and the trials table empty but with its headers (an empty table
     without them shows "1 2 3")."""
@@ -253,7 +253,7 @@ def build_tab() -> list[common.Picker]:
                 history = gr.Plot(label=t("tune_history"), elem_id="tune-history")
                 scatter = gr.Plot(label=t("tune_scatter"), elem_id="tune-scatter")
             importance = gr.Plot(label=t("tune_importance"), elem_id="tune-importance")
-            common.on_open(opening, [metric], [metric, status, table, history, importance, scatter, rho], speaks=True)
+            common.on_open(tune_opening, [metric], [metric, status, table, history, importance, scatter, rho], speaks=True)
             with gr.Row():
                 saved = gr.Textbox(label=t("saved_run"), interactive=False, elem_id="tune-saved")
                 run_id = gr.Textbox("", label=t("run_id"), interactive=False, elem_id="tune-run-id")
