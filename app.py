@@ -23,6 +23,7 @@ from ui import pixelcnn  # noqa: E402
 from ui import transfer  # noqa: E402
 from ui import class_run  # noqa: E402
 from ui import pictures  # noqa: E402
+from ui import image_cache  # noqa: E402
 from ui.i18n import I18N, t  # noqa: E402
 
 TABS: list[tuple[str, str, ModuleType]] = [  # (section, tab, module): adding a tab is one line
@@ -120,7 +121,8 @@ def build_app() -> gr.Blocks:
     """All tabs, grouped into sections (``TABS``), in one ``guard.LabBlocks`` (every input value
     checked, every handler guarded); each tab or section refreshes its checkpoint lists when
     opened (so runs trained in the Train tab appear at once); a closed page's session state is
-    dropped at once."""
+    dropped at once; gradio's image cache is written whole before any reply names a file."""
+    image_cache.install()
     common.ON_OPEN.clear()
     with guard.LabBlocks(title="AIGC lab", delete_cache=CACHE_SWEEP) as demo:
         gr.Markdown(t("header"))
