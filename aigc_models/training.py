@@ -212,16 +212,30 @@ def shipped_recipe(family: str, dataset: str) -> TrainConfig:
     family's defaults (``TrainConfig.for_family``) for every other field (steps, time limit, seed, device, output) and wherever
     nothing is shipped or the record does not validate. A recipe field the record lacks was
     recorded before the field existed, when the run behaved as its ``TrainConfig`` default: that
-    default, not the family's. Raises ``ValueError`` for an unknown family or dataset."""
+    default, not the family's. The model options are the recorded ones plus every field of the
+    checkpoint's model config that differs from today's default (a default changed since, such as
+    diffusion's ``time_sampling``, must not change what the recipe trains). Raises ``ValueError``
+    for an unknown family or dataset."""
     cfg = TrainConfig.for_family(check_family(family), dataset=data_mod.check_dataset_name(dataset))
     try:
-        recorded = read_meta(SHIPPED_DIR / f"{cfg.dataset}-{cfg.model}")["training"]["train_config"]
+        meta = read_meta(SHIPPED_DIR / f"{cfg.dataset}-{cfg.model}")
+        recorded = dict(meta["training"]["train_config"])
+        recorded["model_options"] = {**changed_model_fields(cfg.model, meta["config"]),
+                                     **recorded.get("model_options", {})}
         before = {f.name: f.default for f in dataclasses.fields(TrainConfig) if f.name in RECIPE_FIELDS
                   and f.default is not dataclasses.MISSING}
         return dataclasses.replace(cfg, **{k: recorded.get(k, before.get(k, getattr(cfg, k))) for k in RECIPE_FIELDS}
                                    ).validate()
     except (CheckpointError, KeyError, TypeError, ValueError):
         return cfg.validate()
+
+
+def changed_model_fields(family: str, config: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a saved model ``config`` whose values differ from ``family``'s defaults for
+    its dataset today (lists and tuples compared alike), ``dataset`` left out."""
+    default = dataclasses.asdict(make_config(family, dataset=config["dataset"]))
+    plain = lambda value: list(value) if isinstance(value, (list, tuple)) else value  # noqa: E731
+    return {k: v for k, v in config.items() if k != "dataset" and k in default and plain(v) != plain(default[k])}
 
 
 def lr_factor(schedule: str, progress: float) -> float:

@@ -158,6 +158,20 @@ def test_shipped_recipe_is_what_trained_the_shipped_checkpoint(monkeypatch, tmp_
         training.shipped_recipe("stylegan", "mnist")
 
 
+def test_a_default_changed_since_the_checkpoint_keeps_the_recipe_as_trained():
+    """The shipped diffusion models were trained with uniform flow-matching times and record no
+    model options; the default is logit-normal now, so their recipe must say uniform."""
+    config = read_meta("mnist-diffusion")["config"]
+    assert read_meta("mnist-diffusion")["training"]["train_config"]["model_options"] == {}
+    assert config["time_sampling"] == "uniform" and training.make_config("diffusion").time_sampling == "logit-normal"
+    recipe = training.shipped_recipe("diffusion", "mnist")
+    assert recipe.model_options["time_sampling"] == "uniform"
+    assert recipe.model_options["default_guidance"] == config["default_guidance"]  # the card's measured choice
+    assert "channel_mults" not in recipe.model_options  # a list saved for a default tuple is no change
+    assert training.changed_model_fields("diffusion", {**config, "time_sampling": "logit-normal"}) == {
+        "default_guidance": config["default_guidance"]}
+
+
 def test_unknown_loss_raises():
     with pytest.raises(ValueError, match="loss"):
         run_events(tiny_train_config("dcgan", loss="wasserstein"))
