@@ -209,11 +209,12 @@ def test_training_streams_stops_saves_and_is_selectable(root):
     from ui import common, train
 
     run = train.train_model("mlp-gan", "mnist", 100_000, 16, 2e-4, 2e-4, 1e-3, 0.5, 0.999, "ns", True, 0.9, 0, "handler-run")
-    updates = []
+    updates, stopped = [], False
     for out in run:
         updates.append(out)
-        if len(updates) == 4:
+        if len(updates) >= 4 and out[1] is not None and not stopped:  # streaming, with losses logged
             assert "Stopping" in train.stop_training(None)
+            stopped = True
     status, losses, scores, grid, hist, warning, saved, run_id = updates[-1]
     assert len(updates) >= 4 and "stopped" in status
     assert set(losses.series) == {"loss_d", "loss_g"} and set(scores.series) == {"d_real", "d_fake"}
