@@ -427,6 +427,12 @@ def test_a_class_run_is_steered_in_one_browser_and_watched_in_another(browser, s
     student = open_page(browser, server, outside_requests, locale="zh-CN")
     open_tab(student, "训练", "全班训练")
     wait_text(student, "class-status", "尚未开始")
+    wait_text(student, "class-status", "之前录制的示例")  # it opens on the recorded example run
+    example = wait_image(student, "class-grid")
+    for part in ("class-loss", "class-scores", "class-hist"):  # the example's curves and histogram too
+        student.locator(f"#{part} .js-plotly-plot").wait_for(state="visible")
+    wait_loaded(student, ["class-grid"])
+    shot(student, "class-run-opening-zh-CN")
     teacher = open_page(browser, server, outside_requests)
     open_tab(teacher, "Train", "Class run")
     teacher.get_by_text("Teacher's controls", exact=True).click()
@@ -440,7 +446,7 @@ def test_a_class_run_is_steered_in_one_browser_and_watched_in_another(browser, s
     wait_text(teacher, "class-note", "started")
 
     wait_text(student, "class-status", "训练中")
-    wait_image(student, "class-grid")
+    wait_image(student, "class-grid", example)  # the class run's own grid replaces the example's
     teacher.wait_for_function("() => /Step \\d/.test(document.querySelector('#class-status').innerText)",
                               timeout=TIMEOUT)
     teacher.locator("#class-pause").click()

@@ -184,16 +184,24 @@ def test_viewers_are_sent_every_frame_once_in_order_built_once_for_all(classroom
     seqs = [seq_of(out[0]) for out in got]
     assert seqs == list(range(seqs[0], seqs[0] + 6)) == [seq_of(out[0]) for out in zh]
     assert "none yet" in got[0][0] and "尚未开始" in zh[0][0]
+    # before the first class run: the Train tab's recorded example, said to be one, in each language
+    assert "an example recorded earlier" in got[0][0] and "之前录制的示例" in zh[0][0]
+    assert "example" not in got[1][0]
     assert "**Class run:**" in got[1][0] and "Step 1" in got[1][0]
     parts = dict(zip(class_run.PARTS, zip(*got)))
     assert len(encoded) == 1  # the rows did not change after the first frame: serialized once
     assert [trace["name"] for trace in encoded[0]["data"]] == ["loss_d", "loss_g"]
     assert [trace["line"]["color"] for trace in encoded[0]["data"]] == [train_tab.BLUE, train_tab.ORANGE]
     zh_parts = dict(zip(class_run.PARTS, zip(*zh)))
-    assert parts["loss"][0] is None and all(v is parts["loss"][1] for v in parts["loss"][1:] + zh_parts["loss"][1:])
+    example = json.loads(parts["loss"][0].plot)["data"]
+    assert {trace["name"] for trace in example} == {"loss_d", "loss_g"} and len(example[0]["x"]) > 10
+    assert all(v is parts["loss"][1] for v in parts["loss"][1:] + zh_parts["loss"][1:])
     assert json.loads(parts["scores"][1].plot)["data"][0]["y"] == [0.6]  # a Plotly figure as one JSON string
+    assert parts["grid"][0].endswith(".png") and Image.open(parts["grid"][0]).width > 200  # the example's grid
     grids = set(parts["grid"][3:])
-    assert parts["grid"][:3] == (None,) * 3 and len(grids) == 1 and grids.pop().endswith(".png")  # encoded once
+    # the example's grid goes when the run starts; the run's first grid is encoded once
+    assert parts["grid"][1:3] == (None,) * 2 and len(grids) == 1 and grids.pop().endswith(".png")
+    assert parts["hist"][0] is not None and parts["hist"][1] is None
 
 
 def test_the_tab_shows_only_how_to_turn_class_runs_on_without_a_passcode(monkeypatch):

@@ -176,7 +176,6 @@ class ClassRun:
                 raise ValueError("A class run is already going: end it first.")
             self.cfg, self.control = cfg, RunControl()
             self.views = {lang: train_tab.LiveView(cfg, cfg.out or "", "", lang) for lang in LANGUAGES}
-            self._shown = {}
             self.thread = threading.Thread(target=self._train, args=(cfg, self.control, on_end), daemon=True,
                                            name="class-run")
             self.thread.start()
@@ -215,6 +214,12 @@ class ClassRun:
                 line = self.line(lang, frame.seq)
                 frame.values[lang]["status"] = f"{line}\n\n{view.status}" if view else line
                 frame.values[lang]["warning"] = view.warning if view else ""
+            if not self.views:
+                self._show_example(frame)
+            elif self._shown.get("views") is not self.views:  # a new run: the example's or the last run's go
+                self._shown = {"views": self.views}
+                for part in ("loss", "scores", "grid", "hist"):
+                    self._put(frame, part, None)
             view = self.views.get("en")
             if view is not None:
                 rows = len(view.rows)
@@ -231,6 +236,23 @@ class ClassRun:
                     self._put(frame, "hist", bar_figure(view.hist))
             self.frame = frame
             self.history.append(frame)
+
+    def _show_example(self, frame: Frame) -> None:
+        """Before the first class run: the Train tab's recorded example run, said to be one, so that a
+        class opening the tab has curves and samples to talk over (its parts are set once)."""
+        examples = {lang: train_tab.recorded_example(lang, "class_example") for lang in LANGUAGES}
+        if examples["en"] is None:
+            return
+        for lang, (sentence, *_parts) in examples.items():
+            frame.values[lang]["status"] += f"\n\n{sentence}"
+        if not self._shown.get("example"):
+            self._shown["example"] = True
+            _, loss, scores, grid, hist = examples["en"]
+            self._put(frame, "loss", line_figure(loss, "loss"))
+            self._put(frame, "scores", line_figure(scores, "mean"))
+            self._put(frame, "grid", self._grid_file(grid, frame.seq))
+            if hist is not None:
+                self._put(frame, "hist", bar_figure(hist))
 
     def since(self, seq: int) -> list[Frame]:
         """The frames after ``seq`` still kept, oldest first (just the latest for a new viewer, ``seq`` < 0)."""

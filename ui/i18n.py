@@ -388,6 +388,9 @@ PixelCNN:   p(x) = p(x_1) · p(x_2 | x_1) · … · p(x_784 | x_1 … x_783)   o
                  "`AIGC_TEACHER_CODE=some-words python app.py` (on a Space: a secret of that name). Everything else "
                  "works as usual.",
     "class_waiting": "Connecting to the class run…",
+    "class_example": "**Until it starts, an example recorded earlier:** the Train tab's default run ({model} on "
+                     "{dataset}, {steps:,} steps in {seconds:.0f} s on {device}, {date}). The class run's curves and "
+                     "samples replace it.",
     "class_watch": "Watch the class run", "class_teacher": "Teacher's controls", "class_code": "Teacher passcode",
     "class_unlock": "Unlock", "class_start": "Start class run", "class_pause": "Pause", "class_resume": "Resume",
     "class_step": "One step", "class_end": "End run", "class_rates": "Apply learning rates",
@@ -807,6 +810,8 @@ PixelCNN:  p(x) = p(x_1) · p(x_2 | x_1) · … · p(x_784 | x_1 … x_783)   �
     "class_off": "本服务器未开启全班训练。启动应用的人用口令开启：`AIGC_TEACHER_CODE=口令 python app.py`"
                  "（在 Space 上：设置同名的 secret）。其余功能照常使用。",
     "class_waiting": "正在连接全班训练……",
+    "class_example": "**开始之前，先看之前录制的示例**：训练页默认设置的一次训练（{model}，数据集 {dataset}，"
+                     "{steps:,} 步，用时 {seconds:.0f} 秒，{device}，{date}）。全班训练开始后，曲线和样本会替换它。",
     "class_watch": "观看全班训练", "class_teacher": "教师控制", "class_code": "教师口令",
     "class_unlock": "解锁", "class_start": "开始全班训练", "class_pause": "暂停", "class_resume": "继续",
     "class_step": "训练一步", "class_end": "结束训练", "class_rates": "应用学习率",

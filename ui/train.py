@@ -612,22 +612,32 @@ def _example_record(folder: Path) -> tuple[dict[str, Any], Image.Image] | None:
         return None
 
 
-def example_view(lang: str) -> tuple[Any, ...]:
-    """What the tab opens on: the idle sentence and, when ``EXAMPLE_DIR`` holds one, the recorded
-    default run (``scripts/train_example.py``): its curves, last fixed-noise grid and class
-    histogram, said to be an example (status, loss table, D-score table, grid, histogram)."""
-    said = words(lang)
+def recorded_example(lang: str, sentence: str = "train_example") -> tuple[Any, ...] | None:
+    """The recorded default run (``scripts/train_example.py``) when ``EXAMPLE_DIR`` holds one: the
+    ``sentence`` (a key of the words) that says it is an example and what it was, its loss and
+    D-score tables, last fixed-noise grid and class histogram; None without one."""
     found = _example_record(EXAMPLE_DIR)
     if found is None:
-        return said["train_idle"], None, None, None, None
+        return None
     record, grid = found
     loss, scores = plot_frames([(int(step), float(value), str(series)) for step, value, series in record["rows"]])
     hist = histogram_frame(record["histogram"], data_mod.class_names(record["dataset"])) if record["histogram"] else None
     label = REGISTRY[record["model"]].label_zh if lang == "zh" else REGISTRY[record["model"]].label
-    example = said["train_example"].format(
+    said = words(lang)[sentence].format(
         model=label, dataset=record["dataset"], steps=record["steps"], seconds=record["seconds"],
         device=common.device_words(record["device"], lang), date=record["date"])
-    return f"{said['train_idle']}\n\n{example}", loss, scores, grid, hist
+    return said, loss, scores, grid, hist
+
+
+def example_view(lang: str) -> tuple[Any, ...]:
+    """What the tab opens on: the idle sentence and, when there is one, the recorded example run
+    (``recorded_example``), said to be an example (status, loss table, D-score table, grid, histogram)."""
+    idle = words(lang)["train_idle"]
+    found = recorded_example(lang)
+    if found is None:
+        return idle, None, None, None, None
+    sentence, *parts = found
+    return (f"{idle}\n\n{sentence}", *parts)
 
 
 def device_sentence(lang: str) -> str:
