@@ -27,6 +27,7 @@ FIGURE_TEXT = {
     "too_few_history": "No finished trial yet.",
     "too_few_importance": "Parameter importances need two completed trials whose settings differ.",
     "too_few_scatter": "No completed trial has recorded its losses yet.",
+    "trial_axis": "Trial", "best": "Best so far", "infeasible": "Infeasible trial", "parameter": "Setting", "importance_axis": "Importance",
 }
 """The figures' English words; the app passes its own for other languages."""
 HEIGHT = 360
@@ -58,6 +59,9 @@ def history_figure(study: optuna.Study, *, text: dict[str, str] | None = None) -
         return _empty(words["history"], words["too_few_history"])
     fig = plot_optimization_history(study, target_name=_label(study))
     fig.update_layout(title=words["history"], height=HEIGHT)
+    fig.update_xaxes(title=words["trial_axis"])
+    names = {"Best Value": words["best"], "Infeasible Trial": words["infeasible"]}  # Optuna's legend entries
+    fig.for_each_trace(lambda trace: trace.update(name=names.get(trace.name, trace.name)))
     return fig
 
 
@@ -77,6 +81,8 @@ def importance_figure(study: optuna.Study, *, text: dict[str, str] | None = None
     except (RuntimeError, ValueError):  # every searched value alike among completed trials
         return _empty(words["importance"], words["too_few_importance"])
     fig.update_layout(title=words["importance"], height=HEIGHT)
+    fig.update_xaxes(title=words["importance_axis"])
+    fig.update_yaxes(title=words["parameter"])
     return fig
 
 

@@ -114,6 +114,14 @@ def test_the_tab_opens_on_the_recorded_study_in_both_languages():
         assert len(table) == len(trials) and table.iloc[:, 2].notna().sum() >= 1
         assert all(isinstance(f, go.Figure) and f.data for f in (history, scatter))
         assert rho
+        # every word a figure shows (titles, axes, legend) in the page's language, none of Optuna's own
+        shown = [str(f.layout.title.text) for f in (history, importance, scatter)]
+        shown += [str(f.layout.xaxis.title.text) for f in (history, importance)] + [str(importance.layout.yaxis.title.text)]
+        shown += [str(trace.name) for trace in history.data]
+        optuna_words = {"Best Value", "Infeasible Trial", "Hyperparameter", "Hyperparameter Importance"}
+        assert not optuna_words & set(shown), shown
+        if lang == "zh":
+            assert {"试验", "目前最佳", "设置", "重要性"} <= set(shown) and "Trial" not in shown, shown
 
 
 def test_without_the_record_the_tab_opens_on_an_empty_table_with_headers(monkeypatch, tmp_path):

@@ -90,6 +90,8 @@ EN: dict[str, str] = {
     "tune_fig_rho": "Spearman rho = {rho} over {n} trials", "tune_fig_too_few_history": "No finished trial yet.",
     "tune_fig_too_few_importance": "Parameter importances need two completed trials whose settings differ.",
     "tune_fig_too_few_scatter": "No completed trial has recorded its losses yet.",
+    "tune_fig_trial_axis": "Trial", "tune_fig_best": "Best so far", "tune_fig_infeasible": "Infeasible trial", "tune_fig_parameter": "Setting",
+    "tune_fig_importance_axis": "Importance",
     "tab_ensemble": "Ensembles",
     "ens_intro": "### Ensembles: average the images, or mix the generators\nThe source documents (§6.3 of the first) "
                  "ensemble generators by **averaging their outputs for the same noise**. Below, one seed goes through "
@@ -530,6 +532,8 @@ ZH: dict[str, str] = {
     "tune_fig_rho": "Spearman 相关系数 = {rho}（{n} 次试验）", "tune_fig_too_few_history": "还没有结束的试验。",
     "tune_fig_too_few_importance": "参数重要性需要两次设置不同的已完成试验。",
     "tune_fig_too_few_scatter": "还没有记录了损失的已完成试验。",
+    "tune_fig_trial_axis": "试验", "tune_fig_best": "目前最佳", "tune_fig_infeasible": "不可行的试验", "tune_fig_parameter": "设置",
+    "tune_fig_importance_axis": "重要性",
     "tab_ensemble": "模型集成",
     "ens_intro": "### 模型集成：平均图像，还是混合生成器\n原文档（第一篇的 6.3 节）集成生成器的方法是**对同一噪声取各生成器输出的平均**。"
                  "下方，同一个种子依次送入你勾选的每个成员（每个一行），然后是它们的**平均**，最后是**混合**：每张图像由一个成员生成，"
