@@ -231,7 +231,8 @@ def test_bench_quick_writes_json_and_markdown(tmp_path):
     ttq = report["time_to_quality_cgan_mnist"]
     assert set(ttq["seconds_to_accuracy"]) == {"0.90"} and ttq["eval_every"] == 25 and ttq["eval_n"] == 200
     assert [row[0] for row in ttq["trace"]] == [25]  # the one evaluation of the quick run, at its last step
-    assert all(seconds >= 0 and 0 <= accuracy <= 1 for _, seconds, accuracy in ttq["trace"])
+    assert all(0 <= training <= seconds and 0 <= accuracy <= 1 for _, seconds, training, accuracy in ttq["trace"])
+    assert set(ttq["training_seconds_to_accuracy"]) == {"0.90"}  # the checks' own time left out
     assert set(report["sampling_latency_cpu"]) and all(
         set(row) == {"1", "64"} and all(v["median_ms"] >= 0 for v in row.values())
         for row in report["sampling_latency_cpu"].values())

@@ -168,6 +168,8 @@ def test_the_mirrored_share_tells_flipped_digits_from_digits_as_written():
     x, y = to_signed(train.images[:500]), train.labels[:500]
     assert evaluator.mirrored_share(x, y) <= 0.01
     assert evaluator.mirrored_share(x.flip(-1), y) >= 0.95
+    probs = evaluator.score(x.flip(-1)).probs  # scores the caller has already: the same answer
+    assert evaluator.mirrored_share(x.flip(-1), y, probs) == evaluator.mirrored_share(x.flip(-1), y)
     symmetric = torch.isin(y, torch.tensor([0, 1, 8]))
     assert evaluator.mirrored_share(x[symmetric].flip(-1), y[symmetric]) is None
     lopsided = ~symmetric
