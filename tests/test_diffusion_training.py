@@ -53,7 +53,8 @@ class _CountingEvaluator:
         probs[:, 3] = 1
         return metrics.Scored(probs=probs, features=torch.zeros(len(images), 4))
 
-    def mirrored_share(self, images: torch.Tensor, labels: torch.Tensor) -> float:
+    def mirrored_share(self, images: torch.Tensor, labels: torch.Tensor, probs: torch.Tensor) -> float:
+        assert probs.shape == (len(images), 10)  # the probe's own scores passed on, not scored again
         return 0.0
 
 
@@ -82,7 +83,7 @@ def test_evaluate_scores_other_sampler_settings_and_names_them(tiny_diffusion, c
     args = ["evaluate", "--checkpoint", str(tiny_diffusion), "--n", "20", "--no-floor"]
     assert cli.main(args) == 0
     default = json.loads(capsys.readouterr().out)
-    assert default["sampling"] == {"sampler": "euler", "steps": 2, "guidance": 1.75}
+    assert default["sampling"] == {"sampler": "euler", "steps": 2, "guidance": 1.5}
     assert cli.main([*args, "--sampler", "heun", "--steps", "3", "--guidance", "0"]) == 0
     other = json.loads(capsys.readouterr().out)
     assert other["sampling"] == {"sampler": "heun", "steps": 3, "guidance": 0}
@@ -133,9 +134,9 @@ def test_model_card_names_how_a_diffusion_model_was_sampled(tiny_diffusion, tmp_
     folder = tmp_path / "card"
     shutil.copytree(tiny_diffusion, folder)
     assert cli.main(["evaluate", "--checkpoint", str(folder), "--n", "20", "--no-floor", "--save"]) == 0
-    assert read_meta(folder)["metrics"]["sampling"] == {"sampler": "euler", "steps": 2, "guidance": 1.75}
+    assert read_meta(folder)["metrics"]["sampling"] == {"sampler": "euler", "steps": 2, "guidance": 1.5}
     card = (folder / "README.md").read_text()
-    assert "Samples drawn with the euler sampler in 2 steps at classifier-free guidance 1.75" in card
+    assert "Samples drawn with the euler sampler in 2 steps at classifier-free guidance 1.5" in card
 
 
 def test_a_bare_train_command_uses_the_familys_recipe(tmp_path):
@@ -162,18 +163,19 @@ def test_bench_times_diffusion_sampling_by_steps_and_batch_and_reports_it():
     row = bench.diffusion_latency(model, steps=(1, 2), batches=(1, 16), repeats=3, warmup=1)
     assert set(row["median_ms"]) == {"1", "16"} and set(row["median_ms"]["16"]) == {"1", "2"}
     assert all(v > 0 for cells in row["median_ms"].values() for v in cells.values())
-    assert row["sampler"] == "euler" and row["guidance"] == 1.75 and row["16_images_20_steps_unguided_ms"] > 0
+    assert row["sampler"] == "euler" and row["guidance"] == 1.5 and row["16_images_20_steps_unguided_ms"] > 0
     row["median_ms"]["16"]["20"] = 800.0  # the report's guided-against-unguided sentence reads this cell
     report = {"date": "d", "device": "CPU", "cpu_count": 2, "torch": "t", "command": "bench",
               "mlp_gan_batch64": {"source_loop_img_s": 1, "trainer_img_s": 2, "ratio": 2.0},
               "trainer": {}, "diffusion_sampling_cpu": {"mnist-diffusion": row,
                                                        "reference": {"checkpoint": "mnist-cgan", "16_images_ms": 4.0}},
               "time_to_quality_diffusion_mnist": {"model": "diffusion", "seconds_to_accuracy": {"0.99": 250.0},
+                                                  "training_seconds_to_accuracy": {"0.99": 180.0},
                                                   "eval_n": 2000, "eval_every": 200}}
     text = bench.markdown_report(report)
-    assert "| `mnist-diffusion` (euler, guidance 1.75), median ms | 1 steps | 2 steps |" in text
+    assert "| `mnist-diffusion` (euler, guidance 1.5), median ms | 1 steps | 2 steps |" in text
     assert "| 16 images |" in text and "`mnist-cgan` draws 16 images in 4.0 ms" in text and "200x faster" in text
-    assert "Time to quality, MNIST diffusion" in text and "accuracy 0.99: 250 s" in text
+    assert "Time to quality, MNIST diffusion" in text and "accuracy 0.99: 250 s (180 s of it training)" in text
 
 
 def test_sampling_defaults_are_set_checked_and_drop_the_old_metrics(tiny_diffusion, tmp_path, capsys):
