@@ -111,11 +111,12 @@ def full_report(model: torch.nn.Module, *, n: int, seed: int, classifier: str | 
     dataset = model.config.dataset
     if model.objective == "cross-entropy":
         return {"family": model.family, "dataset": dataset, **classifier_accuracy(model, dataset)}
-    if model.objective == "regression":  # super-resolution: PSNR / SSIM beside bicubic and nearest; no classifier
-        from .metrics import evaluate_super_resolution
-
-        return {"family": model.family, "dataset": dataset, **evaluate_super_resolution(model, dataset, n=n)}
     evaluator = Evaluator(classifier_for(dataset, classifier), dataset)
+    if model.objective == "regression":  # super-resolution: PSNR / SSIM beside bicubic and nearest, and the
+        from .metrics import evaluate_super_resolution  # upscaled images' FD and class accuracy (perception)
+
+        return {"family": model.family, "dataset": dataset,
+                **evaluate_super_resolution(model, dataset, n=n, evaluator=evaluator)}
     out: dict[str, Any] = {"family": model.family, "dataset": dataset, "seed": seed}
     if model.objective == "elbo":
         out.update(evaluate_vae(model, dataset, seed=seed))
@@ -772,16 +773,20 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
 def sr_markdown_table(rows: list[dict[str, Any]]) -> str:
     """The super-resolution checkpoints' table: PSNR (dB) and SSIM on the test split beside bicubic and
     nearest-neighbour upscaling of the same low-resolution images, and how each was trained."""
-    lines = ["| checkpoint | family | scale | test images | PSNR, dB | SSIM | bicubic PSNR / SSIM | nearest PSNR / SSIM "
-             "| gain over bicubic, dB | steps | train time | device |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines = ["| checkpoint | family | scale | adversarial | test images | PSNR, dB | SSIM | bicubic PSNR / SSIM "
+             "| nearest PSNR / SSIM | gain over bicubic, dB | FD (bicubic) | class acc. (bicubic) | steps | train time "
+             "| device |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for row in rows:
         m, t = row["metrics"], row["training"]
+        perception = [f"{fixed(m.get(key), digits)} ({fixed(m.get('bicubic_' + key), digits)})" if key in m else "-"
+                      for key, digits in (("frechet_distance", 2), ("class_accuracy", 3))]
         lines.append(
-            f"| `{row['name']}` | {row['family']} | x{row['config'].get('scale', '-')} | {m.get('n', '-')} | "
+            f"| `{row['name']}` | {row['family']} | x{row['config'].get('scale', '-')} | "
+            f"{row['config'].get('adversarial') or '-'} | {m.get('n', '-')} | "
             f"{fixed(m.get('psnr'), 2)} | {fixed(m.get('ssim'), 4)} | {fixed(m.get('bicubic_psnr'), 2)} / {fixed(m.get('bicubic_ssim'), 4)} | "
             f"{fixed(m.get('nearest_psnr'), 2)} / {fixed(m.get('nearest_ssim'), 4)} | {fixed(m.get('psnr_over_bicubic'), 2)} | "
-            f"{t.get('steps', '-')} | {fixed(t.get('seconds'), 0)} s | {t.get('device', '-')} |")
+            f"{' | '.join(perception)} | {t.get('steps', '-')} | {fixed(t.get('seconds'), 0)} s | {t.get('device', '-')} |")
     return "\n".join(lines)
 
 

@@ -403,15 +403,20 @@ def psnr_ssim(images: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor,
 
 @torch.no_grad()
 def evaluate_super_resolution(model: nn.Module, dataset: str, *, n: int | None = None,
-                              batch_size: int = 500) -> dict[str, Any]:
+                              batch_size: int = 500, evaluator: Evaluator | None = None) -> dict[str, Any]:
     """A super-resolution model's PSNR (dB) and SSIM on the first ``n`` test images (None = all
     10,000), beside bicubic and nearest-neighbour upscaling of the same low-resolution inputs.
 
     Each test image (28 x 28, the truth) is shrunk by the model's ``degrade`` (area averaging), upscaled
     by the model (``upscale``), by ``bicubic`` and by ``nearest``, and scored by ``psnr_ssim``; the
     numbers are means over the images (the papers' convention: the mean of per-image PSNR, not the
-    PSNR of the mean error). ``psnr_over_bicubic`` is the model's gain in dB. ``ValueError`` when ``n``
-    is not 1 to the size of the test split."""
+    PSNR of the mean error). ``psnr_over_bicubic`` is the model's gain in dB. With an ``evaluator``
+    (the dataset's classifier), the upscaled images are also scored as a generator's samples are:
+    ``fd`` (against the test images' features: how far from real images the upscaling leaves them),
+    ``class_accuracy`` (the classifier finds each image's own class), precision and recall, and the
+    same for bicubic (``bicubic_fd``, ...): the perception side of the perception-distortion
+    trade-off (Blau & Michaeli 2018), beside PSNR and SSIM on the distortion side. ``ValueError`` when
+    ``n`` is not 1 to the size of the test split."""
     from .models.superres import bicubic, nearest
 
     model.eval()
@@ -422,21 +427,33 @@ def evaluate_super_resolution(model: nn.Module, dataset: str, *, n: int | None =
     count = len(split) if n is None else n
     scale = model.scale
     sums = {f"{who}_{metric}": 0.0 for who in ("model", "bicubic", "nearest") for metric in ("psnr", "ssim")}
-    for i in range(0, count, batch_size):
-        truth = data_mod.to_signed(split.images[i:min(i + batch_size, count)]).to(device)  # (b, 1, 28, 28)
-        low = model.degrade(truth)  # (b, 1, 28 / s, 28 / s)
-        for who, upscaled in (("model", model.upscale(low)), ("bicubic", bicubic(low, scale)),
-                              ("nearest", nearest(low, scale))):
-            psnr, ssim = psnr_ssim(upscaled, truth)
-            sums[f"{who}_psnr"] += float(psnr.double().sum())
-            sums[f"{who}_ssim"] += float(ssim.double().sum())
+    kept: dict[str, list[torch.Tensor]] = {"model": [], "bicubic": []}  # for the evaluator
+    with torch.no_grad():
+        for i in range(0, count, batch_size):
+            truth = data_mod.to_signed(split.images[i:min(i + batch_size, count)]).to(device)  # (b, 1, 28, 28)
+            low = model.degrade(truth)  # (b, 1, 28 / s, 28 / s)
+            for who, upscaled in (("model", model.upscale(low)), ("bicubic", bicubic(low, scale)),
+                                  ("nearest", nearest(low, scale))):
+                psnr, ssim = psnr_ssim(upscaled, truth)
+                sums[f"{who}_psnr"] += float(psnr.double().sum())
+                sums[f"{who}_ssim"] += float(ssim.double().sum())
+                if evaluator is not None and who in kept:
+                    kept[who].append(upscaled.cpu())
     mean = {key: value / count for key, value in sums.items()}
-    return {"n": count, "scale": scale, "psnr": mean["model_psnr"], "ssim": mean["model_ssim"],
-            "bicubic_psnr": mean["bicubic_psnr"], "bicubic_ssim": mean["bicubic_ssim"],
-            "nearest_psnr": mean["nearest_psnr"], "nearest_ssim": mean["nearest_ssim"],
-            "psnr_over_bicubic": mean["model_psnr"] - mean["bicubic_psnr"],
-            "sr_protocol": (f"{dataset} test split, first {count:,} images; low resolution = area average of "
-                            f"{scale} x {scale} blocks; mean per-image PSNR and SSIM (torchmetrics) on [0, 1]")}
+    out = {"n": count, "scale": scale, "psnr": mean["model_psnr"], "ssim": mean["model_ssim"],
+           "bicubic_psnr": mean["bicubic_psnr"], "bicubic_ssim": mean["bicubic_ssim"],
+           "nearest_psnr": mean["nearest_psnr"], "nearest_ssim": mean["nearest_ssim"],
+           "psnr_over_bicubic": mean["model_psnr"] - mean["bicubic_psnr"],
+           "sr_protocol": (f"{dataset} test split, first {count:,} images; low resolution = area average of "
+                           f"{scale} x {scale} blocks; mean per-image PSNR and SSIM (torchmetrics) on [0, 1]")}
+    if evaluator is not None:
+        labels = split.labels[:count]
+        for who, prefix in (("model", ""), ("bicubic", "bicubic_")):
+            report = evaluator.report(torch.cat(kept[who]), labels)
+            out.update({f"{prefix}{key}": report[key] for key in ("frechet_distance", "class_accuracy",
+                                                                  "precision", "recall") if key in report})
+        out["sr_protocol"] += "; FD, class accuracy, precision and recall of the upscaled images by the classifier"
+    return out
 
 
 __all__ = ["Evaluator", "HistogramProbe", "collapse_verdict", "COLLAPSE_TOP_SHARE", "COLLAPSE_COVERED", "frechet_distance", "classifier_score", "precision_recall", "kl_to_uniform",

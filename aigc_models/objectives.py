@@ -362,14 +362,43 @@ class RegressionObjective(_AveragedObjective):
     low-resolution image and the image itself (Dong et al. 2014, SRCNN, eq. 1; Shi et al. 2016, ESPCN,
     eq. 3), which is maximising PSNR. The model gives ``degrade(images)`` -> its low-resolution input
     and ``forward(low)`` -> the prediction ``(B, 1, 28, 28)`` (not clamped, so that an overshooting
-    pixel still has a gradient). Optional EMA of the weights."""
+    pixel still has a gradient). Optional EMA of the weights.
+
+    With ``model.config.adversarial`` = w > 0, SRGAN's objective (Ledig et al. 2017, with the pixel
+    loss as its content loss): a discriminator (``SRDiscriminator``, Adam at the same learning rate,
+    betas (0.5, 0.999) as for the lab's GANs) learns to tell the images from their upscaled versions,
+    and the upscaler minimises MSE + w x its non-saturating adversarial loss. The discriminator lives
+    only here: the checkpoint is the upscaler alone."""
+
+    def __init__(self, model: nn.Module, cfg: TrainConfig) -> None:
+        super().__init__(model, cfg)
+        self.weight = float(getattr(model.config, "adversarial", 0.0))
+        self.critic = self.opt_d = None
+        if self.weight > 0:
+            from .models.superres import SRDiscriminator
+
+            device = next(model.parameters()).device
+            self.critic = SRDiscriminator().to(device)
+            self.opt_d = adam(self.critic.parameters(), lr=cfg.lr, betas=(0.5, 0.999))
 
     def step(self, real: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
         """One step on ``real`` ``(B, 1, 28, 28)`` in [-1, 1] (labels unused); returns the batch's MSE
-        (in [-1, 1] units: 4 x the MSE of images in [0, 1])."""
-        loss = F.mse_loss(self.model(self.model.degrade(real)), real)
-        self._descend(loss)
-        return {"mse": loss.detach()}
+        (in [-1, 1] units: 4 x the MSE of images in [0, 1]) and, when adversarial, the upscaler's
+        adversarial loss (``loss_adv``) and the discriminator's (``loss_d``)."""
+        upscaled = self.model(self.model.degrade(real))
+        mse = F.mse_loss(upscaled, real)
+        if self.critic is None:
+            self._descend(mse)
+            return {"mse": mse.detach()}
+        critic, opt_d = self.critic, self.opt_d
+        assert opt_d is not None
+        loss_d = F.softplus(-critic(real)).mean() + F.softplus(critic(upscaled.detach())).mean()
+        opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        opt_d.step()
+        adv = F.softplus(-critic(upscaled)).mean()  # the upscaler's non-saturating loss
+        self._descend(mse + self.weight * adv)
+        return {"mse": mse.detach(), "loss_adv": adv.detach(), "loss_d": loss_d.detach()}
 
 
 OBJECTIVES = {"gan": GANObjective, "elbo": VAEObjective, "denoising": DiffusionObjective,

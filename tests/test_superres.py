@@ -15,11 +15,12 @@ import torch
 from conftest import run_events
 
 from aigc_models import cli
-from aigc_models.checkpoints import load_checkpoint, read_meta, save_checkpoint
+from aigc_models.checkpoints import SHIPPED_DIR, load_checkpoint, read_meta, save_checkpoint
 from aigc_models.data import load_split, to_signed
-from aigc_models.metrics import evaluate_super_resolution, psnr_ssim
+from aigc_models.metrics import Evaluator, evaluate_super_resolution, psnr_ssim
 from aigc_models.models import REGISTRY, build_model, families_with, make_config
 from aigc_models.models.superres import bicubic, downscale, nearest
+from aigc_models.objectives import RegressionObjective
 from aigc_models.training import TrainConfig
 
 FAMILIES = families_with("upscale")
@@ -182,6 +183,56 @@ def test_the_trainer_runs_the_pixel_loss(tmp_path):
     assert read_meta(tmp_path / "srcnn")["training"]["steps"] == 100
 
 
+def test_an_adversarial_upscaler_also_learns_from_a_discriminator(tmp_path):
+    """SRGAN's objective (option ``adversarial``): a discriminator is trained beside the upscaler and
+    pushes its update away from the pixel loss's; the checkpoint holds the upscaler alone."""
+    real = to_signed(load_split("mnist", train=True).images[:32])
+    labels = torch.zeros(32, dtype=torch.long)
+    cfg = TrainConfig(model="espcn", dataset="mnist", lr=3e-3, device="cpu")
+    updated = {}
+    for weight in (0.0, 0.5):
+        model = build_model("espcn", make_config("espcn", scale=4, adversarial=weight, **TINY))
+        model.load_state_dict(tiny("espcn", scale=4).state_dict())  # the same start for both
+        objective = RegressionObjective(model, cfg)
+        if weight:
+            critic_before = [p.detach().clone() for p in objective.critic.parameters()]
+        torch.manual_seed(1)
+        losses = objective.step(real, labels)
+        updated[weight] = [p.detach().clone() for p in model.parameters()]
+        if weight:
+            assert set(losses) == {"mse", "loss_adv", "loss_d"} and all(torch.isfinite(v) for v in losses.values())
+            assert any(not torch.equal(a, b) for a, b in zip(critic_before, objective.critic.parameters()))
+        else:
+            assert set(losses) == {"mse"} and objective.critic is None
+    assert any(not torch.allclose(a, b) for a, b in zip(updated[0.0], updated[0.5]))
+    out = tmp_path / "srgan"
+    run_events(TrainConfig(model="espcn", dataset="mnist", model_options={"scale": 4, "adversarial": 0.5, **TINY},
+                           steps=5, batch_size=16, lr=3e-3, device="cpu", seed=0, log_every=5, out=str(out)))
+    saved = load_checkpoint(out)
+    assert saved.config.adversarial == 0.5
+    assert set(saved.state_dict()) == set(tiny("espcn", scale=4).state_dict())  # no discriminator inside
+
+
+def test_the_upscaled_images_are_scored_as_samples_are(trained_espcn):
+    """With an evaluator: FD, class accuracy, precision and recall of the model's and bicubic's upscaled
+    test images, the same numbers as ``Evaluator.report`` gives for those images."""
+    evaluator = Evaluator(load_checkpoint(SHIPPED_DIR / "mnist-classifier"), "mnist")
+    model = load_checkpoint(trained_espcn)
+    plain = evaluate_super_resolution(model, "mnist", n=200)
+    scored = evaluate_super_resolution(model, "mnist", n=200, evaluator=evaluator)
+    assert "frechet_distance" not in plain and {k: scored[k] for k in plain if k != "sr_protocol"} == {
+        k: v for k, v in plain.items() if k != "sr_protocol"}
+    split = load_split("mnist", train=False)
+    truth = to_signed(split.images[:200])
+    with torch.no_grad():
+        expected = evaluator.report(model.upscale(model.degrade(truth)), split.labels[:200])
+        baseline = evaluator.report(bicubic(downscale(truth, 2), 2), split.labels[:200])
+    assert scored["frechet_distance"] == pytest.approx(expected["frechet_distance"])
+    assert scored["class_accuracy"] == pytest.approx(expected["class_accuracy"])
+    assert scored["bicubic_frechet_distance"] == pytest.approx(baseline["frechet_distance"])
+    assert scored["bicubic_recall"] == pytest.approx(baseline["recall"])
+
+
 # ----------------------------------------------------------------------------- checkpoints
 
 
@@ -191,7 +242,7 @@ def test_checkpoint_round_trip(family, tmp_path):
     folder = save_checkpoint(model, tmp_path / family)
     assert {p.name for p in folder.iterdir()} >= {"config.json", "model.safetensors", "README.md"}
     meta = json.loads((folder / "config.json").read_text())
-    assert meta["family"] == family and meta["config"] == {"dataset": "mnist", "scale": 4, **TINY}
+    assert meta["family"] == family and meta["config"] == {"dataset": "mnist", "scale": 4, **TINY, "adversarial": 0.0}
     loaded = load_checkpoint(folder)
     assert type(loaded) is type(model) and loaded.config == model.config
     low = model.degrade(to_signed(load_split("mnist", train=False).images[:8]))
@@ -207,8 +258,10 @@ def test_evaluate_prints_model_bicubic_and_nearest(trained_espcn, capsys):
     assert cli.main(["evaluate", "--checkpoint", str(out), "--n", "300"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["family"] == "espcn" and report["dataset"] == "mnist" and report["n"] == 300
+    evaluator = Evaluator(load_checkpoint(SHIPPED_DIR / "mnist-classifier"), "mnist")
     assert report == {"family": "espcn", "dataset": "mnist",
-                      **evaluate_super_resolution(load_checkpoint(out), "mnist", n=300)}
+                      **evaluate_super_resolution(load_checkpoint(out), "mnist", n=300, evaluator=evaluator)}
+    assert {"frechet_distance", "class_accuracy", "bicubic_frechet_distance", "bicubic_class_accuracy"} <= set(report)
 
 
 def test_sample_refuses_a_super_resolution_checkpoint(trained_espcn, tmp_path, capsys):
@@ -223,7 +276,7 @@ def test_sample_refuses_a_super_resolution_checkpoint(trained_espcn, tmp_path, c
     ({"scale": 8}, "espcn option 'scale' must be an integer from 2 to 4, got 8."),
     ({"channels": 0}, "espcn option 'channels' must be an integer from 1 to 512, got 0."),
     ({"scale": "2"}, "espcn option 'scale' must be an integer from 2 to 4, got '2'."),
-    ({"kernel": 5}, "espcn has no option 'kernel'; its options are dataset, scale, channels, channels2."),
+    ({"kernel": 5}, "espcn has no option 'kernel'; its options are dataset, scale, channels, channels2, adversarial."),
 ])
 def test_bad_options_are_refused_in_one_sentence(options, message):
     with pytest.raises(ValueError) as err:
@@ -253,7 +306,8 @@ def test_list_markdown_gives_the_super_resolution_models_a_table_of_their_own(tr
     first, second = capsys.readouterr().out.strip().split("\n\n")
     assert "`espcn`" not in first and len(first.splitlines()) == 2  # the generators' table: its header only
     header, _, row = second.splitlines()
-    assert header.startswith("| checkpoint | family | scale | test images | PSNR, dB | SSIM | bicubic PSNR / SSIM")
+    assert header.startswith("| checkpoint | family | scale | adversarial | test images | PSNR, dB | SSIM | "
+                             "bicubic PSNR / SSIM")
     m = read_meta(trained_espcn)["metrics"]
-    assert row.startswith(f"| `espcn` | espcn | x2 | 10000 | {m['psnr']:.2f} | {m['ssim']:.4f} | {m['bicubic_psnr']:.2f} / ")
-    assert f"| {m['psnr_over_bicubic']:.2f} | 300 |" in row
+    assert row.startswith(f"| `espcn` | espcn | x2 | - | 10000 | {m['psnr']:.2f} | {m['ssim']:.4f} | {m['bicubic_psnr']:.2f} / ")
+    assert f"| {m['psnr_over_bicubic']:.2f} | - | - | 300 |" in row  # no FD stored by train: `evaluate --save` adds it

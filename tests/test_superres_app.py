@@ -103,6 +103,24 @@ def test_x4_without_checkpoints_shows_the_baselines_and_how_to_train_a_model():
                 f"--out checkpoints/mnist-{family}-x4`") in table
 
 
+def test_an_adversarial_upscaler_is_shown_beside_the_pixel_loss_one(tmp_path, root, sr_folder, monkeypatch):
+    """At x4, an ESPCN trained on the pixel loss and one trained with an adversarial loss too (SRGAN)
+    each get a tile, the adversarial one named so, in both languages."""
+    from ui import superres
+
+    for name, weight in (("mnist-espcn-x4", 0.0), ("mnist-espcn-x4-gan", 0.01)):
+        torch.manual_seed(0)
+        save_checkpoint(build_model("espcn", make_config("espcn", scale=4, adversarial=weight, channels=8, channels2=4)),
+                        tmp_path / name)
+    monkeypatch.setenv("AIGC_CHECKPOINT_DIRS", os.pathsep.join([str(root / "checkpoints"), str(sr_folder), str(tmp_path)]))
+    items, table = superres.compare("mnist", 4, 0)
+    assert [caption.split(":")[0] for _, caption in items[1:-1]] == [
+        "nearest", "bicubic", "ESPCN (mnist-espcn-x4)", "ESPCN + adversarial (mnist-espcn-x4-gan)"]
+    assert "No SRCNN checkpoint at x4" in table and "No ESPCN" not in table
+    items, _ = superres.compare("mnist", 4, 0, None, ZH)
+    assert items[-2][1].startswith("ESPCN + 对抗损失 (mnist-espcn-x4-gan):")
+
+
 def test_an_upload_is_enlarged_instead_of_the_test_image(tmp_path):
     from ui import superres
 

@@ -61,13 +61,19 @@ def truth_image(dataset: str, index: Any, upload: Any, lang: str) -> tuple[torch
     return data_mod.to_signed(split.images[i : i + 1]), (f"测试图像 #{i}" if lang == "zh" else f"test image #{i}")
 
 
+def adversarial(info: dict[str, Any]) -> bool:
+    """Whether a listed checkpoint was trained with an adversarial loss beside its pixel loss (SRGAN)."""
+    return bool(info["config"].get("adversarial"))
+
+
 def upscalers(dataset: str, scale: int) -> list[dict[str, Any]]:
-    """The first listed checkpoint of each upscaling family for ``dataset`` at ``scale``, in registry order."""
-    found: dict[str, dict[str, Any]] = {}
+    """For ``dataset`` at ``scale``: the first listed checkpoint of each upscaling family trained on
+    the pixel loss alone, then of each trained with an adversarial loss too, in registry order."""
+    found: dict[tuple[bool, str], dict[str, Any]] = {}
     for info in common.discover(families(), dataset):
-        if info["config"].get("scale") == scale and info["family"] not in found:
-            found[info["family"]] = info
-    return [found[name] for name in families() if name in found]
+        if info["config"].get("scale") == scale:
+            found.setdefault((adversarial(info), info["family"]), info)
+    return [found[(gan, name)] for gan in (False, True) for name in families() if (gan, name) in found]
 
 
 # ----------------------------------------------------------------------------- the handler
@@ -110,8 +116,11 @@ def compare(dataset: Any, scale: Any, index: Any, upload: Any = None,
     used = upscalers(dataset, scale)
     for info in used:
         model = common.load_model(info["key"], families())
+        label = REGISTRY[info["family"]].label_zh if zh else REGISTRY[info["family"]].label
+        if adversarial(info):
+            label += " + 对抗损失" if zh else " + adversarial"
         with torch.no_grad():
-            rows.append((f"{REGISTRY[info['family']].label} ({info['key']})", model.upscale(low)))
+            rows.append((f"{label} ({info['key']})", model.upscale(low)))
     psnr, ssim = psnr_ssim(torch.cat([image for _, image in rows]), truth.expand(len(rows), -1, -1, -1))
     side = 28 // scale
     items = [(_tile(low[0]), f"{'低分辨率输入' if zh else 'low-resolution input'} {side} × {side}")]
@@ -121,7 +130,7 @@ def compare(dataset: Any, scale: Any, index: Any, upload: Any = None,
         items.append((_tile(image[0]), f"{name}: {p:.2f} dB, SSIM {s:.3f}"))
         lines.append(f"| {name} | {p:.2f} | {s:.3f} |")
     items.append((_tile(truth[0]), f"{'真实图像' if zh else 'truth'} 28 × 28"))
-    missing = [name for name in families() if name not in {info["family"] for info in used}]
+    missing = [name for name in families() if name not in {info["family"] for info in used if not adversarial(info)}]
     head = (f"{source}，缩小 {scale} 倍（{side} × {side}，区域平均）后再放大回 28 × 28。" if zh else
             f"{source}, shrunk {scale} times ({side} × {side}, area average) and enlarged back to 28 × 28.")
     notes = [head, "", *lines]

@@ -47,6 +47,9 @@ class SuperResConfig:
     scale: int = bounded(2, lo=2, hi=4, help="upscaling factor: 2 (14 x 14 -> 28 x 28) or 4 (7 x 7 -> 28 x 28)")
     channels: int = bounded(64, lo=1, hi=512, help="feature maps of the first convolution (the papers' n1 = 64)")
     channels2: int = bounded(32, lo=1, hi=512, help="feature maps of the second convolution (the papers' n2 = 32)")
+    adversarial: float = bounded(0.0, lo=0.0, hi=1.0,
+                                 help="weight of an adversarial loss beside the pixel loss (SRGAN, Ledig et al. "
+                                      "2017; 0 = the pixel loss alone, as the papers train SRCNN and ESPCN)")
 
     def check(self) -> None:
         """The rules that one field's bounds cannot say; ``ValueError`` in one sentence."""
@@ -123,6 +126,25 @@ class SuperResolution(CheckedHubMixin, nn.Module):
         return self(low).clamp(-1, 1)
 
 
+class SRDiscriminator(nn.Module):
+    """The critic of adversarial super-resolution (used in training only, never saved): 28 x 28
+    images in [-1, 1] ``(B, 1, 28, 28)`` -> one logit each ``(B,)``, "a real image rather than an
+    upscaled one". SRGAN's discriminator (Ledig et al. 2017) shrunk to these images: strided
+    convolutions 28 -> 14 -> 7 with leaky ReLUs, then a linear layer; spectral normalisation
+    (Miyato et al. 2018) keeps it from overpowering the small upscaler."""
+
+    def __init__(self, channels: int = 32) -> None:
+        super().__init__()
+        sn = nn.utils.parametrizations.spectral_norm
+        self.net = nn.Sequential(
+            sn(nn.Conv2d(1, channels, 4, stride=2, padding=1)), nn.LeakyReLU(0.2),
+            sn(nn.Conv2d(channels, 2 * channels, 4, stride=2, padding=1)), nn.LeakyReLU(0.2),
+            nn.Flatten(), sn(nn.Linear(2 * channels * 7 * 7, 1)))
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.net(images).squeeze(1)
+
+
 def same_conv(in_channels: int, out_channels: int, kernel_size: int) -> nn.Conv2d:
     """A convolution that keeps the height and width. The border is padded by repeating the edge
     pixels: zero padding would put a frame of mid-grey (0 in [-1, 1]) around the black background."""
@@ -131,6 +153,7 @@ def same_conv(in_channels: int, out_channels: int, kernel_size: int) -> nn.Conv2
 
 __all__ = [
     "SCALES",
+    "SRDiscriminator",
     "SuperResConfig",
     "SuperResolution",
     "bicubic",
