@@ -380,7 +380,11 @@ PixelCNN:   p(x) = p(x_1) · p(x_2 | x_1) · … · p(x_784 | x_1 … x_783)   o
                  "loss (both here) learns the *average* of the images that shrink to the same input: sharper than "
                  "bicubic, but still soft where the input cannot say which way a stroke went. ESPCN works at the small "
                  "size and rearranges r² channels into each r × r block (the sub-pixel convolution), r² times less "
-                 "work than SRCNN, which runs at full size on the bicubic image.",
+                 "work than SRCNN, which runs at full size on the bicubic image. At x4 an ESPCN trained with an "
+                 "adversarial loss as well (SRGAN, Ledig et al. 2017) sits beside it: a discriminator punishes the soft "
+                 "average, so its strokes come out crisper and more often read as the right digit (over the 10,000 "
+                 "test images FD 353 -> 259, class accuracy 0.895 -> 0.914), and it pays in SSIM (0.647 -> 0.612): "
+                 "no upscaler can be best at both (Blau & Michaeli 2018, the perception-distortion trade-off).",
     "tab_class": "Class run",
     "class_intro": "### Class run\nThe teacher trains one model and every browser on this page watches the same run "
                    "live: the losses, D's scores, the samples from fixed noise and the class histogram. The teacher can "
@@ -806,7 +810,10 @@ PixelCNN:  p(x) = p(x_1) · p(x_2 | x_1) · … · p(x_784 | x_1 … x_783)   �
     "sr_lesson": "#### 这些数字说明什么\nPSNR 只计算像素误差的平方，所以用像素损失训练的网络（这里两个都是）学到的是所有"
                  "缩小后相同的图像的*平均*：比双三次清晰，但在输入无法判断笔画走向的地方仍然偏模糊。ESPCN 在小尺寸上计算，"
                  "再把 r² 个通道重排成每个 r × r 的像素块（亚像素卷积），计算量是 SRCNN 的 r² 分之一；SRCNN 在双三次放大后的"
-                 "全尺寸图像上运行。",
+                 "全尺寸图像上运行。放大 4 倍时旁边还有一个加了对抗损失训练的 ESPCN（SRGAN，Ledig 等，2017）：判别器惩罚"
+                 "模糊的平均，所以它的笔画更清晰，也更常被认成正确的数字（10,000 张测试图像上 FD 353 -> 259，类别准确率 "
+                 "0.895 -> 0.914），代价是 SSIM 下降（0.647 -> 0.612）：没有哪个放大方法能在两方面都最好（Blau 与 "
+                 "Michaeli，2018，感知与失真的权衡）。",
     "tab_class": "全班训练",
     "class_intro": "### 全班训练\n教师训练一个模型，打开本页的每个浏览器实时观看同一次训练：损失、D 的分数、固定噪声的样本和"
                    "类别直方图。教师可以暂停，一步一步地训练（每个人都能看到这一步改变了什么），在训练中途修改学习率，"
