@@ -107,10 +107,12 @@ def suffix(locale: str) -> str:
 
 SR_WORDS = {
     "en-US": {"path": ("Explore", "Super-resolution"), "labels": ["Scale", "Enlarge", "Input, the upscalings and the truth"],
-              "opened": "test image #0, shrunk 2 times", "source": "test image #3, shrunk 2 times", "header": "method", "nearest": "nearest", "bicubic": "bicubic",
+              "opened": "test image #0, shrunk 2 times", "source": "test image #3, shrunk 2 times",
+              "x4": "test image #3, shrunk 4 times", "adversarial": "ESPCN + adversarial (mnist-espcn-x4-gan)", "header": "method", "nearest": "nearest", "bicubic": "bicubic",
               "captions": ["low-resolution input 14 × 14", "nearest: ", "bicubic: ", "truth 28 × 28"]},
     "zh-CN": {"path": ("探索", "超分辨率"), "labels": ["放大倍数", "放大", "输入、各种放大结果和真实图像"],
-              "opened": "测试图像 #0，缩小 2 倍", "source": "测试图像 #3，缩小 2 倍", "header": "方法", "nearest": "最近邻", "bicubic": "双三次",
+              "opened": "测试图像 #0，缩小 2 倍", "source": "测试图像 #3，缩小 2 倍",
+              "x4": "测试图像 #3，缩小 4 倍", "adversarial": "ESPCN + 对抗损失 (mnist-espcn-x4-gan)", "header": "方法", "nearest": "最近邻", "bicubic": "双三次",
               "captions": ["低分辨率输入 14 × 14", "最近邻: ", "双三次: ", "真实图像 28 × 28"]},
 }
 
@@ -147,6 +149,13 @@ def test_super_resolution_opens_on_content_and_follows_the_picked_tile(browser, 
     wait_loaded(page, ["sr-gallery"])
     wait_all_loaded(page, "sr-results", len(changed))
     shot(page, f"superres{suffix(locale)}")
+    if (REPO / "checkpoints" / "mnist-espcn-x4-gan").exists():  # x4: the pixel-loss and the adversarial ESPCN
+        page.get_by_role("radio", name="x4", exact=True).check()
+        wait_text(page, "sr-table", words["x4"], start=True)
+        page.wait_for_function("(word) => document.querySelector('#sr-results').innerText.includes(word)",
+                               arg=words["adversarial"], timeout=TIMEOUT)
+        wait_all_loaded(page, "sr-results", 6)
+        shot(page, f"superres-x4{suffix(locale)}")
     assert not outside_requests, outside_requests
 
 

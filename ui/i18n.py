@@ -377,7 +377,7 @@ PixelCNN:   p(x) = p(x_1) · p(x_2 | x_1) · … · p(x_784 | x_1 … x_783)   o
                 "Under each: PSNR (higher = closer to the truth, in dB) and SSIM (1 = the same structure).",
     "sr_scale": "Scale", "sr_button": "Enlarge", "sr_results": "Input, the upscalings and the truth",
     "sr_lesson": "#### What the numbers say\nPSNR only counts squared pixel errors, so a network trained on the pixel "
-                 "loss (both here) learns the *average* of the images that shrink to the same input: sharper than "
+                 "loss alone (SRCNN and ESPCN here) learns the *average* of the images that shrink to the same input: sharper than "
                  "bicubic, but still soft where the input cannot say which way a stroke went. ESPCN works at the small "
                  "size and rearranges r² channels into each r × r block (the sub-pixel convolution), r² times less "
                  "work than SRCNN, which runs at full size on the bicubic image. At x4 an ESPCN trained with an "
@@ -807,7 +807,7 @@ PixelCNN:  p(x) = p(x_1) · p(x_2 | x_1) · … · p(x_784 | x_1 … x_783)   �
                 "重复像素（最近邻）、双三次插值，以及训练好的网络 SRCNN（Dong 等，2014）和 ESPCN（Shi 等，2016）。"
                 "每张图下方是 PSNR（越高越接近真实图像，单位 dB）和 SSIM（1 表示结构相同）。",
     "sr_scale": "放大倍数", "sr_button": "放大", "sr_results": "输入、各种放大结果和真实图像",
-    "sr_lesson": "#### 这些数字说明什么\nPSNR 只计算像素误差的平方，所以用像素损失训练的网络（这里两个都是）学到的是所有"
+    "sr_lesson": "#### 这些数字说明什么\nPSNR 只计算像素误差的平方，所以只用像素损失训练的网络（这里的 SRCNN 和 ESPCN）学到的是所有"
                  "缩小后相同的图像的*平均*：比双三次清晰，但在输入无法判断笔画走向的地方仍然偏模糊。ESPCN 在小尺寸上计算，"
                  "再把 r² 个通道重排成每个 r × r 的像素块（亚像素卷积），计算量是 SRCNN 的 r² 分之一；SRCNN 在双三次放大后的"
                  "全尺寸图像上运行。放大 4 倍时旁边还有一个加了对抗损失训练的 ESPCN（SRGAN，Ledig 等，2017）：判别器惩罚"
