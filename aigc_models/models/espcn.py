@@ -37,7 +37,8 @@ class ESPCN(SuperResolution, PyTorchModelHubMixin, **HUB_KWARGS, tags=["super-re
         self.shuffle = nn.PixelShuffle(r)  # (B, 1, 28, 28)
 
     def forward(self, low: torch.Tensor) -> torch.Tensor:
-        """low ``(B, 1, 28 / r, 28 / r)`` in [-1, 1] -> prediction ``(B, 1, 28, 28)`` (not clamped)."""
+        """low ``(B, 1, 28 / r, 28 / r)`` in [-1, 1] -> prediction ``(B, 1, 28, 28)`` (not clamped); any
+        other size ``(B, 1, H, W)`` -> ``(B, 1, r * H, r * W)``."""
         return self.shuffle(self.features(low))
 
 

@@ -16,7 +16,7 @@ from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
 from .base import HUB_KWARGS, Family
-from .superres import SuperResConfig, SuperResolution, bicubic, same_conv
+from .superres import SuperResConfig, SuperResolution, bicubic_any, same_conv
 
 
 class SRCNN(SuperResolution, PyTorchModelHubMixin, **HUB_KWARGS, tags=["super-resolution", "srcnn", "aigc-lab"]):
@@ -30,8 +30,9 @@ class SRCNN(SuperResolution, PyTorchModelHubMixin, **HUB_KWARGS, tags=["super-re
         self.reconstruction = same_conv(config.channels2, 1, 5)  # (B, 1, 28, 28)
 
     def forward(self, low: torch.Tensor) -> torch.Tensor:
-        """low ``(B, 1, 28 / s, 28 / s)`` in [-1, 1] -> prediction ``(B, 1, 28, 28)`` (not clamped)."""
-        x = bicubic(low, self.scale)  # (B, 1, 28, 28)
+        """low ``(B, 1, 28 / s, 28 / s)`` in [-1, 1] -> prediction ``(B, 1, 28, 28)`` (not clamped); any
+        other size ``(B, 1, H, W)`` -> ``(B, 1, s * H, s * W)``."""
+        x = bicubic_any(low, self.scale)  # (B, 1, 28, 28)
         return self.reconstruction(self.mapping(self.patch_extraction(x)))
 
 

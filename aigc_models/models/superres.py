@@ -93,7 +93,12 @@ def bicubic(low: torch.Tensor, scale: int) -> torch.Tensor:
     """low ``(B, 1, 28 / scale, 28 / scale)`` in [-1, 1] -> ``(B, 1, 28, 28)`` in [-1, 1]: bicubic
     interpolation (Keys' a = -0.75, PyTorch's), clamped because the cubic overshoots at edges."""
     check_images(low, SIDE // check_scale(scale), "low-resolution images")
-    return F.interpolate(low, scale_factor=scale, mode="bicubic", align_corners=False).clamp(-1, 1)
+    return bicubic_any(low, scale)
+
+
+def bicubic_any(images: torch.Tensor, scale: int) -> torch.Tensor:
+    """``bicubic`` for images of any size: ``(B, C, H, W)`` -> ``(B, C, scale * H, scale * W)``, clamped to [-1, 1]."""
+    return F.interpolate(images, scale_factor=scale, mode="bicubic", align_corners=False).clamp(-1, 1)
 
 
 # ----------------------------------------------------------------------------- the model interface
@@ -124,6 +129,18 @@ class SuperResolution(CheckedHubMixin, nn.Module):
         """low ``(B, 1, 28 / s, 28 / s)`` in [-1, 1] -> ``(B, 1, 28, 28)`` in [-1, 1]."""
         check_images(low, SIDE // self.scale, "low-resolution images")
         return self(low).clamp(-1, 1)
+
+    def enlarge(self, images: torch.Tensor) -> torch.Tensor:
+        """images ``(B, 1, H, W)`` in [-1, 1], any size -> ``(B, 1, s * H, s * W)`` in [-1, 1]: the
+        learned upscaling applied to images that are already full size (a generator's 28 x 28
+        samples shown at 56 or 112 pixels). The networks are convolutions only, so any size goes
+        through; but they learnt to sharpen area-shrunk digits, so on full-size images the result
+        is the model's guess at a finer version, not a recovered truth (the app labels it so)."""
+        if not isinstance(images, torch.Tensor) or not images.is_floating_point() or images.dim() != 4 \
+                or images.shape[1] != 1 or min(images.shape[2:]) < 1:
+            shape = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
+            raise ValueError(f"images must be a float tensor of shape (B, 1, H, W), got {shape}.")
+        return self(images).clamp(-1, 1)
 
 
 class SRDiscriminator(nn.Module):
@@ -157,6 +174,7 @@ __all__ = [
     "SuperResConfig",
     "SuperResolution",
     "bicubic",
+    "bicubic_any",
     "check_scale",
     "downscale",
     "nearest",
