@@ -78,7 +78,7 @@ def multipart(field: str, filename: str | None, payload: bytes) -> tuple[dict[st
 @pytest.fixture(scope="module")
 def served(server: AppServer, root: Path) -> dict[str, str]:
     """The PNG download a /sample_gan call produced: its server path and URL path."""
-    event, outputs = call(server, "sample_gan", [str(root / "checkpoints" / "mnist-dcgan"), 4, 3, 0, False])
+    event, outputs = call(server, "sample_gan", [str(root / "checkpoints" / "mnist-dcgan"), 4, 3, 0, False, 1])
     assert event == "complete", outputs
     download = outputs[1]
     return {"path": download["path"], "url": urlsplit(download["url"]).path}

@@ -159,6 +159,44 @@ def test_super_resolution_opens_on_content_and_follows_the_picked_tile(browser, 
     assert not outside_requests, outside_requests
 
 
+# ----------------------------------------------------------------------------- enlarge (generation tabs)
+
+ENLARGE_WORDS = {"en-US": ("Samples, upscaled × 2 by a super-resolution model", "Samples"),
+                 "zh-CN": ("样本（经超分辨率模型放大 2 倍）", "样本")}
+
+
+def block_label(page, elem_id: str) -> str:
+    return page.locator(f"#{elem_id} [data-testid='block-label']").first.inner_text().strip()
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+def test_the_enlarge_switch_redraws_the_grid_upscaled_and_says_so(browser, server, outside_requests, locale):  # noqa: F811
+    """On the GAN tab, "x2" draws the same samples again through the dataset's upscaler (finer
+    pictures: each tile 56 pixels, not 28 repeated) and the grid's label says they are upscaled;
+    "off" gives back the grid and its label."""
+    upscaled, plain = ENLARGE_WORDS[locale]
+    if not (REPO / "checkpoints" / "mnist-espcn-x2" / "model.safetensors").exists():
+        pytest.skip("no shipped MNIST upscaler here (the server runs on the tiny checkpoints)")
+    page = open_page(browser, server, outside_requests, locale=locale)
+    page.locator("#section_generate-button").click()
+    page.locator("#tab_gan-button").click()
+    first = wait_image(page, "gan-grid")
+    assert block_label(page, "gan-grid") == plain
+    page.locator("#gan-enlarge").get_by_role("radio", name="x2", exact=True).check()
+    enlarged = wait_image(page, "gan-grid", first)
+    page.wait_for_function("([sel, text]) => document.querySelector(sel)?.innerText.trim() === text",
+                           arg=["#gan-grid [data-testid='block-label']", upscaled], timeout=TIMEOUT)
+    before, after = fetch_image(page, first), fetch_image(page, enlarged)
+    # 64 samples, 8 a row, 2-pixel gaps: 28-pixel tiles repeated (8 * 30 + 2 = 242 wide, times k) against 56-pixel ones
+    assert before.width % 242 == 0 and (after.width - 2) % 58 == 0 and after.width % 242 != 0, (before.size, after.size)
+    shot(page, f"gan-enlarged{suffix(locale)}")
+    page.locator("#gan-enlarge label").first.click()  # "off"
+    wait_image(page, "gan-grid", enlarged)
+    page.wait_for_function("([sel, text]) => document.querySelector(sel)?.innerText.trim() === text",
+                           arg=["#gan-grid [data-testid='block-label']", plain], timeout=TIMEOUT)
+    assert not outside_requests, outside_requests
+
+
 # ----------------------------------------------------------------------------- PixelCNN
 
 PIXEL_WORDS = {

@@ -124,7 +124,7 @@ def test_long_requests_report_progress_per_network_call():
     from ui.diffusion import sample_diffusion
 
     seen = []
-    sample_diffusion(FLOW, "3", 2, 0, "heun", 30, 2.0, None, lambda progress, **kw: seen.append(progress))
+    sample_diffusion(FLOW, "3", 2, 0, "heun", 30, 2.0, progress=lambda progress, **kw: seen.append(progress))
     assert seen[-1] == (59, 59)  # heun: two network calls a step, one on the last
     assert 2 <= len(seen) <= 59 and [done for done, _ in seen] == sorted(done for done, _ in seen)
 
@@ -143,7 +143,7 @@ def test_a_request_is_capped_and_the_message_says_how_to_get_under_it():
     with pytest.raises(gr.Error, match=r"200 steps × 32 images a call \(16 × 2: guidance .*\) = 6,400 .* fewer steps or images"):
         sample_diffusion(FLOW, "3", 16, 0, "euler", 200, 2.0)
     with pytest.raises(gr.Error, match=r"200 步 × 每次调用 32 张图像（16 × 2：引导.*6,400 次图像计算；这里每个请求最多 2,000 次"):
-        sample_diffusion(FLOW, "3", 16, 0, "euler", 200, 2.0, ZH)
+        sample_diffusion(FLOW, "3", 16, 0, "euler", 200, 2.0, request=ZH)
     sample_diffusion(FLOW, "3", 16, 0, "euler", 125, 1.0)  # guidance 1: one pass a step, 2,000 evaluations
 
 
@@ -168,7 +168,7 @@ def test_bad_input_is_refused_in_the_browsers_language(args, english, chinese):
     with pytest.raises(gr.Error, match=english):
         sample_diffusion(*args)
     with pytest.raises(gr.Error) as refused:
-        sample_diffusion(*args, ZH)
+        sample_diffusion(*args, request=ZH)
     assert chinese.replace("\\", "") in refused.value.message and len(refused.value.message) < 300
 
 

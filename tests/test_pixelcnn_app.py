@@ -114,7 +114,7 @@ def test_without_a_pixelcnn_checkpoint_the_tab_says_which_command_makes_one(root
             fn(*args)
         assert err.value.message.startswith("Pick a PixelCNN checkpoint first") and command in err.value.message
         with pytest.raises(gr.Error) as err:
-            fn(*args[:-1], args[-1], *([None] * (fn is pixelcnn.sample_pixelcnn)), ZH)
+            fn(*args, request=ZH)
         assert err.value.message.startswith("请先选择一个 PixelCNN 检查点") and command in err.value.message
     assert command in EN["pixelcnn_missing"] and command in ZH_TEXT["pixelcnn_missing"]
     with pytest.raises(gr.Error, match="holds a DCGAN model; this needs a PixelCNN"):
@@ -168,7 +168,7 @@ def test_long_requests_report_progress_per_row():
     from ui import pixelcnn
 
     seen = []
-    pixelcnn.sample_pixelcnn(BINARY, "1", 1, 0, 1.0, None, None, lambda progress, **kw: seen.append(progress))
+    pixelcnn.sample_pixelcnn(BINARY, "1", 1, 0, 1.0, progress=lambda progress, **kw: seen.append(progress))
     assert seen == [(r, 28) for r in range(1, 29)]
 
 
@@ -311,12 +311,11 @@ def test_bad_input_is_refused_in_one_sentence_in_the_browsers_language(handler, 
 
     handlers = {"sample": pixelcnn.sample_pixelcnn, "pixel": pixelcnn.pixel_view, "complete": pixelcnn.complete_pixelcnn}
     fn = handlers[handler]
-    padded = (*args, None) if handler == "sample" else args  # sample's cache comes before the request
     with pytest.raises(gr.Error) as err:
-        fn(*padded)
+        fn(*args)
     assert english in err.value.message and "\n" not in err.value.message and len(err.value.message) < 400
     with pytest.raises(gr.Error) as err:
-        fn(*padded, ZH)
+        fn(*args, request=ZH)
     assert chinese in err.value.message and "\n" not in err.value.message
 
 

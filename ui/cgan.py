@@ -12,7 +12,7 @@ from PIL import Image
 from aigc_models import data as data_mod
 from aigc_models import sampling
 from aigc_models.models import families_with
-from ui import common
+from ui import common, enlarge
 from ui.i18n import t
 
 
@@ -33,8 +33,8 @@ def class_choices(dataset: str, index: int = 0) -> dict[str, Any]:
     return gr.update(choices=names, value=names[index])
 
 
-def sample_classes(checkpoint: str | None, class_name: str, mode: str, per_class: float,
-                   seed: float) -> tuple[Image.Image, str]:
+def sample_classes(checkpoint: str | None, class_name: str, mode: str, per_class: float, seed: float,
+                   enlarge_by: Any = 1, request: gr.Request | None = None) -> tuple[Image.Image, str]:
     """Samples of one class (a square grid) or a row per class, from a cGAN.
 
     Args:
@@ -42,6 +42,7 @@ def sample_classes(checkpoint: str | None, class_name: str, mode: str, per_class
         mode: 'one' for ``class_name`` only, 'all' for a row per class.
         per_class: images per class, 1..20 (one class: that many in a square grid).
         seed: same seed, same images.
+        enlarge_by: 1, or 2 / 4 to show the samples upscaled by a super-resolution model (``ui.enlarge``).
     Returns:
         The PNG-ready grid and the path of its PNG download.
     """
@@ -54,8 +55,9 @@ def sample_classes(checkpoint: str | None, class_name: str, mode: str, per_class
     else:
         labels, nrow = torch.full((per,), common.class_index(dataset, class_name)), None
     images = sampling.sample(model, len(labels), seed=seed, labels=labels)
+    images, enlarged = enlarge.enlarged(images, dataset, enlarge_by, common.language(request))
     image = common.to_grid(images, nrow=nrow)
-    info = common.provenance_of(checkpoint, "samples", seed=seed, per_class=per,
+    info = common.provenance_of(checkpoint, "samples", seed=seed, per_class=per, **enlarged,
                                 **({"class": class_name} if mode != EVERY_CLASS else {"classes": "a row per class"}))
     return image, common.save_download(image, f"cgan-seed{seed}", ".png", info)
 
@@ -96,8 +98,10 @@ def build_tab() -> list[common.Picker]:
                     mode = gr.Radio([(t("one_class"), ONE_CLASS), (t("row_per_class"), EVERY_CLASS)],
                                     value=EVERY_CLASS, label=t("layout"))
                     per = gr.Slider(1, 20, value=8, step=1, label=t("per_class"))
+                enlarge_by = enlarge.control("cgan-enlarge")
                 go = gr.Button(t("generate"), variant="primary")
-                grid = gr.Image(format="png", type="pil", label=t("samples"), elem_id="cgan-grid")
+                grid = gr.Image(format="png", type="pil", label=t("samples"), elem_id="cgan-grid",
+                                elem_classes=["below-label"])  # the label clear of the first row (app.CSS)
                 grid_file = gr.File(label=t("download_png"))
             with gr.Tab(t("morph")):
                 with gr.Row():
@@ -110,9 +114,11 @@ def build_tab() -> list[common.Picker]:
     for dropdown, index in ((cls, 0), (cls_a, MORPH[0]), (cls_b, MORPH[1])):
         pick.dataset.change(lambda d, i=index: class_choices(d, i), pick.dataset, dropdown,
                             api_visibility="private", queue=False)
-    go.click(sample_classes, [pick.checkpoint, cls, mode, per, seed], [grid, grid_file], api_name="sample_cgan")
+    by_class = [pick.checkpoint, cls, mode, per, seed, enlarge_by]
+    go.click(sample_classes, by_class, [grid, grid_file], api_name="sample_cgan")
+    enlarge.wire(enlarge_by, grid, (sample_classes, by_class, [grid, grid_file]))
     morph_go.click(morph_classes, [pick.checkpoint, cls_a, cls_b, steps, seed], [strip, gif], api_name="morph_cgan")
-    common.on_open(sample_classes, [pick.checkpoint, cls, mode, per, seed], [grid, grid_file])
+    common.on_open(sample_classes, by_class, [grid, grid_file])
     common.on_open(morph_classes, [pick.checkpoint, cls_a, cls_b, steps, seed], [strip, gif])
     return [pick]
 

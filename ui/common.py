@@ -306,18 +306,20 @@ def random_seed() -> int:
 # ----------------------------------------------------------------------------- images out
 
 
-def auto_scale(width: int, target: int = 560) -> int:
-    """Integer nearest-neighbour factor that brings ``width`` pixels near ``target`` (2..12)."""
-    return int(max(2, min(12, round(target / max(width, 1)))))
+def auto_scale(width: int, target: int = 560, lo: int = 2) -> int:
+    """Integer nearest-neighbour factor that brings ``width`` pixels near ``target`` (``lo``..12)."""
+    return int(max(lo, min(12, round(target / max(width, 1)))))
 
 
 def to_grid(images: torch.Tensor, *, nrow: int | None = None, target: int = 560) -> Image.Image:
-    """A crisp greyscale PNG-ready grid of ``(B, 1, 28, 28)`` images in [-1, 1]."""
+    """A crisp greyscale PNG-ready grid of ``(B, 1, S, S)`` images in [-1, 1] (S = 28, or 56 / 112
+    when enlarged: those are not doubled again unless the grid is small)."""
     import math
 
     nrow = nrow or max(1, math.ceil(math.sqrt(len(images))))
-    raw_width = nrow * 30 + 2
-    return sampling.grid(images, nrow=nrow, scale=auto_scale(raw_width, target))
+    side = images.shape[-1]
+    raw_width = nrow * (side + 2) + 2
+    return sampling.grid(images, nrow=nrow, scale=auto_scale(raw_width, target, lo=2 if side <= 28 else 1))
 
 
 CAPTION_PX = 15  # caption height as a reader sees it, once the browser fits the grid to ~SHOWN_WIDTH
@@ -325,13 +327,15 @@ SHOWN_WIDTH = 900  # about how wide the app shows a result image, in CSS pixels
 
 
 def captioned_grid(images: torch.Tensor, captions: list[str], *, nrow: int | None = None, scale: int = 4) -> Image.Image:
-    """A grid with a line of text under each tile (e.g. D's score); RGB. The text is drawn large
+    """A grid of ``(B, 1, S, S)`` images in [-1, 1] with a line of text under each tile (e.g. D's
+    score); RGB; each tile ``28 * scale`` pixels wide (at least S). The text is drawn large
     enough to stay legible after the browser scales the grid down to its box (256 images: 16 a
     row, about 1,860 pixels wide, shown at half size)."""
     import math
 
     nrow = nrow or max(1, math.ceil(math.sqrt(len(images))))
-    tile, pad = 28 * scale, 4
+    tile_scale = max(1, 28 * scale // images.shape[-1])  # an enlarged sample (56 or 112 px) is repeated less
+    tile, pad = images.shape[-1] * tile_scale, 4
     width = nrow * (tile + pad) + pad
     size = max(CAPTION_PX, round(CAPTION_PX * width / SHOWN_WIDTH))
     text_h = size + 4
@@ -342,7 +346,7 @@ def captioned_grid(images: torch.Tensor, captions: list[str], *, nrow: int | Non
     for i, (img, cap) in enumerate(zip(images, captions)):
         r, c = divmod(i, nrow)
         x, y = pad + c * (tile + pad), pad + r * (tile + text_h + pad)
-        out.paste(sampling.grid(img[None], nrow=1, padding=0, scale=scale).convert("RGB"), (x, y))
+        out.paste(sampling.grid(img[None], nrow=1, padding=0, scale=tile_scale).convert("RGB"), (x, y))
         draw.text((x + 2, y + tile + 1), cap, fill=(255, 220, 90), font=font)
     return out
 

@@ -22,7 +22,7 @@ from aigc_models import samplers, sampling, validation
 from aigc_models.losses import ddpm_alphas_cumprod
 from aigc_models.models import REGISTRY, make_config
 from aigc_models.models.diffusion import MAX_GUIDANCE, MAX_SAMPLE_STEPS, SAMPLERS
-from ui import common
+from ui import common, enlarge
 from ui.errors import UserError
 from ui.i18n import t
 
@@ -220,7 +220,7 @@ def counted(model: torch.nn.Module, calls: int, progress: Any) -> Any:
 
 
 def sample_diffusion(checkpoint: str | None, class_name: str | None, n: float, seed: float, sampler: str | None,
-                     steps: float, guidance: float, request: gr.Request | None = None,
+                     steps: float, guidance: float, enlarge_by: Any = 1, request: gr.Request | None = None,
                      progress: Any = gr.Progress()) -> tuple[str, str]:
     """A grid of ``n`` samples of one class (or none: unconditional) from a diffusion checkpoint.
 
@@ -229,6 +229,7 @@ def sample_diffusion(checkpoint: str | None, class_name: str | None, n: float, s
         n: images, 1..64. seed: same seed and settings, same images.
         sampler: one of the checkpoint objective's samplers ('euler', 'heun' / 'ddpm', 'ddim', 'dpm-solver++').
         steps: 1..1000; guidance: 0..20 (1 = plain conditional; ignored without a class).
+        enlarge_by: 1, or 2 / 4 to show the samples upscaled by a super-resolution model (``ui.enlarge``).
     Returns:
         The path of the grid's PNG (with provenance) twice: shown, and offered as the download.
     """
@@ -236,13 +237,16 @@ def sample_diffusion(checkpoint: str | None, class_name: str | None, n: float, s
     model = load(checkpoint, lang)
     label, seed, sampler, steps, guidance = settings(model, class_name, seed, sampler, steps, guidance, lang)
     n = whole(n, "n", 1, MAX_IMAGES, lang)
+    enlarge.checked(enlarge_by, lang)  # refused before the sampling, not after it
     check_budget(model, n, steps, sampler, guided(label, guidance), lang)
     order = evaluations_per_step(model, sampler)
     calls = steps * order - (order - 1)  # a second-order sampler (heun) makes one call on its last step
     images = samplers.sample(counted(model, calls, progress), n, seed=seed, labels=label, sampler=sampler,
                              steps=steps, guidance=guidance)
+    images, enlarged = enlarge.enlarged(images, model.config.dataset, enlarge_by, lang)
     info = common.provenance_of(checkpoint, "samples", seed=seed, n=n, sampler=sampler, steps=steps,
-                                guidance=guidance, **{"class": class_name if label is not None else "none (unconditional)"})
+                                guidance=guidance, **enlarged,
+                                **{"class": class_name if label is not None else "none (unconditional)"})
     path = common.save_download(common.to_grid(images), f"diffusion-seed{seed}", ".png", info)
     return path, path
 
@@ -389,7 +393,7 @@ def class_choices(dataset: str) -> tuple[Any, Any]:
 
 def open_grid(checkpoint: str | None, class_name: str | None, n: float, seed: float, sampler: str | None,
               steps: float, guidance: float) -> tuple[str, str]:
-    return sample_diffusion(checkpoint, class_name, n, seed, sampler, steps, guidance, None, None)
+    return sample_diffusion(checkpoint, class_name, n, seed, sampler, steps, guidance, request=None, progress=None)
 
 
 def open_trajectory(checkpoint: str | None, class_name: str | None, seed: float, sampler: str | None, steps: float,
@@ -424,6 +428,7 @@ def build_tab() -> list[common.Picker]:
             steps = gr.Slider(1, MAX_SAMPLE_STEPS, value=steps0, step=1, label=t("steps"), elem_id="diffusion-steps")
             guidance = gr.Slider(0, MAX_GUIDANCE, value=guidance0, step=0.25, label=t("guidance"))
             n = gr.Slider(1, MAX_IMAGES, value=16, step=1, label=t("n_images"))
+            enlarge_by = enlarge.control("diffusion-enlarge")
             go = gr.Button(t("generate"), variant="primary", elem_id="diffusion-generate")
         with gr.Column(scale=2):
             grid = gr.Image(format="png", type="filepath", label=t("samples"), elem_id="diffusion-grid",
@@ -468,8 +473,9 @@ def build_tab() -> list[common.Picker]:
     pick.checkpoint.change(checkpoint_settings, pick.checkpoint, [sampler, steps, guidance],
                            api_visibility="private", queue=False)
     dice.click(common.random_seed, None, seed, api_visibility="private", queue=False)
-    go.click(sample_diffusion, [pick.checkpoint, cls, n, seed, sampler, steps, guidance], [grid, grid_file],
-             api_name="sample_diffusion").success(
+    grid_in = [pick.checkpoint, cls, n, seed, sampler, steps, guidance, enlarge_by]
+    enlarge.wire(enlarge_by, grid, (sample_diffusion, grid_in, [grid, grid_file]))
+    go.click(sample_diffusion, grid_in, [grid, grid_file], api_name="sample_diffusion").success(
         trajectory_view, [*controls, position, cache], view, api_name="diffusion_trajectory")
     position.input(trajectory_view, [*controls, position, cache], view, api_name="diffusion_scrub",
                    api_visibility="private", trigger_mode="always_last", show_progress="hidden")

@@ -20,6 +20,11 @@ EN: dict[str, str] = {
     "truncation": "Truncation (0 = off; small values give fainter, less varied samples)",
     "show_d": "Show what the discriminator thinks (D's probability that each sample is real)",
     "generate": "Generate", "samples": "Samples", "download_png": "Download PNG", "download_gif": "Download GIF",
+    "enlarge": "Enlarge", "enlarge_off": "off",
+    "enlarge_info": "2 or 4 times larger through a super-resolution model (Explore → Super-resolution): its guess at "
+                    "finer strokes, not the generator's",
+    "samples_x2": "Samples, upscaled × 2 by a super-resolution model",
+    "samples_x4": "Samples, upscaled × 4 by a super-resolution model",
     "gan_intro": "### Sample a GAN\nPick a checkpoint (MLP GAN, DCGAN, or a run you trained in the Train tab). "
                  "The same seed always gives the same images.",
     "d_note": "D's score is its belief that an image is real. A well-trained GAN leaves D unsure (around 0.5): "
@@ -349,6 +354,16 @@ PixelCNN:   p(x) = p(x_1) · p(x_2 | x_1) · … · p(x_784 | x_1 … x_783)   o
     "compare_col_parameters": "parameters (sampling)",
     "compare_col_train": "train time",
     "compare_col_device": "device",
+    "compare_sr_intro": "### Upscalers\n\nThe super-resolution checkpoints (Explore → Super-resolution) draw nothing "
+                        "from noise, so they have no point in the picture above. Their own yardstick, on the test split: "
+                        "PSNR and SSIM against the truth (bicubic in brackets), the FD and class accuracy of the upscaled "
+                        "images where stored, and the time to upscale 64 images on this CPU (`bench --sampling`).",
+    "compare_sr_table": "Every super-resolution checkpoint",
+    "compare_sr_col_checkpoint": "checkpoint", "compare_sr_col_family": "family", "compare_sr_col_scale": "scale",
+    "compare_sr_col_psnr": "PSNR, dB (bicubic)", "compare_sr_col_ssim": "SSIM",
+    "compare_sr_col_fd": "FD of the upscalings (bicubic)", "compare_sr_col_accuracy": "class acc.",
+    "compare_sr_col_time": "64 images, ms (median / p90)", "compare_sr_col_parameters": "parameters",
+    "compare_sr_col_train": "train time", "compare_sr_col_device": "device",
     "compare_fig_title": "Quality against sampling time (lower left is better)",
     "compare_fig_x": "ms for 64 images (CPU, log scale)",
     "compare_fig_y": "Frechet distance (log scale)",
@@ -482,6 +497,10 @@ ZH: dict[str, str] = {
     "truncation": "截断（0 = 关闭；数值越小，样本越淡、变化越少）",
     "show_d": "显示判别器的看法（D 认为每个样本为真的概率）",
     "generate": "生成", "samples": "样本", "download_png": "下载 PNG", "download_gif": "下载 GIF",
+    "enlarge": "放大", "enlarge_off": "不放大",
+    "enlarge_info": "用超分辨率模型（探索 → 超分辨率）放大 2 或 4 倍：更细的笔画是该模型的猜测，不是生成器画的",
+    "samples_x2": "样本（经超分辨率模型放大 2 倍）",
+    "samples_x4": "样本（经超分辨率模型放大 4 倍）",
     "gan_intro": "### GAN 采样\n选择一个检查点（MLP GAN、DCGAN，或在“训练”页训练的模型）。相同的种子总是生成相同的图像。",
     "d_note": "D 的分数是它认为图像为真的把握。训练良好的 GAN 会让 D 拿不准（约 0.5）：它已分不清真图和生成图。",
     "cgan_intro": "### 条件 GAN\n按名称指定类别，或每类一行；也可以在噪声固定时把一个类别渐变为另一个类别（对类别嵌入插值）。",
@@ -783,6 +802,15 @@ PixelCNN:  p(x) = p(x_1) · p(x_2 | x_1) · … · p(x_784 | x_1 … x_783)   �
     "compare_col_parameters": "参数（采样）",
     "compare_col_train": "训练时间",
     "compare_col_device": "设备",
+    "compare_sr_intro": "### 超分辨率模型\n\n超分辨率检查点（探索 → 超分辨率）不从噪声生成图像，所以上图中没有它们。"
+                        "它们自己的标准（测试集）：与真实图像相比的 PSNR 和 SSIM（括号内为双三次插值），已存储时放大结果的 FD "
+                        "和类别准确率，以及在这台 CPU 上放大 64 张图像的时间（`bench --sampling`）。",
+    "compare_sr_table": "所有超分辨率检查点",
+    "compare_sr_col_checkpoint": "检查点", "compare_sr_col_family": "模型族", "compare_sr_col_scale": "放大倍数",
+    "compare_sr_col_psnr": "PSNR，dB（双三次）", "compare_sr_col_ssim": "SSIM",
+    "compare_sr_col_fd": "放大结果的 FD（双三次）", "compare_sr_col_accuracy": "类别准确率",
+    "compare_sr_col_time": "64 张图像，毫秒（中位数 / p90）", "compare_sr_col_parameters": "参数",
+    "compare_sr_col_train": "训练时间", "compare_sr_col_device": "设备",
     "compare_fig_title": "质量与采样时间（越靠左下越好）",
     "compare_fig_x": "生成 64 张图像的毫秒数（CPU，对数坐标）",
     "compare_fig_y": "Fréchet 距离（对数坐标）",

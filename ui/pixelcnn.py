@@ -29,7 +29,7 @@ from aigc_models.models.pixelcnn import (
     pixel_distribution,
     sample_pixels,
 )
-from ui import common, components
+from ui import common, components, enlarge
 from ui.errors import UserError
 from ui.i18n import t
 
@@ -206,7 +206,7 @@ def gif_bytes(frames: list[np.ndarray], levels: int) -> bytes:
 
 
 def sample_pixelcnn(checkpoint: str | None, class_name: str | None, n: float, seed: float, temperature: float,
-                    cache: dict[str, Any] | None = None, request: gr.Request | None = None,
+                    enlarge_by: Any = 1, cache: dict[str, Any] | None = None, request: gr.Request | None = None,
                     progress: Any = gr.Progress()) -> tuple[str, str, str, dict[str, Any]]:
     """A grid of ``n`` samples and a GIF of the first one filling in, row by row.
 
@@ -215,6 +215,8 @@ def sample_pixelcnn(checkpoint: str | None, class_name: str | None, n: float, se
             for an unconditional model.
         n: images, 1..8. seed: same seed and settings, same images (``sampling.sample``'s noise).
         temperature: the logits are divided by it before each draw, (0, 10]; below 1 sharper.
+        enlarge_by: 1, or 2 / 4 to show the grid upscaled by a super-resolution model (``ui.enlarge``;
+            the GIF and the pixel view stay at the model's own 28 x 28 pixels).
     Returns:
         The grid's PNG (with provenance) twice, shown and offered as the download; the GIF; and the
         session's cache, which keeps the first image for the pixel view.
@@ -223,11 +225,14 @@ def sample_pixelcnn(checkpoint: str | None, class_name: str | None, n: float, se
     model = load(checkpoint, lang)
     label, seed, temperature = settings(model, class_name, seed, temperature, lang)
     n = whole(n, "n", 1, MAX_IMAGES, lang)
+    enlarge.checked(enlarge_by, lang)  # refused before the sampling, not after it
     check_budget(n, SIDE, lang)
     codes, frames = draw(model, n, label, seed, temperature, progress)
+    shown, enlarged = enlarge.enlarged(model.from_levels(codes), model.config.dataset, enlarge_by, lang)
     info = common.provenance_of(checkpoint, "samples", seed=seed, n=n, temperature=temperature,
                                 **{"class": class_text(model, label)})
-    grid = common.save_download(common.to_grid(model.from_levels(codes)), f"pixelcnn-seed{seed}", ".png", info)
+    grid = common.save_download(common.to_grid(shown), f"pixelcnn-seed{seed}", ".png",
+                                {**info, **enlarged} if info else None)
     record = {**info, "kind": "the first sample filling in, one frame a row"} if info else None
     gif = common.save_download(gif_bytes(frames, model.levels), f"pixelcnn-run-seed{seed}", ".gif", record)
     cache = remember(cache, image_key(checkpoint, label, seed, temperature), codes[0, 0].numpy())
@@ -403,7 +408,7 @@ def checkpoint_classes(dataset: str, checkpoint: str | None) -> tuple[Any, Any, 
 
 def open_sample(checkpoint: str | None, class_name: str | None, n: float, seed: float,
                 temperature: float) -> tuple[str, str, str]:
-    return sample_pixelcnn(checkpoint, class_name, n, seed, temperature, None, None, None)[:3]
+    return sample_pixelcnn(checkpoint, class_name, n, seed, temperature, cache=None, request=None, progress=None)[:3]
 
 
 def open_pixel(checkpoint: str | None, class_name: str | None, seed: float, temperature: float, row: float,
@@ -437,11 +442,12 @@ def build_tab() -> list[common.Picker]:
             temperature = gr.Slider(0.1, 3.0, value=1.0, step=0.05, label=t("pixelcnn_temperature"),
                                     elem_id="pixelcnn-temperature")
             n = gr.Slider(1, MAX_IMAGES, value=4, step=1, label=t("n_images"), elem_id="pixelcnn-n")
+            enlarge_by = enlarge.control("pixelcnn-enlarge")
             go = gr.Button(t("generate"), variant="primary", elem_id="pixelcnn-generate")
         with gr.Column(scale=2):
             with gr.Row():
                 grid = gr.Image(format="png", type="filepath", label=t("samples"), elem_id="pixelcnn-grid",
-                                elem_classes=LOOK, buttons=BUTTONS, height=330)
+                                elem_classes=[*LOOK, "below-label"], buttons=BUTTONS, height=330)
                 gif = gr.Image(type="filepath", label=t("pixelcnn_gif"), elem_id="pixelcnn-gif",
                                elem_classes=LOOK, buttons=BUTTONS, height=330)
             grid_file = gr.File(label=t("download_png"))
@@ -495,8 +501,9 @@ def build_tab() -> list[common.Picker]:
                            api_visibility="private", queue=False)
     pick.dataset.change(common.gallery_for, pick.dataset, [gallery, gallery_note], api_visibility="private")
     dice.click(common.random_seed, None, seed, api_visibility="private", queue=False)
-    go.click(sample_pixelcnn, [pick.checkpoint, cls, n, seed, temperature, cache], [grid, grid_file, gif, cache],
-             api_name="sample_pixelcnn").success(pixel_view, view_in, view_out, api_visibility="private")
+    grid_in = [pick.checkpoint, cls, n, seed, temperature, enlarge_by, cache]
+    enlarge.wire(enlarge_by, grid, (sample_pixelcnn, grid_in, [grid, grid_file, gif, cache]))
+    go.click(sample_pixelcnn, grid_in, [grid, grid_file, gif, cache], api_name="sample_pixelcnn").success(pixel_view, view_in, view_out, api_visibility="private")
     picked_pixel = clicked.select(select_pixel, None, [row, col], api_visibility="private", queue=False)
     picked_pixel.then(pixel_view, view_in, view_out, api_visibility="private", trigger_mode="always_last")
     gr.on([row.submit, col.submit], pixel_view, view_in, view_out, api_name="pixelcnn_pixel",
