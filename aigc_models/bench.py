@@ -283,6 +283,29 @@ def sampling_latency(checkpoint: Path, *, n_images: int, repeats: int, warmup: i
     return {"median_ms": round(statistics.median(times), 2), "p90_ms": pct(0.9), "p99_ms": pct(0.99), "repeats": len(times)}
 
 
+def upscaling_latency(model: nn.Module, *, n_images: int, repeats: int, warmup: int = 3,
+                      max_seconds: float | None = None) -> dict[str, float]:
+    """Median and p90 milliseconds for a super-resolution model to upscale ``n_images`` low-resolution
+    images ``(n, 1, 28 / s, 28 / s)`` (seeded noise in [-1, 1]: the network's cost does not depend on
+    the picture) on the CPU, timed as ``sampling_latency`` times a generator."""
+    side = 28 // model.scale
+    low = torch.rand(n_images, 1, side, side, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    with torch.no_grad():
+        for _ in range(warmup):
+            model.upscale(low)
+        times: list[float] = []
+        begin = time.perf_counter()
+        for _ in range(repeats):
+            t = time.perf_counter()
+            model.upscale(low)
+            times.append((time.perf_counter() - t) * 1000)
+            if max_seconds is not None and len(times) >= 5 and time.perf_counter() - begin >= max_seconds:
+                break
+    times.sort()
+    return {"median_ms": round(statistics.median(times), 2),
+            "p90_ms": round(times[min(len(times) - 1, int(0.9 * len(times)))], 2), "repeats": len(times)}
+
+
 DIFFUSION_STEPS = (1, 5, 10, 20, 50)
 DIFFUSION_BATCHES = (1, 16, 64)
 
@@ -392,10 +415,10 @@ def sampling_bench(roots: list[Path] | None = None, *, n_images: int = 64, repea
                    max_seconds: float = 30.0, note: str = "", note_zh: str = "", log=print) -> dict[str, Any]:
     """``bench --sampling``: milliseconds to draw ``n_images`` from every generator checkpoint under
     ``roots`` (default: the shipped ones) on the CPU, in this process, one after another, so that
-    the rows compare. Each row keeps the config's SHA-256 (``compare.config_digest``): the Compare
+    the rows compare; and (``upscalers``) to upscale ``n_images`` with every super-resolution checkpoint. Each row keeps the config's SHA-256 (``compare.config_digest``): the Compare
     view uses a row only for a checkpoint with that config. ``note`` (and ``note_zh``, the same in
     Chinese) says what else ran on the machine; the Compare tab shows it under its reading."""
-    from . import compare
+    from . import compare, compare_upscalers
 
     roots = roots or [SHIPPED_DIR]
     device = torch.device("cpu")
@@ -417,6 +440,13 @@ def sampling_bench(roots: list[Path] | None = None, *, n_images: int = 64, repea
         row.update(threads=torch.get_num_threads(), sampler=compare.sampler_settings(info["family"], info["config"]),
                    sampling_parameters=sampling_parameters(model), config_sha256=compare.config_digest(info["config"]))
         report["checkpoints"][info["name"]] = row
+        log(f"{info['name']}: {row['median_ms']} ms median, {row['p90_ms']} ms p90 ({row['repeats']} calls)")
+    report["upscalers"] = {}
+    for info in compare_upscalers.upscaler_checkpoints(roots):
+        model = load_checkpoint(info["path"], device="cpu")
+        row = upscaling_latency(model, n_images=n_images, repeats=repeats, warmup=warmup, max_seconds=max_seconds)
+        row.update(threads=torch.get_num_threads(), config_sha256=compare.config_digest(info["config"]))
+        report["upscalers"][info["name"]] = row
         log(f"{info['name']}: {row['median_ms']} ms median, {row['p90_ms']} ms p90 ({row['repeats']} calls)")
     report["load_average_at_end"] = [round(v, 2) for v in os.getloadavg()] if hasattr(os, "getloadavg") else None
     return report

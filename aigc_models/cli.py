@@ -733,8 +733,9 @@ def cmd_tune(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    """``compare``: every generator checkpoint's stored quality beside its measured sampling time."""
-    from . import compare
+    """``compare``: every generator checkpoint's stored quality beside its measured sampling time,
+    then every super-resolution checkpoint's (a second table: they draw nothing from noise)."""
+    from . import compare, compare_upscalers
 
     roots = [check_root(r) for r in args.root] if args.root else [SHIPPED_DIR]
     bench = check_in_file(args.bench) if args.bench else None
@@ -744,10 +745,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
         out.parent.mkdir(parents=True, exist_ok=True)
         compare.figure_png(rows).save(out, optimize=True)
         print(f"wrote {out}", file=sys.stderr)
+    upscalers = compare_upscalers.collect_upscaler_rows(roots, bench=bench)
     if args.json:
-        print(json.dumps([r.as_dict() for r in rows], indent=2))
+        print(json.dumps([r.as_dict() for r in rows] + [r.as_dict() for r in upscalers], indent=2))
     else:
         print(compare.markdown_table(rows))
+        if upscalers:
+            print("\n" + compare_upscalers.markdown_table(upscalers))
     return 0
 
 

@@ -311,3 +311,83 @@ def test_point_names_lean_away_from_the_panel_s_edges() -> None:
     assert compare._label_side(4000.0, span) == "top left"
     assert compare._label_side(60.0, span) == "top center"
     assert compare._label_side(7.0, (7.0, 7.0)) == "top center"  # one point: centred
+
+
+# ----------------------------------------------------------------------------- the upscalers' table
+
+
+@pytest.fixture(scope="module")
+def sr_root(tmp_path_factory) -> Path:
+    """Tiny untrained upscalers with stored metrics, as `evaluate --save` would leave them: an SRCNN x2
+    (no FD), an ESPCN x4 with FD, and the same ESPCN x4 trained with an adversarial weight."""
+    from aigc_models.checkpoints import save_checkpoint
+    from aigc_models.models import build_model, make_config
+
+    folder = tmp_path_factory.mktemp("compare-sr") / "checkpoints"
+    for name, family, scale, adversarial, metrics in (
+            ("tiny-srcnn-x2", "srcnn", 2, 0.0, {"n": 100, "psnr": 23.5, "ssim": 0.9, "bicubic_psnr": 20.25}),
+            ("tiny-espcn-x4", "espcn", 4, 0.0, {"n": 100, "psnr": 17.5, "ssim": 0.6, "bicubic_psnr": 14.75,
+                                                "frechet_distance": 350.0, "bicubic_frechet_distance": 900.0,
+                                                "class_accuracy": 0.875}),
+            ("tiny-espcn-x4-gan", "espcn", 4, 0.01, {"n": 100, "psnr": 17.75})):
+        torch.manual_seed(0)
+        model = build_model(family, make_config(family, scale=scale, channels=8, channels2=4, adversarial=adversarial))
+        save_checkpoint(model, folder / name, metrics={**metrics, "scale": scale},
+                        training={"seconds": 12.0, "steps": 34, "device": "CPU (1 thread)"})
+    return folder
+
+
+def test_upscaler_rows_come_from_the_stored_metrics_and_the_bench(sr_root: Path) -> None:
+    from aigc_models import compare_upscalers as cu
+
+    report = sampling_bench([sr_root], repeats=3, warmup=1, max_seconds=2, log=lambda m: None)
+    assert report["checkpoints"] == {} and set(report["upscalers"]) == {"tiny-srcnn-x2", "tiny-espcn-x4",
+                                                                         "tiny-espcn-x4-gan"}
+    assert all(row["median_ms"] > 0 and row["repeats"] >= 3 for row in report["upscalers"].values())
+    assert compare.collect_rows([sr_root], bench=report) == []  # not generators: no point in the picture
+    rows = {r.name: r for r in cu.collect_upscaler_rows([sr_root], bench=report)}
+    assert [r.name for r in cu.collect_upscaler_rows([sr_root], bench=report)] == [
+        "tiny-srcnn-x2", "tiny-espcn-x4", "tiny-espcn-x4-gan"]  # by scale, then family in registry order
+    espcn = rows["tiny-espcn-x4"]
+    assert (espcn.scale, espcn.psnr, espcn.bicubic_psnr, espcn.frechet_distance, espcn.class_accuracy) == (
+        4, 17.5, 14.75, 350.0, 0.875)
+    assert espcn.upscale_ms == report["upscalers"]["tiny-espcn-x4"]["median_ms"]
+    assert espcn.parameters == sum(p.numel() for p in load_checkpoint(sr_root / "tiny-espcn-x4").parameters())
+    cells = cu.table_cells(espcn)
+    assert (cells["psnr"], cells["fd"], cells["accuracy"], cells["scale"]) == ("17.50 (14.75)", "350.0 (900.0)",
+                                                                             "0.875", "x4")
+    assert cells["train"] == "12 s (34 steps)" and cells["parameters"].endswith(" k")
+    assert cu.table_cells(rows["tiny-srcnn-x2"])["fd"] == "-"
+    assert cu.table_cells(rows["tiny-espcn-x4-gan"])["family"] == "ESPCN + adversarial 0.01"
+    # a time measured on another config is not shown
+    other = json.loads(json.dumps(report))
+    other["upscalers"]["tiny-espcn-x4"]["config_sha256"] = "0" * 64
+    assert {r.name: r for r in cu.collect_upscaler_rows([sr_root], bench=other)}["tiny-espcn-x4"].upscale_ms is None
+    table = cu.markdown_table(list(rows.values()))
+    assert table.count("\n| `tiny-") == 3 and "PSNR, dB (bicubic)" in table
+
+
+def test_the_compare_command_and_tab_show_the_upscalers_in_both_languages(sr_root: Path, tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch,
+                                                                          capsys: pytest.CaptureFixture) -> None:
+    from aigc_models import compare_upscalers as cu
+    from ui import compare as tab
+    from ui.i18n import EN, ZH
+
+    file = tmp_path / "bench.json"
+    file.write_text(json.dumps({"checkpoints": {}}))
+    assert main(["compare", "--root", str(sr_root), "--bench", str(file), "--markdown"]) == 0
+    out = capsys.readouterr().out
+    assert "| `tiny-espcn-x4` | ESPCN | x4 | 17.50 (14.75) |" in out
+    monkeypatch.setenv("AIGC_CHECKPOINT_DIRS", str(sr_root))
+    monkeypatch.setenv("AIGC_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.setattr(compare, "BENCH_FILE", file)
+    english, chinese = tab.upscalers_view("en"), tab.upscalers_view("zh")
+    assert list(english.columns) == [EN[f"compare_sr_col_{k}"] for k in cu.HEADERS]
+    assert list(chinese.columns) == [ZH[f"compare_sr_col_{k}"] for k in cu.HEADERS]
+    assert "ESPCN + 对抗损失 0.01" in set(chinese.iloc[:, 1]) and "12 s (34 步)" in set(chinese.iloc[:, -2])
+
+    class Request:
+        headers = {"accept-language": "zh-CN,zh;q=0.9,en;q=0.8"}
+
+    assert tab.show_compare(Request())[3].equals(chinese)

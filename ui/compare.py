@@ -17,7 +17,7 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from aigc_models import compare
+from aigc_models import compare, compare_upscalers
 from aigc_models.models import REGISTRY
 from ui import common
 from ui.i18n import EN, ZH, t
@@ -90,7 +90,8 @@ def reading(rows: Sequence[compare.Row], lang: str = "en", bench: dict[str, Any]
 # The table's cells are written in English by ``aigc_models.compare``; these say them in Chinese.
 ZH_CELLS = ((re.compile(r"\bone pass\b"), "一次前向"), (re.compile(r"\bpixel by pixel\b"), "逐像素"),
             (re.compile(r"(\d[\d,]*) cached steps"), r"\1 步，带缓存"), (re.compile(r"(\d[\d,]*) steps?\b"), r"\1 步"),
-            (re.compile(r"\bguidance\b"), "引导"), (re.compile(r"\btemperature\b"), "温度"))
+            (re.compile(r"\bguidance\b"), "引导"), (re.compile(r"\btemperature\b"), "温度"),
+            (re.compile(r"\+ adversarial\b"), "+ 对抗损失"))
 
 
 def cell_in(text: str, lang: str) -> str:
@@ -122,9 +123,19 @@ def compare_view(lang: str = "en") -> tuple[pd.DataFrame, Any, str]:
     return pd.DataFrame(body, columns=head), figure, reading(rows, lang, bench)
 
 
-def show_compare(request: gr.Request | None = None) -> tuple[pd.DataFrame, Any, str]:
-    """The Compare view in the language of the browser that asks."""
-    return compare_view(common.language(request))
+def upscalers_view(lang: str = "en") -> pd.DataFrame:
+    """The super-resolution checkpoints' table (``aigc_models.compare_upscalers``) in ``lang``."""
+    words = LANGUAGES.get(lang, EN)
+    rows = compare_upscalers.collect_upscaler_rows(shipped_roots(), bench=compare.read_bench(compare.BENCH_FILE))
+    headers = {key: words[f"compare_sr_col_{key}"] for key in compare_upscalers.HEADERS}
+    head, body = compare_upscalers.table_records(rows, headers)
+    return pd.DataFrame([[cell_in(cell, lang) for cell in line] for line in body], columns=head)
+
+
+def show_compare(request: gr.Request | None = None) -> tuple[pd.DataFrame, Any, str, pd.DataFrame]:
+    """The Compare view, and the upscalers' table, in the language of the browser that asks."""
+    lang = common.language(request)
+    return (*compare_view(lang), upscalers_view(lang))
 
 
 # ----------------------------------------------------------------------------- layout
@@ -145,11 +156,13 @@ def build_tab() -> list[common.Picker]:
     table = gr.Dataframe(label=t("compare_table"), interactive=False, wrap=True, elem_id="compare-table",
                          column_widths=[f"{COLUMN_SHARES[key]}%" for key in compare.HEADERS])
     gr.Markdown(t("compare_notes"))
+    gr.Markdown(t("compare_sr_intro"))
+    upscalers = gr.Dataframe(label=t("compare_sr_table"), interactive=False, wrap=True, elem_id="compare-upscalers")
     refresh = gr.Button(t("compare_refresh"), size="sm")
-    refresh.click(show_compare, None, [table, plot, text], api_name="compare")
+    refresh.click(show_compare, None, [table, plot, text, upscalers], api_name="compare")
     # Not common.on_open: its cache is keyed by the arguments, and the argument here is the request
     # (its language); the view is cheap (config files and one JSON file).
-    common.ON_OPEN.append((common.quietly(show_compare, 3), [], [table, plot, text]))
+    common.ON_OPEN.append((common.quietly(show_compare, 4), [], [table, plot, text, upscalers]))
     return []
 
 
