@@ -79,7 +79,10 @@ def test_the_tab_lists_diffusion_checkpoints_from_the_registry():
     assert diffusion.families() == tuple(n for n, f in REGISTRY.items() if f.objective == "denoising") != ()
     keys = [key for _, key in common.checkpoint_choices("mnist", diffusion.families())]
     assert {FLOW, DDPM} <= set(keys) and not {"mnist-dcgan", "mnist-cgan", "mnist-vae"} & set(keys)
-    assert diffusion.checkpoint_defaults(FLOW) == (["euler", "heun"], "euler", 4, 1.5)
+    from aigc_models.models.diffusion import DiffusionConfig
+
+    guidance = DiffusionConfig().default_guidance  # the tiny FLOW model keeps the family's default
+    assert diffusion.checkpoint_defaults(FLOW) == (["euler", "heun"], "euler", 4, guidance)
     assert diffusion.checkpoint_defaults(DDPM) == (["ddpm", "ddim", "dpm-solver++"], "dpm-solver++", 5, 2.0)
     assert diffusion.checkpoint_defaults("mnist-dcgan") is None and diffusion.checkpoint_defaults("/etc") is None
     sampler, steps, guidance = diffusion.checkpoint_settings(DDPM)

@@ -11,7 +11,9 @@ import torch
 
 from aigc_models import cli, metrics
 from aigc_models.models import REGISTRY, build_model, families_with, make_config
-from aigc_models.models.diffusion import PROBE_SAMPLE_STEPS
+from aigc_models.models.diffusion import PROBE_SAMPLE_STEPS, DiffusionConfig
+
+DEFAULT_GUIDANCE = DiffusionConfig().default_guidance  # what a model trained with the defaults samples at
 
 
 def test_diffusion_trains_live_and_costs_more_to_watch():
@@ -83,7 +85,7 @@ def test_evaluate_scores_other_sampler_settings_and_names_them(tiny_diffusion, c
     args = ["evaluate", "--checkpoint", str(tiny_diffusion), "--n", "20", "--no-floor"]
     assert cli.main(args) == 0
     default = json.loads(capsys.readouterr().out)
-    assert default["sampling"] == {"sampler": "euler", "steps": 2, "guidance": 1.5}
+    assert default["sampling"] == {"sampler": "euler", "steps": 2, "guidance": DEFAULT_GUIDANCE}
     assert cli.main([*args, "--sampler", "heun", "--steps", "3", "--guidance", "0"]) == 0
     other = json.loads(capsys.readouterr().out)
     assert other["sampling"] == {"sampler": "heun", "steps": 3, "guidance": 0}
@@ -134,9 +136,9 @@ def test_model_card_names_how_a_diffusion_model_was_sampled(tiny_diffusion, tmp_
     folder = tmp_path / "card"
     shutil.copytree(tiny_diffusion, folder)
     assert cli.main(["evaluate", "--checkpoint", str(folder), "--n", "20", "--no-floor", "--save"]) == 0
-    assert read_meta(folder)["metrics"]["sampling"] == {"sampler": "euler", "steps": 2, "guidance": 1.5}
+    assert read_meta(folder)["metrics"]["sampling"] == {"sampler": "euler", "steps": 2, "guidance": DEFAULT_GUIDANCE}
     card = (folder / "README.md").read_text()
-    assert "Samples drawn with the euler sampler in 2 steps at classifier-free guidance 1.5" in card
+    assert f"Samples drawn with the euler sampler in 2 steps at classifier-free guidance {DEFAULT_GUIDANCE:g}" in card
 
 
 def test_a_bare_train_command_uses_the_familys_recipe(tmp_path):
@@ -163,7 +165,7 @@ def test_bench_times_diffusion_sampling_by_steps_and_batch_and_reports_it():
     row = bench.diffusion_latency(model, steps=(1, 2), batches=(1, 16), repeats=3, warmup=1)
     assert set(row["median_ms"]) == {"1", "16"} and set(row["median_ms"]["16"]) == {"1", "2"}
     assert all(v > 0 for cells in row["median_ms"].values() for v in cells.values())
-    assert row["sampler"] == "euler" and row["guidance"] == 1.5 and row["16_images_20_steps_unguided_ms"] > 0
+    assert row["sampler"] == "euler" and row["guidance"] == DEFAULT_GUIDANCE and row["16_images_20_steps_unguided_ms"] > 0
     row["median_ms"]["16"]["20"] = 800.0  # the report's guided-against-unguided sentence reads this cell
     report = {"date": "d", "device": "CPU", "cpu_count": 2, "torch": "t", "command": "bench",
               "mlp_gan_batch64": {"source_loop_img_s": 1, "trainer_img_s": 2, "ratio": 2.0},
@@ -173,7 +175,7 @@ def test_bench_times_diffusion_sampling_by_steps_and_batch_and_reports_it():
                                                   "training_seconds_to_accuracy": {"0.99": 180.0},
                                                   "eval_n": 2000, "eval_every": 200}}
     text = bench.markdown_report(report)
-    assert "| `mnist-diffusion` (euler, guidance 1.5), median ms | 1 steps | 2 steps |" in text
+    assert f"| `mnist-diffusion` (euler, guidance {DEFAULT_GUIDANCE:g}), median ms | 1 steps | 2 steps |" in text
     assert "| 16 images |" in text and "`mnist-cgan` draws 16 images in 4.0 ms" in text and "200x faster" in text
     assert "Time to quality, MNIST diffusion" in text and "accuracy 0.99: 250 s (180 s of it training)" in text
 
