@@ -57,11 +57,13 @@ THEME = gr.themes.Default(font=SYSTEM_FONTS, font_mono=MONO_FONTS)
 CSS = ("#gan-grid img, #cgan-grid img, #train-grid img, .pixelated img { image-rendering: pixelated; }"
        " .below-label .image-container img { padding-top: 2.4rem; box-sizing: border-box; }"  # clear of the label
        " #about-models td:first-child { white-space: nowrap; }"  # a model's name never breaks mid-word
-       " #sr-results .caption-label { white-space: normal; max-width: 94%; }"  # "ESPCN (name): dB, SSIM" whole
+       # captions whole on a projector: "ESPCN (name): dB, SSIM", "completion 3"
+       " #sr-results .caption-label, #pixelcnn-completions-out .caption-label { white-space: normal; max-width: 94%; }"
        # twelve columns in a projector's 1024 px (with ui.compare.COLUMN_SHARES): smaller type, less padding
-       " #compare-table td, #compare-table .cell-wrap { font-size: 12px !important; }"
-       " #compare-table th, #compare-table th * { font-size: 11px !important; }"
-       " #compare-table td, #compare-table th { padding: 4px 5px !important; }")
+       " #compare-table td, #compare-table .cell-wrap, #compare-upscalers td, #compare-upscalers .cell-wrap"
+       " { font-size: 12px !important; }"
+       " #compare-table th, #compare-table th *, #compare-upscalers th, #compare-upscalers th * { font-size: 11px !important; }"
+       " #compare-table td, #compare-table th, #compare-upscalers td, #compare-upscalers th { padding: 4px 5px !important; }")
 
 
 def refresh_pickers(pickers: list[common.Picker]):

@@ -182,6 +182,25 @@ def test_augmentation_preview_is_seeded_and_changes_images():
     assert png_bytes(none[0]) == png_bytes(none[1]) == png_bytes(none[2])
 
 
+def test_vae_summary_speaks_the_pages_language(ck):
+    from ui import common, vae
+
+    english = vae.reconstruct(ck("mnist-vae"), None, None, 3)[4]
+    chinese = vae.reconstruct(ck("mnist-vae"), None, None, 3, common.Browser("zh"))[4]
+    assert english.startswith("Input: test image #3. Mean squared error") and "Latent mean" in english
+    assert chinese.startswith("输入：测试图像 #3。均方误差") and "潜变量均值" in chinese
+    assert vae.open_reconstruction(ck("mnist-vae"), None, None, 3, "zh")[4] == chinese
+
+
+def test_augmentation_note_speaks_the_pages_language():
+    from ui import augment, common
+
+    assert augment.preview_augment("mnist", 4, 1.0, 2)[3] == "4 test images of mnist, strength 1, seed 2."
+    chinese = augment.preview_augment("mnist", 4, 1.0, 2, common.Browser("zh"))
+    assert chinese[3] == "4 张 mnist 测试图像，强度 1，种子 2。"
+    assert augment.open_preview("mnist", 4, 1.0, 2, "zh")[3] == chinese[3]  # what the Chinese page opens on
+
+
 def test_missing_dataset_is_one_sentence_and_the_rest_works(ck, monkeypatch):
     from aigc_models import data as data_mod
     from ui import augment, common, gan, vae
@@ -329,8 +348,8 @@ def test_every_picture_tab_opens_on_content_and_an_unusable_default_stays_quiet(
     from ui.errors import UserError
 
     opened = {fn.__name__ for fn, _, _ in common.ON_OPEN}
-    assert {"sample_gan", "sample_classes", "morph_classes", "interpolate_seeds", "reconstruct",
-            "preview_augment"} <= opened
+    assert {"sample_gan", "sample_classes", "morph_classes", "interpolate_seeds", "open_reconstruction",
+            "open_preview"} <= opened
     loads = [d for d in app.demo.fns.values() if any(t[1] == "load" for t in d.targets)]
     assert len(loads) >= len(common.ON_OPEN)
 

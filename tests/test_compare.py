@@ -269,7 +269,10 @@ def test_tab_table_in_chinese_and_sized_to_fit() -> None:
     from aigc_models.models.pixelcnn import PixelCNNConfig
     from ui import compare as tab
 
+    from aigc_models import compare_upscalers
+
     assert list(tab.COLUMN_SHARES) == list(compare.HEADERS) and sum(tab.COLUMN_SHARES.values()) == 100
+    assert list(tab.UPSCALER_SHARES) == list(compare_upscalers.HEADERS) and sum(tab.UPSCALER_SHARES.values()) == 100
     assert tab.cell_in("one pass", "zh") == "一次前向"
     assert tab.cell_in("euler, 20 steps, guidance 1.3", "zh") == "euler, 20 步, 引导 1.3"
     assert tab.cell_in("600 s (28,197 steps)", "zh") == "600 s (28,197 步)"

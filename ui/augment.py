@@ -4,6 +4,8 @@ augmenting only the real images leaks into what a GAN learns."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import gradio as gr
 import torch
 from PIL import Image
@@ -15,7 +17,7 @@ from ui.i18n import t
 # ----------------------------------------------------------------------------- handlers
 
 
-def preview_augment(dataset: str, n: float, strength: float, seed: float
+def preview_augment(dataset: str, n: float, strength: float, seed: float, request: gr.Request | None = None
                     ) -> tuple[Image.Image | None, Image.Image | None, Image.Image | None, str]:
     """The same ``n`` test images: as they are, after the documents' augmentations, after DiffAugment.
 
@@ -25,7 +27,8 @@ def preview_augment(dataset: str, n: float, strength: float, seed: float
         strength: 0..2, scales every augmentation (0 = none).
         seed: picks the images and the random augmentations; same seed, same result.
     Returns:
-        Three PNG-ready grids and a one-line note (the only output when the dataset is missing).
+        Three PNG-ready grids and a one-line note in the browser's language (the only output when
+        the dataset is missing).
     """
     dataset = common.check_dataset(dataset)
     n = common.check_int(n, "Number of images", 1, 64)
@@ -40,7 +43,14 @@ def preview_augment(dataset: str, n: float, strength: float, seed: float
     diff = augment.diff_augment(images, strength=strength, generator=torch.Generator().manual_seed(seed))
     nrow = min(n, 8)
     grids = [common.to_grid(x, nrow=nrow, target=360) for x in (images, classic, diff)]
-    return grids[0], grids[1], grids[2], f"{n} test images of {dataset}, strength {strength:g}, seed {seed}."
+    note = (f"{n} 张 {dataset} 测试图像，强度 {strength:g}，种子 {seed}。" if common.language(request) == "zh"
+            else f"{n} test images of {dataset}, strength {strength:g}, seed {seed}.")
+    return grids[0], grids[1], grids[2], note
+
+
+def open_preview(dataset: str, n: float, strength: float, seed: float, lang: str) -> tuple[Any, ...]:
+    """What the tab opens on, computed once per language (``common.on_open`` with ``speaks``)."""
+    return preview_augment(dataset, n, strength, seed, common.Browser(lang))
 
 
 # ----------------------------------------------------------------------------- layout
@@ -57,12 +67,15 @@ def build_tab() -> list[common.Picker]:
     go = gr.Button(t("augment_button"), variant="primary")
     note = gr.Markdown()
     with gr.Row():
-        original = gr.Image(format="png", type="pil", label=t("original"), elem_id="aug-original")
-        classic = gr.Image(format="png", type="pil", label=t("classic_aug"), elem_id="aug-classic")
-        diff = gr.Image(format="png", type="pil", label=t("diff_aug"), elem_id="aug-diff")
+        # each panel's label and buttons above its first row (app.CSS), not over it
+        original = gr.Image(format="png", type="pil", label=t("original"), elem_id="aug-original",
+                            elem_classes=["below-label"])
+        classic = gr.Image(format="png", type="pil", label=t("classic_aug"), elem_id="aug-classic",
+                           elem_classes=["below-label"])
+        diff = gr.Image(format="png", type="pil", label=t("diff_aug"), elem_id="aug-diff", elem_classes=["below-label"])
     gr.Markdown(t("aug_lesson"))
     go.click(preview_augment, [dataset, n, strength, seed], [original, classic, diff, note], api_name="augment")
-    common.on_open(preview_augment, [dataset, n, strength, seed], [original, classic, diff, note])
+    common.on_open(open_preview, [dataset, n, strength, seed], [original, classic, diff, note], speaks=True)
     return []
 
 

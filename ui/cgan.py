@@ -100,8 +100,7 @@ def build_tab() -> list[common.Picker]:
                     per = gr.Slider(1, 20, value=8, step=1, label=t("per_class"))
                 enlarge_by = enlarge.control("cgan-enlarge")
                 go = gr.Button(t("generate"), variant="primary")
-                grid = gr.Image(format="png", type="pil", label=t("samples"), elem_id="cgan-grid",
-                                elem_classes=["below-label"])  # the label clear of the first row (app.CSS)
+                grid = gr.Image(format="png", type="pil", label=t("samples"), elem_id="cgan-grid")
                 grid_file = gr.File(label=t("download_png"))
             with gr.Tab(t("morph")):
                 with gr.Row():

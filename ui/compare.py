@@ -145,6 +145,8 @@ def show_compare(request: gr.Request | None = None) -> tuple[pd.DataFrame, Any, 
 # smaller type for this table.
 COLUMN_SHARES = {"checkpoint": 12, "family": 9, "n": 7, "fd": 9, "accuracy": 6, "coverage": 6, "pr": 7,
                  "time": 8, "sampler": 10, "parameters": 9, "train": 8, "device": 9}
+UPSCALER_SHARES = {"checkpoint": 14, "family": 12, "scale": 6, "psnr": 10, "ssim": 6, "fd": 11, "accuracy": 7,
+                   "time": 9, "parameters": 7, "train": 9, "device": 9}  # the same, for the upscalers' eleven
 
 
 def build_tab() -> list[common.Picker]:
@@ -157,7 +159,8 @@ def build_tab() -> list[common.Picker]:
                          column_widths=[f"{COLUMN_SHARES[key]}%" for key in compare.HEADERS])
     gr.Markdown(t("compare_notes"))
     gr.Markdown(t("compare_sr_intro"))
-    upscalers = gr.Dataframe(label=t("compare_sr_table"), interactive=False, wrap=True, elem_id="compare-upscalers")
+    upscalers = gr.Dataframe(label=t("compare_sr_table"), interactive=False, wrap=True, elem_id="compare-upscalers",
+                             column_widths=[f"{UPSCALER_SHARES[key]}%" for key in compare_upscalers.HEADERS])
     refresh = gr.Button(t("compare_refresh"), size="sm")
     refresh.click(show_compare, None, [table, plot, text, upscalers], api_name="compare")
     # Not common.on_open: its cache is keyed by the arguments, and the argument here is the request

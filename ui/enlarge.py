@@ -91,6 +91,8 @@ def wire(switch: gr.Radio, grid: gr.Image, regenerate: tuple[Any, list[Any], lis
     """Flipping ``switch`` draws the grid again (same seed, same samples) with ``regenerate`` =
     (handler, inputs, outputs), then relabels ``grid``; a refused size leaves grid and label as they were."""
     fn, inputs, outputs = regenerate
-    # named apart, so that the tab's own endpoint keeps the handler's name whichever is wired first
-    switch.change(fn, inputs, outputs, api_name=f"{fn.__name__}_enlarged", api_visibility="private",
+    # .input, not .change: only a visitor's click redraws (a change event also follows any value the
+    # server sets). Named apart, so that the tab's own endpoint keeps the handler's name whichever is
+    # wired first.
+    switch.input(fn, inputs, outputs, api_name=f"{fn.__name__}_enlarged", api_visibility="private",
                   trigger_mode="always_last").success(label, switch, grid, api_visibility="private", queue=False)

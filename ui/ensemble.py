@@ -163,6 +163,7 @@ def measured_table(path: Path = RESULTS, lang: str = "en") -> str:
         if lang == "zh":  # the rows' labels, as scripts/ensemble_table.py writes them
             for row in results.get("rows", []):
                 row["label"] = ROW_LABELS_ZH.get(row["label"], row["label"].replace(" alone", " 单独"))
+            results["device"] = common.device_words(str(results.get("device", "?")), lang)
         table = ensemble.results_table(results, {key: said[f"ens_table_{key}"] for key in ensemble.TABLE_TEXT})
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return said["ens_table_missing"].format(name=path.name)

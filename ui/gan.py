@@ -64,8 +64,7 @@ def build_tab() -> list[common.Picker]:
             enlarge_by = enlarge.control("gan-enlarge")
             go = gr.Button(t("generate"), variant="primary")
         with gr.Column(scale=2):
-            image = gr.Image(format="png", type="pil", label=t("samples"), show_label=True, elem_id="gan-grid",
-                             elem_classes=["below-label"])  # the label clear of the first row (app.CSS)
+            image = gr.Image(format="png", type="pil", label=t("samples"), show_label=True, elem_id="gan-grid")
             download = gr.File(label=t("download_png"))
             gr.Markdown(t("d_note"))
     dice.click(common.random_seed, None, seed, api_visibility="private", queue=False)

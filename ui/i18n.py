@@ -23,8 +23,8 @@ EN: dict[str, str] = {
     "enlarge": "Enlarge", "enlarge_off": "off",
     "enlarge_info": "2 or 4 times larger through a super-resolution model (Explore → Super-resolution): its guess at "
                     "finer strokes, not the generator's",
-    "samples_x2": "Samples, upscaled × 2 by a super-resolution model",
-    "samples_x4": "Samples, upscaled × 4 by a super-resolution model",
+    "samples_x2": "Samples, upscaled × 2",
+    "samples_x4": "Samples, upscaled × 4",
     "gan_intro": "### Sample a GAN\nPick a checkpoint (MLP GAN, DCGAN, or a run you trained in the Train tab). "
                  "The same seed always gives the same images.",
     "d_note": "D's score is its belief that an image is real. A well-trained GAN leaves D unsure (around 0.5): "
@@ -45,8 +45,8 @@ EN: dict[str, str] = {
     "test_index_a": "…or test image number A", "test_index_b": "…or test image number B",
     "vae_intro": "### VAE reconstruction\nDraw (white background is fine: the app inverts and centres it like MNIST), "
                  "upload, or click a test image. The VAE encodes it, decodes it back, and shows where it lands.",
-    "draw": "Draw (white on black or black on white)", "upload": "…or upload", "test_images": "Test images (click one)", "test_index": "Test image number",
-    "reconstruct": "Reconstruct", "as_model_sees": "Input as the model sees it (28×28)",
+    "draw": "Draw", "upload": "…or upload", "test_images": "Test images (click one)", "test_index": "Test image number",
+    "reconstruct": "Reconstruct", "as_model_sees": "As the model sees it",
     "reconstruction": "Reconstruction", "error": "Error (brighter = worse)",
     "latent_map": "Latent map of 2,000 test images (your input = ring)",
     "prior_title": "Samples from the prior", "prior_samples": "Decoded samples from N(0, I)",
@@ -499,8 +499,8 @@ ZH: dict[str, str] = {
     "generate": "生成", "samples": "样本", "download_png": "下载 PNG", "download_gif": "下载 GIF",
     "enlarge": "放大", "enlarge_off": "不放大",
     "enlarge_info": "用超分辨率模型（探索 → 超分辨率）放大 2 或 4 倍：更细的笔画是该模型的猜测，不是生成器画的",
-    "samples_x2": "样本（经超分辨率模型放大 2 倍）",
-    "samples_x4": "样本（经超分辨率模型放大 4 倍）",
+    "samples_x2": "样本（放大 2 倍）",
+    "samples_x4": "样本（放大 4 倍）",
     "gan_intro": "### GAN 采样\n选择一个检查点（MLP GAN、DCGAN，或在“训练”页训练的模型）。相同的种子总是生成相同的图像。",
     "d_note": "D 的分数是它认为图像为真的把握。训练良好的 GAN 会让 D 拿不准（约 0.5）：它已分不清真图和生成图。",
     "cgan_intro": "### 条件 GAN\n按名称指定类别，或每类一行；也可以在噪声固定时把一个类别渐变为另一个类别（对类别嵌入插值）。",
@@ -515,8 +515,8 @@ ZH: dict[str, str] = {
     "image_a": "图像 A（手绘）", "image_b": "图像 B（手绘）",
     "test_index_a": "……或测试图像编号 A", "test_index_b": "……或测试图像编号 B",
     "vae_intro": "### VAE 重建\n手绘（白底也可以：应用会像 MNIST 一样反色并居中）、上传，或点击一张测试图像。VAE 先编码再解码，并显示它在潜空间中的位置。",
-    "draw": "手绘（黑底白字或白底黑字均可）", "upload": "……或上传", "test_images": "测试图像（点击选择）", "test_index": "测试图像编号",
-    "reconstruct": "重建", "as_model_sees": "模型看到的输入（28×28）", "reconstruction": "重建结果",
+    "draw": "手绘", "upload": "……或上传", "test_images": "测试图像（点击选择）", "test_index": "测试图像编号",
+    "reconstruct": "重建", "as_model_sees": "模型看到的输入", "reconstruction": "重建结果",
     "error": "误差（越亮越差）", "latent_map": "2000 张测试图像的潜空间分布（圆环 = 你的输入）",
     "prior_title": "从先验分布采样", "prior_samples": "从 N(0, I) 解码的样本",
     "aug_intro": "### 数据增强预览\n同一批真实图像：原图、经过原文档中的增强（翻转、旋转、颜色抖动、缩放）后，以及经过 DiffAugment（平移、遮挡）后。",

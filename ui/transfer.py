@@ -124,7 +124,8 @@ def show_lesson(size: Any, lang: str = "en") -> tuple[Any, list[tuple[str, str]]
     gallery = [(str(path), f"{say(c['start'], lang)}, {say('on' if c['diffaugment'] else 'off', lang)}")
                for c in result["curves"] if int(c["size"]) == size and (path := sample_path(c)) is not None]
     note = say("note", lang, family=result.get("family", "?"), steps=result.get("steps", 0), n=result.get("eval_n", 0),
-               device=result.get("device", ""), date=result.get("date", ""), command=result.get("command", COMMAND))
+               device=common.device_words(str(result.get("device", "")), lang), date=result.get("date", ""),
+               command=result.get("command", COMMAND))
     return curve_figure(result, lang), gallery, results_table(result, size, lang), note
 
 

@@ -87,8 +87,8 @@ def latent_map(checkpoint: str, point: torch.Tensor) -> Image.Image:
 # ----------------------------------------------------------------------------- handlers
 
 
-def reconstruct(checkpoint: str | None, drawing: Any, upload: Any, test_index: float | None
-                ) -> tuple[Image.Image, Image.Image, Image.Image, Image.Image | None, str]:
+def reconstruct(checkpoint: str | None, drawing: Any, upload: Any, test_index: float | None,
+                request: gr.Request | None = None) -> tuple[Image.Image, Image.Image, Image.Image, Image.Image | None, str]:
     """Reconstruct the drawing (when it has ink), else the upload (when given), else test image ``test_index``.
 
     The upload is a file path (``components.PictureUpload``) decoded by ``aigc_models.preprocess``,
@@ -98,18 +98,21 @@ def reconstruct(checkpoint: str | None, drawing: Any, upload: Any, test_index: f
     Returns:
         The input as the model sees it (28 x 28, shown enlarged), the reconstruction, the
         absolute error (brighter = worse), the latent map (None without test data) and a
-        one-line summary with the squared error.
+        one-line summary with the squared error, in the browser's language.
     """
+    zh = common.language(request) == "zh"
     model = common.load_model(checkpoint, families())
     if common.has_ink(drawing):
-        x, source = common.to_model_input(drawing, dataset=model.config.dataset), "your drawing"  # (1, 1, 28, 28)
+        x = common.to_model_input(drawing, dataset=model.config.dataset)  # (1, 1, 28, 28)
+        source = "你的手绘" if zh else "your drawing"
     elif upload is not None:
-        x, source = common.to_model_input(upload, dataset=model.config.dataset), "your upload"
+        x, source = common.to_model_input(upload, dataset=model.config.dataset), "你上传的图片" if zh else "your upload"
         made = provenance.read(upload) if isinstance(upload, (str, bytes)) else None
         if made is not None:
             source += f" ({provenance.describe(made)})"
     else:
-        x, source = common.pick_input(model.config.dataset, None, test_index), f"test image #{int(test_index)}"
+        x = common.pick_input(model.config.dataset, None, test_index)
+        source = f"测试图像 #{int(test_index)}" if zh else f"test image #{int(test_index)}"
     recon = sampling.reconstruct(model, x)
     error = (recon - x).abs() - 1  # |diff| in [0, 2] shown as [-1, 1]
     mse = float(((recon - x) ** 2).mean())
@@ -119,10 +122,17 @@ def reconstruct(checkpoint: str | None, drawing: Any, upload: Any, test_index: f
         note = ""
     except gr.Error as err:
         point_map, note = None, f" {err}"
-    summary = (f"Input: {source}. Mean squared error (pixels in [-1, 1]): **{mse:.4f}**. "
-               f"Latent mean: {[round(v, 2) for v in mu[0].tolist()[:8]]}.{note}")
+    latent = [round(v, 2) for v in mu[0].tolist()[:8]]
+    summary = (f"输入：{source}。均方误差（像素范围 [-1, 1]）：**{mse:.4f}**。潜变量均值：{latent}。{note}" if zh else
+               f"Input: {source}. Mean squared error (pixels in [-1, 1]): **{mse:.4f}**. Latent mean: {latent}.{note}")
     big = lambda im: sampling.grid(im, nrow=1, padding=0, scale=8)  # noqa: E731
     return big(x), big(recon), big(error), point_map, summary
+
+
+def open_reconstruction(checkpoint: str | None, drawing: Any, upload: Any, test_index: float | None,
+                        lang: str) -> tuple[Any, ...]:
+    """What the tab opens on, computed once per language (``common.on_open`` with ``speaks``)."""
+    return reconstruct(checkpoint, drawing, upload, test_index, common.Browser(lang))
 
 
 def prior_samples(checkpoint: str | None, n: float, seed: float) -> Image.Image:
@@ -160,9 +170,11 @@ def build_tab() -> list[common.Picker]:
             go = gr.Button(t("reconstruct"), variant="primary")
         with gr.Column(scale=2):
             with gr.Row():
-                seen = gr.Image(format="png", type="pil", label=t("as_model_sees"), elem_id="vae-input")
-                recon = gr.Image(format="png", type="pil", label=t("reconstruction"), elem_id="vae-recon")
-                err = gr.Image(format="png", type="pil", label=t("error"))
+                # one button each: three side by side leave a projector's 1024 px too little room for the labels
+                seen = gr.Image(format="png", type="pil", label=t("as_model_sees"), elem_id="vae-input", buttons=["download"])
+                recon = gr.Image(format="png", type="pil", label=t("reconstruction"), elem_id="vae-recon",
+                                 buttons=["download"])
+                err = gr.Image(format="png", type="pil", label=t("error"), buttons=["download"])
             summary = gr.Markdown()
             point_map = gr.Image(format="png", type="pil", label=t("latent_map"))
     with gr.Accordion(t("prior_title"), open=False):
@@ -178,7 +190,7 @@ def build_tab() -> list[common.Picker]:
     picked.then(reconstruct, [pick.checkpoint, sketch, upload, index], outputs, api_name="reconstruct_from_gallery",
                 api_visibility="private")
     go.click(reconstruct, [pick.checkpoint, sketch, upload, index], outputs, api_name="reconstruct")
-    common.on_open(reconstruct, [pick.checkpoint, sketch, upload, index], outputs)
+    common.on_open(open_reconstruction, [pick.checkpoint, sketch, upload, index], outputs, speaks=True)
     go_prior.click(prior_samples, [pick.checkpoint, n, seed], prior, api_name="vae_prior")
     return [pick]
 
