@@ -155,7 +155,13 @@ def generator_checkpoints(roots: Iterable[str | os.PathLike] = (SHIPPED_DIR,)) -
     """Every valid checkpoint of a generating family (registry ability ``generate``) under ``roots``,
     as ``checkpoints.list_checkpoints`` reads them (validated config.json); the first root to hold a
     name wins."""
-    families = set(families_with("generate"))
+    return checkpoints_with("generate", roots)
+
+
+def checkpoints_with(ability: str, roots: Iterable[str | os.PathLike] = (SHIPPED_DIR,)) -> list[dict[str, Any]]:
+    """Every valid checkpoint under ``roots`` of a family with the registry ``ability``; the first
+    root to hold a name wins."""
+    families = set(families_with(ability))
     found: dict[str, dict[str, Any]] = {}
     for root in roots:
         for info in list_checkpoints(root):
@@ -247,26 +253,41 @@ def table_cells(row: Row) -> dict[str, str]:
         "checkpoint": row.name, "family": row.label, "n": DASH if row.n is None else f"{row.n:,}", "fd": fd,
         "accuracy": _fmt(row.class_accuracy, 3),
         "coverage": DASH if row.coverage is None else f"{row.coverage}/{row.num_classes}", "pr": pr, "time": time,
-        "sampler": row.sampler, "parameters": params,
-        "train": DASH if row.train_seconds is None else f"{row.train_seconds:,.0f} s"
-        + (f" ({row.train_steps:,} steps)" if row.train_steps is not None else ""),
+        "sampler": row.sampler, "parameters": params, "train": train_cell(row.train_seconds, row.train_steps),
         "device": row.train_device or DASH,
     }
 
 
+def train_cell(seconds: float | None, steps: int | None) -> str:
+    """How long a checkpoint trained: "600 s (28,197 steps)", or "-" when not recorded."""
+    if seconds is None:
+        return DASH
+    return f"{seconds:,.0f} s" + (f" ({steps:,} steps)" if steps is not None else "")
+
+
+def records(cells: Sequence[dict[str, str]], headers: dict[str, str], names: dict[str, str] | None = None
+            ) -> tuple[list[str], list[list[str]]]:
+    """(header line, cell lines) from each row's cells by column key, the columns in ``headers``'
+    order, named by ``names`` where given (another language) else by ``headers``."""
+    said = {**headers, **(names or {})}
+    return [said[k] for k in headers], [[row[k] for k in headers] for row in cells]
+
+
+def markdown(head: Sequence[str], body: Sequence[Sequence[str]]) -> str:
+    """A Markdown table, the first cell of each line as code (a checkpoint's name)."""
+    lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
+    lines += [f"| `{cells[0]}` | " + " | ".join(cells[1:]) + " |" for cells in body]
+    return "\n".join(lines)
+
+
 def table_records(rows: Sequence[Row], headers: dict[str, str] | None = None) -> tuple[list[str], list[list[str]]]:
     """(header line, cell lines) of the table, for a ``gr.Dataframe`` or any other grid."""
-    names = {**HEADERS, **(headers or {})}
-    keys = list(HEADERS)
-    return [names[k] for k in keys], [[table_cells(r)[k] for k in keys] for r in rows]
+    return records([table_cells(r) for r in rows], HEADERS, headers)
 
 
 def markdown_table(rows: Sequence[Row], *, headers: dict[str, str] | None = None) -> str:
     """The Compare table in Markdown: one line per row, "-" for what is missing."""
-    head, body = table_records(rows, headers)
-    lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
-    lines += [f"| `{cells[0]}` | " + " | ".join(cells[1:]) + " |" for cells in body]
-    return "\n".join(lines)
+    return markdown(*table_records(rows, headers))
 
 
 # ----------------------------------------------------------------------------- the trilemma, in numbers

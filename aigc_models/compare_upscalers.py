@@ -17,10 +17,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from .checkpoints import SHIPPED_DIR, list_checkpoints
-from .compare import DASH, SAMPLING_N, _fmt, _int, _millions, _ms, _number, config_digest, parameter_count, read_bench
+from .checkpoints import SHIPPED_DIR
+from .compare import (DASH, SAMPLING_N, _fmt, _int, _millions, _ms, _number, checkpoints_with, config_digest, markdown,
+                      parameter_count, read_bench, records, train_cell)
 from .data import DATASETS
-from .models import REGISTRY, families_with
+from .models import REGISTRY
 
 
 @dataclass(frozen=True)
@@ -53,13 +54,7 @@ class UpscalerRow:
 
 def upscaler_checkpoints(roots: Iterable[str | os.PathLike] = (SHIPPED_DIR,)) -> list[dict[str, Any]]:
     """Every valid checkpoint of an upscaling family under ``roots``; the first root to hold a name wins."""
-    families = set(families_with("upscale"))
-    found: dict[str, dict[str, Any]] = {}
-    for root in roots:
-        for info in list_checkpoints(root):
-            if info["family"] in families and info["name"] not in found:
-                found[info["name"]] = info
-    return list(found.values())
+    return checkpoints_with("upscale", roots)
 
 
 def collect_upscaler_rows(roots: Iterable[str | os.PathLike] = (SHIPPED_DIR,), *,
@@ -113,25 +108,18 @@ def table_cells(row: UpscalerRow) -> dict[str, str]:
         "ssim": _fmt(row.ssim, 3), "fd": fd, "accuracy": _fmt(row.class_accuracy, 3),
         "time": DASH if row.upscale_ms is None else f"{_ms(row.upscale_ms)} / {_ms(row.upscale_ms_p90)}",
         "parameters": f"{row.parameters / 1e3:,.1f} k" if row.parameters < 100_000 else _millions(row.parameters),
-        "train": DASH if row.train_seconds is None else f"{row.train_seconds:,.0f} s"
-        + (f" ({row.train_steps:,} steps)" if row.train_steps is not None else ""),
-        "device": row.train_device or DASH,
+        "train": train_cell(row.train_seconds, row.train_steps), "device": row.train_device or DASH,
     }
 
 
 def table_records(rows: Sequence[UpscalerRow], headers: dict[str, str] | None = None) -> tuple[list[str], list[list[str]]]:
     """(header line, cell lines) of the table, for a ``gr.Dataframe`` or any other grid."""
-    names = {**HEADERS, **(headers or {})}
-    keys = list(HEADERS)
-    return [names[k] for k in keys], [[table_cells(r)[k] for k in keys] for r in rows]
+    return records([table_cells(r) for r in rows], HEADERS, headers)
 
 
 def markdown_table(rows: Sequence[UpscalerRow], *, headers: dict[str, str] | None = None) -> str:
     """The upscalers' table in Markdown: one line per row, "-" for what is missing."""
-    head, body = table_records(rows, headers)
-    lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
-    lines += [f"| `{cells[0]}` | " + " | ".join(cells[1:]) + " |" for cells in body]
-    return "\n".join(lines)
+    return markdown(*table_records(rows, headers))
 
 
 __all__ = ["HEADERS", "UpscalerRow", "collect_upscaler_rows", "markdown_table", "table_cells", "table_records",
