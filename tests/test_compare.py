@@ -256,6 +256,7 @@ def test_tab_handler_shows_table_figure_and_a_reading_computed_from_the_rows(tab
     assert {t.name for t in zh_fig.data if t.mode == "markers+text"} == {
         REGISTRY[FAMILY[n]].label_zh for n in SCORED}
     assert f"`{lead.quality.name}`（FD {lead.quality.frechet_distance:.1f}）" in zh_text
+    assert set(zh_table.iloc[:, 1]) == {REGISTRY[FAMILY[r.name]].label_zh for r in rows}  # 扩散模型, not Diffusion
 
     class Request:
         headers = {"accept-language": "zh-CN,zh;q=0.9,en;q=0.8"}

@@ -67,12 +67,12 @@ def build_tab() -> list[common.Picker]:
     go = gr.Button(t("augment_button"), variant="primary")
     note = gr.Markdown()
     with gr.Row():
-        # each panel's label and buttons above its first row (app.CSS), not over it
-        original = gr.Image(format="png", type="pil", label=t("original"), elem_id="aug-original",
-                            elem_classes=["below-label"])
-        classic = gr.Image(format="png", type="pil", label=t("classic_aug"), elem_id="aug-classic",
-                           elem_classes=["below-label"])
-        diff = gr.Image(format="png", type="pil", label=t("diff_aug"), elem_id="aug-diff", elem_classes=["below-label"])
+        # each panel's label and button above its first row (app.CSS), not over it; one button each, so
+        # that the three labels stay whole in a projector's 1024 px
+        look = {"elem_classes": ["below-label"], "buttons": ["download"]}
+        original = gr.Image(format="png", type="pil", label=t("original"), elem_id="aug-original", **look)
+        classic = gr.Image(format="png", type="pil", label=t("classic_aug"), elem_id="aug-classic", **look)
+        diff = gr.Image(format="png", type="pil", label=t("diff_aug"), elem_id="aug-diff", **look)
     gr.Markdown(t("aug_lesson"))
     go.click(preview_augment, [dataset, n, strength, seed], [original, classic, diff, note], api_name="augment")
     common.on_open(open_preview, [dataset, n, strength, seed], [original, classic, diff, note], speaks=True)

@@ -108,7 +108,8 @@ def build_tab() -> list[common.Picker]:
                     cls_b = gr.Dropdown(names, value=names[MORPH[1]], label=t("to_class"), allow_custom_value=True)
                     steps = gr.Slider(2, 32, value=10, step=1, label=t("steps"))
                 morph_go = gr.Button(t("morph_button"), variant="primary")
-                strip = gr.Image(format="png", type="pil", label=t("morph"), elem_id="cgan-morph")
+                strip = gr.Image(format="png", type="pil", label=t("morph"), elem_id="cgan-morph",
+                                 elem_classes=["below-label"])  # the label above the strip, not over its first frame
                 gif = gr.File(label=t("download_gif"))
     for dropdown, index in ((cls, 0), (cls_a, MORPH[0]), (cls_b, MORPH[1])):
         pick.dataset.change(lambda d, i=index: class_choices(d, i), pick.dataset, dropdown,

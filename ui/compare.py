@@ -120,6 +120,9 @@ def compare_view(lang: str = "en") -> tuple[pd.DataFrame, Any, str]:
     labels = {name: (f.label_zh if lang == "zh" else f.label) for name, f in REGISTRY.items()}
     figure = compare.figure(rows, text=text, family_labels=labels)
     body = [[cell_in(cell, lang) for cell in line] for line in body]
+    family = list(compare.HEADERS).index("family")
+    for line, row in zip(body, rows):  # the family's own name in the page's language, as in the picture's legend
+        line[family] = labels.get(row.family, line[family])
     return pd.DataFrame(body, columns=head), figure, reading(rows, lang, bench)
 
 

@@ -111,8 +111,9 @@ def build_tab() -> list[common.Picker]:
             steps = gr.Slider(2, 32, value=10, step=1, label=t("steps"))
             go = gr.Button(t("interpolate"), variant="primary")
         with gr.Column(scale=2):
-            lerp = gr.Image(format="png", type="pil", label="lerp", elem_id="interp-lerp")
-            slerp = gr.Image(format="png", type="pil", label="slerp", elem_id="interp-slerp")
+            # the label and buttons above the strip (app.CSS), not over its first and last frames
+            lerp = gr.Image(format="png", type="pil", label="lerp", elem_id="interp-lerp", elem_classes=["below-label"])
+            slerp = gr.Image(format="png", type="pil", label="slerp", elem_id="interp-slerp", elem_classes=["below-label"])
             gif = gr.File(label=t("download_gif"))
             gr.Markdown(t("slerp_note"))
     with gr.Accordion(t("vae_real_title"), open=False) as real_images:

@@ -471,7 +471,7 @@ def build_tab() -> list[common.Picker]:
     with gr.Row():
         with gr.Column(scale=1, min_width=300):
             with gr.Row():
-                sketch = components.PictureSketchpad(label=t("draw"), type="numpy", height=300, canvas_size=(280, 280),
+                sketch = components.PictureSketchpad(label=t("draw"), show_label=False, type="numpy", height=300, canvas_size=(280, 280),
                                                      elem_id="pixelcnn-sketch", elem_classes=[components.SKETCH_CLASS],
                                                      scale=2)
                 upload = components.PictureUpload(label=t("upload"), type="filepath", image_mode=None,

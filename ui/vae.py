@@ -158,7 +158,7 @@ def build_tab() -> list[common.Picker]:
         with gr.Column(scale=1):
             pick = common.picker(families(), prefer=lambda info: info["config"].get("latent_dim") == 2)  # a map, not a PCA
             with gr.Row():
-                sketch = components.PictureSketchpad(label=t("draw"), type="numpy", height=420, canvas_size=(280, 280),
+                sketch = components.PictureSketchpad(label=t("draw"), show_label=False, type="numpy", height=420, canvas_size=(280, 280),
                                                  elem_id="vae-sketch", elem_classes=[components.SKETCH_CLASS], scale=2)
                 upload = components.PictureUpload(label=t("upload"), type="filepath", image_mode=None,
                                               sources=["upload", "clipboard"], height=420, scale=1,
