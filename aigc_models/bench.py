@@ -18,6 +18,7 @@ import shlex
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -256,22 +257,18 @@ def watchable_markdown(report: dict[str, Any]) -> str:
 # ----------------------------------------------------------------------------- sampling
 
 
-def sampling_latency(checkpoint: Path, *, n_images: int, repeats: int, warmup: int = 5,
-                     max_seconds: float | None = None, model: nn.Module | None = None) -> dict[str, float]:
-    """Median, p90 and p99 milliseconds to draw ``n_images`` from a checkpoint on the CPU with
-    ``sampling.sample``'s defaults (a diffusion model: its config's sampler, steps and guidance),
-    after ``warmup`` untimed calls; ``repeats`` timed calls, fewer once ``max_seconds`` of timed
-    calls have passed (at least five). ``repeats`` is how many were timed."""
-    from .sampling import sample
-
-    model = model if model is not None else load_checkpoint(checkpoint, device="cpu")
+def timed_calls(call: Callable[[int], Any], *, repeats: int, warmup: int,
+                max_seconds: float | None = None) -> dict[str, float]:
+    """Median, p90 and p99 milliseconds of ``call(i)``: ``warmup`` untimed calls (i = 0, 1, ...), then
+    ``repeats`` timed ones (i continuing), fewer once ``max_seconds`` of timed calls have passed (at
+    least five). ``repeats`` in the result is how many were timed."""
     for i in range(warmup):
-        sample(model, n_images, seed=i)
+        call(i)
     times: list[float] = []
     begin = time.perf_counter()
     for i in range(repeats):
         t = time.perf_counter()
-        sample(model, n_images, seed=warmup + i)
+        call(warmup + i)
         times.append((time.perf_counter() - t) * 1000)
         if max_seconds is not None and len(times) >= 5 and time.perf_counter() - begin >= max_seconds:
             break
@@ -283,6 +280,18 @@ def sampling_latency(checkpoint: Path, *, n_images: int, repeats: int, warmup: i
     return {"median_ms": round(statistics.median(times), 2), "p90_ms": pct(0.9), "p99_ms": pct(0.99), "repeats": len(times)}
 
 
+def sampling_latency(checkpoint: Path, *, n_images: int, repeats: int, warmup: int = 5,
+                     max_seconds: float | None = None, model: nn.Module | None = None) -> dict[str, float]:
+    """Median, p90 and p99 milliseconds to draw ``n_images`` from a checkpoint on the CPU with
+    ``sampling.sample``'s defaults (a diffusion model: its config's sampler, steps and guidance),
+    each call with its own seed (``timed_calls``)."""
+    from .sampling import sample
+
+    model = model if model is not None else load_checkpoint(checkpoint, device="cpu")
+    return timed_calls(lambda i: sample(model, n_images, seed=i), repeats=repeats, warmup=warmup,
+                       max_seconds=max_seconds)
+
+
 def upscaling_latency(model: nn.Module, *, n_images: int, repeats: int, warmup: int = 3,
                       max_seconds: float | None = None) -> dict[str, float]:
     """Median and p90 milliseconds for a super-resolution model to upscale ``n_images`` low-resolution
@@ -291,19 +300,9 @@ def upscaling_latency(model: nn.Module, *, n_images: int, repeats: int, warmup: 
     side = 28 // model.scale
     low = torch.rand(n_images, 1, side, side, generator=torch.Generator().manual_seed(0)) * 2 - 1
     with torch.no_grad():
-        for _ in range(warmup):
-            model.upscale(low)
-        times: list[float] = []
-        begin = time.perf_counter()
-        for _ in range(repeats):
-            t = time.perf_counter()
-            model.upscale(low)
-            times.append((time.perf_counter() - t) * 1000)
-            if max_seconds is not None and len(times) >= 5 and time.perf_counter() - begin >= max_seconds:
-                break
-    times.sort()
-    return {"median_ms": round(statistics.median(times), 2),
-            "p90_ms": round(times[min(len(times) - 1, int(0.9 * len(times)))], 2), "repeats": len(times)}
+        row = timed_calls(lambda i: model.upscale(low), repeats=repeats, warmup=warmup, max_seconds=max_seconds)
+    row.pop("p99_ms")
+    return row
 
 
 DIFFUSION_STEPS = (1, 5, 10, 20, 50)

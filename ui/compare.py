@@ -108,11 +108,12 @@ def _times(ratio: float) -> str:
     return f"{ratio:.1f}" if ratio < 10 else f"{ratio:,.0f}"
 
 
-def compare_view(lang: str = "en") -> tuple[pd.DataFrame, Any, str]:
+def compare_view(lang: str = "en", bench: dict[str, Any] | None = None) -> tuple[pd.DataFrame, Any, str]:
     """(the table, the plotly figure, the paragraph) for the shipped checkpoints, with headers,
-    axis titles and words in ``lang`` ("en" or "zh")."""
+    axis titles and words in ``lang`` ("en" or "zh"); ``bench``: the sampling bench already read
+    (else read from ``compare.BENCH_FILE``)."""
     words = LANGUAGES.get(lang, EN)
-    bench = compare.read_bench(compare.BENCH_FILE)
+    bench = bench if bench is not None else compare.read_bench(compare.BENCH_FILE)
     rows = compare.collect_rows(shipped_roots(), bench=bench)
     headers = {key: words[f"compare_col_{key}"] for key in compare.HEADERS}
     head, body = compare.table_records(rows, headers)
@@ -126,10 +127,12 @@ def compare_view(lang: str = "en") -> tuple[pd.DataFrame, Any, str]:
     return pd.DataFrame(body, columns=head), figure, reading(rows, lang, bench)
 
 
-def upscalers_view(lang: str = "en") -> pd.DataFrame:
-    """The super-resolution checkpoints' table (``aigc_models.compare_upscalers``) in ``lang``."""
+def upscalers_view(lang: str = "en", bench: dict[str, Any] | None = None) -> pd.DataFrame:
+    """The super-resolution checkpoints' table (``aigc_models.compare_upscalers``) in ``lang``; ``bench``:
+    the sampling bench already read (else read from ``compare.BENCH_FILE``)."""
     words = LANGUAGES.get(lang, EN)
-    rows = compare_upscalers.collect_upscaler_rows(shipped_roots(), bench=compare.read_bench(compare.BENCH_FILE))
+    bench = bench if bench is not None else compare.read_bench(compare.BENCH_FILE)
+    rows = compare_upscalers.collect_upscaler_rows(shipped_roots(), bench=bench)
     headers = {key: words[f"compare_sr_col_{key}"] for key in compare_upscalers.HEADERS}
     head, body = compare_upscalers.table_records(rows, headers)
     return pd.DataFrame([[cell_in(cell, lang) for cell in line] for line in body], columns=head)
@@ -138,7 +141,8 @@ def upscalers_view(lang: str = "en") -> pd.DataFrame:
 def show_compare(request: gr.Request | None = None) -> tuple[pd.DataFrame, Any, str, pd.DataFrame]:
     """The Compare view, and the upscalers' table, in the language of the browser that asks."""
     lang = common.language(request)
-    return (*compare_view(lang), upscalers_view(lang))
+    bench = compare.read_bench(compare.BENCH_FILE)  # read once for both tables
+    return (*compare_view(lang, bench), upscalers_view(lang, bench))
 
 
 # ----------------------------------------------------------------------------- layout
