@@ -86,19 +86,24 @@ def parse_options(pairs: list[str]) -> dict[str, Any]:
 
 def stepping_options(args: argparse.Namespace, objective: str, family_name: str) -> dict[str, Any]:
     """``--sampler`` / ``--steps`` / ``--guidance`` as given (absent ones left out); ``ValueError``
-    when any is given for a model that is not a diffusion model. The samplers check the values."""
+    when any is given for a model that does not take it: all three apply to diffusion models,
+    ``--guidance`` also to a PixelCNN (class guidance). The samplers check the values."""
     stepping = {key: value for key, value in (("sampler", args.sampler), ("steps", args.steps),
                                                ("guidance", args.guidance)) if value is not None}
+    if objective == "autoregressive" and set(stepping) <= {"guidance"}:
+        return stepping
     if stepping and objective != "denoising":
-        raise ValueError(f"--{', --'.join(stepping)} apply to diffusion models; {show(args.checkpoint)} is a "
-                         f"{family_name}.")
+        what = "diffusion models and --guidance to PixelCNNs" if objective == "autoregressive" else "diffusion models"
+        raise ValueError(f"--{', --'.join(stepping)} apply to {what}; {show(args.checkpoint)} is a {family_name}.")
     return stepping
 
 
 def resolved_stepping(model: torch.nn.Module, stepping: dict[str, Any]) -> dict[str, Any]:
-    """A diffusion model's sampler, steps and guidance with the config's defaults filled in (what a
-    report records, so that its numbers name how the samples were drawn)."""
+    """A diffusion model's sampler, steps and guidance (a PixelCNN's temperature and guidance) with the
+    config's defaults filled in (what a report records, so that its numbers name how the samples were drawn)."""
     cfg = model.config
+    if model.objective == "autoregressive":
+        return {"temperature": cfg.temperature, "guidance": stepping.get("guidance", cfg.default_guidance)}
     return {"sampler": stepping.get("sampler", cfg.sampler), "steps": stepping.get("steps", cfg.default_steps),
             "guidance": stepping.get("guidance", cfg.default_guidance)}
 
@@ -125,7 +130,7 @@ def full_report(model: torch.nn.Module, *, n: int, seed: int, classifier: str | 
         if model.objective == "autoregressive":  # the exact test NLL, on the fixed binarization (seed 0)
             out.update(evaluate_likelihood(model, dataset))
         out.update(evaluator.evaluate_generator(model, n=n, seed=seed, stepping=stepping))
-    if model.objective == "denoising":
+    if model.objective in ("denoising", "autoregressive"):
         out["sampling"] = resolved_stepping(model, stepping or {})
     if floor:
         out["real_floor"] = evaluator.real_floor(n, seed=seed)
@@ -352,9 +357,9 @@ def cmd_sample(args: argparse.Namespace) -> int:
     model = load_checkpoint(args.checkpoint, device=device)
     labels = (torch.full((n,), label, dtype=torch.int64) if label is not None else even_labels(n, k)) if k else None
     if stepping:  # the samplers check each value and name what is allowed
-        from .samplers import sample as sample_diffusion
+        from .metrics import draw
 
-        images = sample_diffusion(model, n, seed=seed, labels=labels, **stepping)
+        images = draw(model, n, seed=seed, labels=labels, stepping=stepping)
     else:
         images = sample(model, n, seed=seed, labels=labels, truncation=truncation)
     try:
@@ -573,7 +578,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_sampling_defaults(args: argparse.Namespace) -> int:
-    """``sampling-defaults``: set a diffusion checkpoint's card sampler, steps and guidance."""
+    """``sampling-defaults``: set a diffusion checkpoint's card sampler, steps and guidance (a PixelCNN's guidance)."""
     from .checkpoints import update_sampling_defaults
 
     changes = {field: value for field, value in (("default_sampler", args.sampler), ("default_steps", args.steps),
@@ -871,8 +876,8 @@ def add_stepping_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sampler", help="diffusion models: euler or heun (flow), ddpm, ddim or dpm-solver++ (ddpm); "
                         "default: the model card's")
     parser.add_argument("--steps", type=int, help="diffusion models: sampler steps, 1 to 1000 (default: the model card's)")
-    parser.add_argument("--guidance", type=float, help="diffusion models: classifier-free guidance scale, 0 "
-                        "(unconditional) to 20; 1 = plain conditional")
+    parser.add_argument("--guidance", type=float, help="diffusion models and PixelCNNs: classifier-free guidance "
+                        "scale, 0 (unconditional) to 20 (a PixelCNN: 10); 1 = plain conditional")
 
 
 def add_ensemble_flags(parser: argparse.ArgumentParser, which: argparse._MutuallyExclusiveGroup) -> None:
@@ -987,8 +992,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_stepping_flags(e)
     e.set_defaults(func=cmd_evaluate)
 
-    d = sub.add_parser("sampling-defaults", help="set a diffusion checkpoint's default sampler, steps and guidance "
-                       "(the model card's); its stored metrics are dropped")
+    d = sub.add_parser("sampling-defaults", help="set a diffusion checkpoint's default sampler, steps and guidance, "
+                       "or a PixelCNN's guidance (the model card's); its stored metrics are dropped")
     d.add_argument("--checkpoint", required=True, help="a local checkpoint folder or shipped name")
     add_stepping_flags(d)
     d.set_defaults(func=cmd_sampling_defaults)

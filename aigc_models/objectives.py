@@ -29,7 +29,7 @@ from torch import nn
 
 from .augment import classic_augment, diff_augment
 from .data import binarize
-from .losses import (GAN_LOSSES, categorical_nll, ddpm_loss, discriminator_loss, flow_matching_loss, generator_loss,
+from .losses import (GAN_LOSSES, categorical_nll, ddpm_loss, drop_labels, discriminator_loss, flow_matching_loss, generator_loss,
                      r1_penalty, vae_loss)
 
 if TYPE_CHECKING:
@@ -339,7 +339,9 @@ class AutoregressiveObjective(_AveragedObjective):
     Murray's stochastic binarization drawn from torch's global generator, which the run seeds:
     "dynamic" binarization; the benchmark's published models trained on one fixed binarization, the
     test protocol is the same); with more levels the grey values are rounded to the model's levels.
-    The model gives ``levels`` (K), ``num_classes``, ``to_levels`` / ``from_levels`` (images in [-1, 1]
+    With ``label_dropout`` p > 0, each image is trained without its class with probability p, so the
+    same network learns p(x) for class guidance (as the diffusion models do).
+    The model gives ``levels`` (K), ``num_classes``, ``null_label``, ``to_levels`` / ``from_levels`` (images in [-1, 1]
     <-> int levels) and ``forward(x, labels)`` -> logits ``(B, K, 28, 28)``. Optional EMA of the weights."""
 
     def step(self, real: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -350,7 +352,7 @@ class AutoregressiveObjective(_AveragedObjective):
         x = model.from_levels(targets)  # (B, 1, 28, 28) in [-1, 1]
         device = real.device
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=self.cfg.amp and device.type == "cuda"):
-            logits = model(x, labels if model.num_classes else None)
+            logits = model(x, drop_labels(labels, model.config.label_dropout, model.null_label) if model.num_classes else None)
         nll = categorical_nll(logits.float(), targets).mean()  # nats per image
         self._descend(nll / targets[0].numel())  # per pixel: the learning rate does not depend on the image size
         nll = nll.detach()

@@ -74,13 +74,18 @@ def sample(
     labels: torch.Tensor | int | None = None,
     truncation: float | None = None,
     batch_size: int = 1000,
+    guidance: float | None = None,
 ) -> torch.Tensor:
-    """Draw ``n`` images from a GAN (or a VAE's prior): ``(n, 1, 28, 28)`` in [-1, 1], CPU.
+    """Draw ``n`` images from a GAN (or a VAE's prior, a PixelCNN): ``(n, 1, 28, 28)`` in [-1, 1], CPU.
 
     For a conditional model, ``labels`` is an int class, a ``(n,)`` tensor, or None
     (then split evenly over the classes). ``n`` is 1..``MAX_SAMPLES``, ``seed`` 0..2**63-1,
-    ``truncation`` None or in (0, 10]; anything else raises ``ValueError`` naming the range.
+    ``truncation`` None or in (0, 10]; ``guidance`` a PixelCNN's class guidance (None = its
+    card's); anything else raises ``ValueError`` naming the range.
     """
+    if guidance is not None and model.objective != "autoregressive":
+        raise ValueError(f"guidance here applies to PixelCNNs (diffusion models: samplers.sample), not to a {model.family}.")
+    generate_options = {} if guidance is None else {"guidance": guidance}
     batch_size = check_int(batch_size, "batch_size", lo=1, hi=MAX_SAMPLES)
     z = latents(n, model.latent_dim, seed=seed, truncation=truncation)  # checks n, seed and truncation
     n = len(z)
@@ -98,7 +103,7 @@ def sample(
             out.append(model.decode(zb).float().cpu())
         else:
             lb = labels[i : i + batch_size].to(device) if k else None
-            out.append(model.generate(zb, lb).float().cpu())
+            out.append(model.generate(zb, lb, **generate_options).float().cpu())
     return torch.cat(out)
 
 

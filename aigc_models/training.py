@@ -34,7 +34,7 @@ from torch import nn
 
 from . import data as data_mod
 from .augment import parse_policy
-from .checkpoints import (SHIPPED_DIR, CheckpointError, check_model_options, finite_weights, load_checkpoint, read_meta,
+from .checkpoints import (SHIPPED_DIR, CheckpointError, check_model_options, expected_shapes, finite_weights, load_checkpoint, read_meta,
                           save_checkpoint)
 from .configs import bounded, bounds_of, field_type
 from .losses import GAN_LOSSES
@@ -397,11 +397,23 @@ def build_for_training(cfg: TrainConfig, device: torch.device) -> nn.Module:
         model = load_checkpoint(cfg.init_from, device=device)
         if model.family != family:
             raise ValueError(f"--init-from holds a {model.family!r} model, not {family!r}.")
-        model.config = dataclasses.replace(model.config, dataset=dataset)  # fine-tuning on another dataset re-labels it
+        # fine-tuning on another dataset re-labels it; options that keep the weights' shapes apply
+        model.config = with_options(family, model.config, {**cfg.model_options, "dataset": dataset})
         if cfg.freeze != "none":
             freeze_early(model.generator if cfg.freeze == "g-early" else model.discriminator)
         return model.train()
     return build_model(family, make_config(family, **{**cfg.model_options, "dataset": dataset})).to(device)
+
+
+def with_options(family: str, config: Any, options: dict[str, Any]) -> Any:
+    """A loaded checkpoint's ``config`` with ``options`` (e.g. a PixelCNN's ``label_dropout`` for
+    fine-tuning), checked as any config; ``ValueError`` if one of them changes a weight's shape."""
+    changed = make_config(family, **{**dataclasses.asdict(config), **options})
+    if expected_shapes(family, changed) != expected_shapes(family, config):
+        keys = ", ".join(sorted(k for k in options if k != "dataset"))
+        raise ValueError(f"--init-from keeps the checkpoint's network, and {keys} would change its shape; "
+                         "drop those options or train from scratch.")
+    return changed
 
 
 def freeze_early(net: nn.Module) -> list[str]:

@@ -199,6 +199,18 @@ def test_evaluate_likelihood_reads_the_fixed_binarized_test_set():
     assert report["test_bits_per_dim"] == pytest.approx(1.0, rel=1e-6)
     assert report["test_nll_given_label"] == pytest.approx(784 * math.log(2), rel=1e-6)
     assert "test_nll" not in evaluate_likelihood(model, "mnist", n=20, marginal=False)
+    assert "test_nll_without_label" not in report  # trained without label dropout: no class-free path
+
+
+def test_a_model_trained_with_label_dropout_also_reports_its_class_free_likelihood():
+    model = tiny(label_dropout=0.1)
+    report = evaluate_likelihood(model, "mnist", n=20, marginal=False)
+    split = data.binarized_split("mnist", train=False, seed=0)
+    targets = quantize(data.to_signed(split.images[:20]), 2)
+    expected = model.nll(targets, torch.full((20,), model.null_label)).mean()
+    assert report["test_nll_without_label"] == pytest.approx(float(expected), rel=1e-5)
+    assert report["test_bits_per_dim_without_label"] == pytest.approx(float(expected) / (784 * math.log(2)), rel=1e-5)
+    assert report["test_nll_without_label"] != pytest.approx(report["test_nll_given_label"])
 
 
 def test_binarization_is_stochastic_seeded_and_fixed_for_the_test_set():
@@ -293,6 +305,120 @@ def test_pixel_distribution_is_the_models_conditional_for_that_pixel():
     assert sharper.max() >= probs.max()
 
 
+# ----------------------------------------------------------------------------- class guidance
+
+
+def test_the_null_label_gives_the_class_free_network():
+    model = tiny(label_dropout=0.1)
+    x = dequantize(quantize(mnist_test_images(2), 2), 2)
+    null = torch.full((2,), model.null_label)
+    assert model.null_label == 10
+    with torch.no_grad():
+        free = model(x, null)
+        for layer in model.layers:
+            layer.cond.weight.zero_()
+        assert torch.equal(free, model(x, torch.tensor([3, 9])))  # no class bias at all
+
+
+def test_guided_sampling_draws_the_same_pixels_from_both_samplers_and_differs_from_plain():
+    model = tiny(label_dropout=0.1)
+    z = sampling.latents(3, model.latent_dim, seed=11)
+    labels = torch.tensor([2, 4, 6])
+    plain = sample_pixels(model, z, labels)
+    for temperature in (1.0, 0.7):
+        naive = sample_pixels(model, z, labels, guidance=3.0, temperature=temperature, fast=False)
+        cached = sample_pixels(model, z, labels, guidance=3.0, temperature=temperature, fast=True)
+        assert torch.equal(naive, cached), temperature
+    assert not torch.equal(cached, plain)
+    assert torch.equal(sample_pixels(model, z, labels, guidance=1.0), plain)  # 1 = plain conditional
+    unconditional = sample_pixels(model, z, torch.full((3,), model.null_label), guidance=1.0)
+    assert torch.equal(sample_pixels(model, z, labels, guidance=0.0), unconditional)  # 0 = no class
+    assert not torch.equal(unconditional, plain)
+
+
+def test_the_configs_default_guidance_is_what_sampling_uses():
+    model = tiny(label_dropout=0.1, default_guidance=2.5)
+    z = sampling.latents(2, model.latent_dim, seed=1)
+    labels = torch.tensor([0, 7])
+    assert torch.equal(sample_pixels(model, z, labels), sample_pixels(model, z, labels, guidance=2.5))
+    assert torch.equal(sampling.sample(model, 2, seed=1, labels=labels), model.generate(z, labels, guidance=2.5))
+    assert "guidance 2.5" in model.config.sampling_words()
+
+
+def test_the_guided_distribution_of_a_pixel_mixes_the_class_and_the_class_free_logits():
+    model = tiny(levels=4, label_dropout=0.1)
+    image = mnist_test_images(1)
+    x = dequantize(quantize(image, 4), 4)
+    with torch.no_grad():
+        cond = model(x, torch.tensor([5]))[:, :, 9, 14].double()
+        free = model(x, torch.tensor([model.null_label]))[:, :, 9, 14].double()
+    for g in (0.0, 1.0, 2.0):
+        expected = torch.softmax((free + g * (cond - free)).float() / 0.8, 1)
+        got = pixel_distribution(model, image, 9, 14, labels=torch.tensor([5]), temperature=0.8, guidance=g)
+        assert torch.allclose(got, expected, atol=1e-6), g
+
+
+def test_guidance_needs_a_model_that_learnt_images_without_their_class():
+    z = sampling.latents(1, 784, seed=0)
+    with pytest.raises(ValueError, match="trained without label_dropout.*label_dropout=0.1"):
+        sample_pixels(tiny(), z, torch.tensor([1]), guidance=2.0)
+    with pytest.raises(ValueError, match="trained without label_dropout"):
+        pixel_distribution(tiny(), mnist_test_images(1), 3, 3, labels=torch.tensor([1]), guidance=0.0)
+    with pytest.raises(ValueError, match="trained without label_dropout"):
+        build_model("pixelcnn", **TINY, default_guidance=2.0)
+    with pytest.raises(ValueError, match="unconditional"):
+        build_model("pixelcnn", **TINY, num_classes=0, label_dropout=0.1, default_guidance=2.0)
+    with pytest.raises(ValueError, match="guidance"):
+        sample_pixels(tiny(label_dropout=0.1), z, torch.tensor([1]), guidance=11.0)
+    assert torch.equal(sample_pixels(tiny(), z, torch.tensor([1]), guidance=1.0), sample_pixels(tiny(), z, torch.tensor([1])))
+
+
+def test_training_with_label_dropout_trains_that_share_of_images_without_their_class(monkeypatch):
+    from aigc_models.objectives import AutoregressiveObjective
+
+    seen = []
+    forward = PixelCNN.forward
+    monkeypatch.setattr(PixelCNN, "forward", lambda self, x, labels=None: seen.append(labels) or forward(self, x, labels))
+    labels = torch.arange(10).repeat(40)  # 400 images
+    images = mnist_test_images(400)
+    for p in (0.0, 0.5):
+        model = tiny(label_dropout=p).train()
+        objective = AutoregressiveObjective(model, tiny_train_config("pixelcnn", model_options={**TINY, "label_dropout": p}))
+        torch.manual_seed(0)
+        objective.step(images, labels)
+        got = seen[-1]
+        dropped = got == model.null_label
+        assert torch.equal(got[~dropped], labels[~dropped])
+        assert (0.4 < dropped.float().mean() < 0.6) if p else not dropped.any()
+
+
+def test_fine_tuning_from_a_checkpoint_applies_options_that_keep_its_shapes(tmp_path):
+    first = tmp_path / "first"
+    assert type(run_events(tiny_train_config("pixelcnn", first, steps=1))[-1]).__name__ == "Done"
+    tuned = tmp_path / "tuned"
+    events = run_events(tiny_train_config("pixelcnn", tuned, steps=1, init_from=str(first),
+                                          model_options={"label_dropout": 0.2}))
+    assert type(events[-1]).__name__ == "Done"
+    model = load_checkpoint(tuned)
+    assert model.config.label_dropout == 0.2 and model.config.channels == load_checkpoint(first).config.channels
+    assert read_meta(tuned)["training"]["continued_from"]["checkpoint"] == str(first)
+    with pytest.raises(ValueError, match="would change its shape"):
+        run_events(tiny_train_config("pixelcnn", tmp_path / "wider", steps=1, init_from=str(first),
+                                     model_options={"channels": 16}))
+
+
+def test_the_cli_sets_a_pixelcnns_default_guidance(tmp_path, capsys):
+    folder = save_checkpoint(tiny(label_dropout=0.1), tmp_path / "guided")
+    assert cli.main(["sampling-defaults", "--checkpoint", str(folder), "--guidance", "2"]) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[-1]) == {"default_guidance": 2.0}
+    assert load_checkpoint(folder).config.default_guidance == 2.0
+    plain = save_checkpoint(tiny(), tmp_path / "plain")
+    assert cli.main(["sampling-defaults", "--checkpoint", str(plain), "--guidance", "2"]) != 0
+    assert "trained without label_dropout" in capsys.readouterr().err
+    assert cli.main(["sampling-defaults", "--checkpoint", str(folder), "--steps", "5"]) != 0
+    assert "default_steps cannot be set here" in capsys.readouterr().err
+
+
 # ----------------------------------------------------------------------------- checkpoints, trainer, CLI
 
 
@@ -356,6 +482,28 @@ def test_the_cli_trains_samples_and_evaluates_a_pixelcnn(tmp_path, capsys, class
     assert report["family"] == "pixelcnn" and report["n"] == 20 and "frechet_distance" in report
     assert report["test_nll"] == pytest.approx(meta["metrics"]["test_nll"], rel=1e-5)
     assert report["test_bits_per_dim"] == pytest.approx(report["test_nll"] / (784 * math.log(2)))
+
+
+def test_the_cli_samples_and_evaluates_a_pixelcnn_at_a_chosen_guidance(tmp_path, capsys, classifier, monkeypatch):
+    model = tiny(label_dropout=0.1)
+    folder = save_checkpoint(model, tmp_path / "guided")
+    npz = tmp_path / "guided.npz"
+    assert cli.main(["sample", "--checkpoint", str(folder), "--n", "4", "--seed", "2", "--label", "3", "--guidance", "3",
+                     "--format", "npz", "--out", str(npz)]) == 0
+    expected = model.generate(sampling.latents(4, 784, seed=2), torch.full((4,), 3), guidance=3.0)
+    assert np.array_equal(np.load(npz)["images"], data.to_uint8(expected)[:, 0].numpy())
+    assert not np.array_equal(np.load(npz)["images"], data.to_uint8(model.generate(sampling.latents(4, 784, seed=2),
+                                                                                    torch.full((4,), 3)))[:, 0].numpy())
+    from aigc_models import metrics
+
+    monkeypatch.setattr(metrics, "evaluate_likelihood", lambda model, dataset: {"test_nll": 1.0})  # 10 passes, not here
+    capsys.readouterr()
+    assert cli.main(["evaluate", "--checkpoint", str(folder), "--n", "20", "--classifier", str(classifier),
+                     "--no-floor", "--guidance", "3"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["sampling"] == {"temperature": 1.0, "guidance": 3.0} and report["n"] == 20
+    assert cli.main(["sample", "--checkpoint", str(folder), "--n", "4", "--steps", "3", "--out", str(npz)]) != 0
+    assert "--steps apply to diffusion models and --guidance to PixelCNNs" in capsys.readouterr().err
 
 
 def test_bench_pixelcnn_writes_the_naive_against_cached_row(tmp_path, capsys, monkeypatch):

@@ -19,8 +19,9 @@ from aigc_models.checkpoints import save_checkpoint
 from aigc_models.models import build_model
 from aigc_models.models.pixelcnn import complete, pixel_distribution, quantize
 
-BINARY, GREY = "mnist-pixelcnn", "mnist-pixelcnn-k4"
-TINY = {BINARY: {"channels": 8, "layers": 2}, GREY: {"channels": 8, "layers": 2, "levels": 4, "num_classes": 0}}
+BINARY, GREY, GUIDED = "mnist-pixelcnn", "mnist-pixelcnn-k4", "mnist-pixelcnn-guided"
+TINY = {BINARY: {"channels": 8, "layers": 2}, GREY: {"channels": 8, "layers": 2, "levels": 4, "num_classes": 0},
+        GUIDED: {"channels": 8, "layers": 2, "label_dropout": 0.1, "default_guidance": 2.0}}
 
 
 class Browser:
@@ -82,7 +83,7 @@ def test_the_tab_follows_diffusion_in_generate_and_lists_pixelcnn_checkpoints_on
     assert app.TABS.count(("section_generate", "tab_pixelcnn", pixelcnn)) == 1
     assert diffusion in [m for *_, m in app.TABS]
     keys = [key for _, key in common.checkpoint_choices("mnist", pixelcnn.families())]
-    assert keys == [BINARY, GREY]
+    assert keys == [BINARY, GUIDED, GREY]  # by name
     opened = {fn.__name__ for fn, _, _ in common.ON_OPEN}
     assert {"open_sample", "open_pixel"} <= opened
 
@@ -90,13 +91,63 @@ def test_the_tab_follows_diffusion_in_generate_and_lists_pixelcnn_checkpoints_on
 def test_the_class_lists_follow_the_checkpoint():
     from ui import pixelcnn
 
-    cls, comp, missing = pixelcnn.checkpoint_classes("mnist", BINARY)
+    cls, comp, missing, guidance = pixelcnn.checkpoint_classes("mnist", BINARY)
     assert cls["choices"] == [str(k) for k in range(10)] and cls["value"] == "3"
     assert comp["choices"][0][1] == "auto" and comp["value"] == "auto" and missing == gr.update(visible=False)
-    cls, comp, missing = pixelcnn.checkpoint_classes("mnist", GREY)  # unconditional: none only
+    cls, comp, missing, guidance = pixelcnn.checkpoint_classes("mnist", GREY)  # unconditional: none only
     assert [v for _, v in cls["choices"]] == ["none"] == [v for _, v in comp["choices"]]
-    cls, comp, missing = pixelcnn.checkpoint_classes("fashion-mnist", None)
+    cls, comp, missing, guidance = pixelcnn.checkpoint_classes("fashion-mnist", None)
     assert "Sneaker" in cls["choices"] and missing == gr.update(visible=True)
+
+
+def test_the_guidance_slider_follows_the_checkpoints_card():
+    from ui import pixelcnn
+
+    assert pixelcnn.checkpoint_classes("mnist", GUIDED)[3] == gr.update(value=2.0, interactive=True)
+    assert pixelcnn.checkpoint_classes("mnist", BINARY)[3] == gr.update(value=1.0, interactive=False)  # no label dropout
+    assert pixelcnn.checkpoint_classes("mnist", GREY)[3] == gr.update(value=1.0, interactive=False)  # unconditional
+    assert pixelcnn.checkpoint_classes("mnist", None)[3] == gr.update(value=1.0, interactive=False)
+
+
+def test_guided_samples_pixels_and_completions_are_the_librarys():
+    from aigc_models import provenance
+    from ui import common, pixelcnn
+
+    m = model(GUIDED)
+    grid, _, _, cache = pixelcnn.sample_pixelcnn(GUIDED, "7", 2, 3, 1.0, 3.0)
+    guided = m.generate(sampling.latents(2, 784, seed=3), torch.full((2,), 7), guidance=3.0)
+    plain = m.generate(sampling.latents(2, 784, seed=3), torch.full((2,), 7), guidance=1.0)
+    assert not torch.equal(guided, plain)
+    assert (pixels(grid) == np.asarray(common.to_grid(guided))).all()
+    assert provenance.read(grid)["guidance"] == 3.0
+    _, table, note, _ = pixelcnn.pixel_view(GUIDED, "7", 3, 1.0, 3.0, 12, 14, cache)
+    expected = pixel_distribution(m, guided[:1], 12, 14, labels=torch.tensor([7]), guidance=3.0)[0]
+    assert np.allclose(table["probability"].to_numpy(), expected.numpy())
+    assert "at temperature 1, class guidance 3 the level drawn" in note
+    items, note = pixelcnn.complete_pixelcnn(GUIDED, "auto", 7, None, None, 12, 2, 5, 1.0, 3.0)
+    truth = data.load_split("mnist", train=False)
+    expected = complete(m, data.to_signed(truth.images[7:8]), rows=12, samples=2, seed=5, labels=truth.labels[7:8],
+                        guidance=3.0)
+    for (image, _), completion in zip(items[1:], expected):
+        assert (centres(image, 8) == data.to_uint8(completion)[0].numpy()).all()
+    assert "class guidance 3" in note
+
+
+@pytest.mark.parametrize("handler, args", [
+    ("sample", (BINARY, "3", 4, 0, 1.0, 2.0)),
+    ("pixel", (BINARY, "3", 0, 1.0, 0.0, 5, 5, None)),
+    ("complete", (BINARY, "auto", 0, None, None, 14, 2, 0, 1.0, 1.5)),
+])
+def test_guidance_is_refused_for_a_model_trained_without_label_dropout(handler, args):
+    from ui import pixelcnn
+
+    fn = {"sample": pixelcnn.sample_pixelcnn, "pixel": pixelcnn.pixel_view, "complete": pixelcnn.complete_pixelcnn}[handler]
+    with pytest.raises(gr.Error, match="needs a PixelCNN that also learnt images without their class"):
+        fn(*args)
+    with pytest.raises(gr.Error, match="label_dropout=0.1"):
+        fn(*args, request=ZH)
+    with pytest.raises(gr.Error, match="Class guidance must be"):
+        fn(*(a if i != {"sample": 5, "pixel": 4, "complete": 9}[handler] else 11.0 for i, a in enumerate(args)))
 
 
 def test_without_a_pixelcnn_checkpoint_the_tab_says_which_command_makes_one(root, monkeypatch):
@@ -180,7 +231,7 @@ def test_the_pixel_view_shows_the_models_distribution_for_the_clicked_pixel(monk
 
     *_, cache = pixelcnn.sample_pixelcnn(GREY, "none", 3, 2, 1.5)
     monkeypatch.setattr(pixelcnn, "draw", lambda *a, **k: pytest.fail("the grid's first image was cached"))
-    picture, table, note, cache = pixelcnn.pixel_view(GREY, "none", 2, 1.5, 9, 13, cache)
+    picture, table, note, cache = pixelcnn.pixel_view(GREY, "none", 2, 1.5, 1.0, 9, 13, cache)
     assert list(table["level"]) == ["0", "1", "2", "3"] and table["probability"].sum() == pytest.approx(1, abs=1e-6)
     m = model(GREY)
     first = m.generate(sampling.latents(3, 784, seed=2), temperature=1.5)[:1]
@@ -196,14 +247,14 @@ def test_the_pixel_view_shows_the_models_distribution_for_the_clicked_pixel(monk
     greys = data.to_uint8(first)[0, 0].numpy()
     assert (seen[:9] == greys[:9, :, None]).all() and (seen[9, :13] == greys[9, :13, None]).all()
     assert not (seen[10:] == greys[10:, :, None]).all(axis=-1).any()
-    zh_note = pixelcnn.pixel_view(GREY, "none", 2, 1.5, 9, 13, cache, ZH)[2]
+    zh_note = pixelcnn.pixel_view(GREY, "none", 2, 1.5, 1.0, 9, 13, cache, ZH)[2]
     assert zh_note.startswith("像素（第 9 行，第 13 列）")
 
 
 def test_without_the_cache_the_pixel_view_draws_the_image_again():
     from ui import pixelcnn
 
-    _, table, _, cache = pixelcnn.pixel_view(BINARY, "4", 0, 1.0, 0, 0, None)
+    _, table, _, cache = pixelcnn.pixel_view(BINARY, "4", 0, 1.0, 1.0, 0, 0, None)
     assert len(table) == 2 and table["probability"].sum() == pytest.approx(1, abs=1e-6) and len(cache) == 1
     m = model(BINARY)
     blank = pixel_distribution(m, torch.zeros(1, 1, 28, 28), 0, 0, labels=torch.tensor([4]))[0]
@@ -260,18 +311,18 @@ def test_a_drawn_or_uploaded_picture_is_completed_with_a_class_picked(tmp_path):
     given = to_model_input(str(path))
     for image, _ in items:
         assert (centres(image, 8)[:20] == data.to_uint8(given)[0, 0, :20].numpy()).all()
-    zh_items, zh_note = pixelcnn.complete_pixelcnn(BINARY, "1", 3, None, str(path), 20, 2, 0, 1.0, ZH)
+    zh_items, zh_note = pixelcnn.complete_pixelcnn(BINARY, "1", 3, None, str(path), 20, 2, 0, 1.0, 1.0, ZH)
     assert zh_items[0][1] == "原图：你上传的图片" and zh_note.startswith("你上传的图片：保留第 0–19 行")
     with pytest.raises(gr.Error, match="has no class of its own"):
         pixelcnn.complete_pixelcnn(BINARY, "auto", 3, None, str(path), 20, 2, 0, 1.0)
     with pytest.raises(gr.Error, match="没有自己的类别"):
-        pixelcnn.complete_pixelcnn(BINARY, "auto", 3, None, str(path), 20, 2, 0, 1.0, ZH)
+        pixelcnn.complete_pixelcnn(BINARY, "auto", 3, None, str(path), 20, 2, 0, 1.0, 1.0, ZH)
     unconditional, _ = pixelcnn.complete_pixelcnn(GREY, "auto", 3, None, str(path), 20, 2, 0, 1.0)  # no class needed
     assert len(unconditional) == 3
     bad = tmp_path / "not-an-image.png"
     bad.write_bytes(b"hello")
     with pytest.raises(gr.Error) as err:
-        pixelcnn.complete_pixelcnn(GREY, "none", 3, None, str(bad), 20, 2, 0, 1.0, ZH)
+        pixelcnn.complete_pixelcnn(GREY, "none", 3, None, str(bad), 20, 2, 0, 1.0, 1.0, ZH)
     assert err.value.message.startswith("无法使用这张图片：")
 
 
@@ -293,8 +344,8 @@ COMPLETE = (BINARY, "auto", 0, None, None, 14, 2, 0, 1.0)
     ("sample", (BINARY, "3", 4, 0, 0), "Temperature must be", "温度必须是大于 0、不超过 10 的数"),
     ("sample", (BINARY, "3", 4, 0, 10.5), "Temperature must be", "温度必须是大于 0"),
     ("sample", (BINARY, "3", 4, 0, float("nan")), "Temperature must be", "温度必须是"),
-    ("pixel", (BINARY, "3", 0, 1.0, 28, 0, None), "Row must be a whole number between 0 and 27", "行必须是 0 到 27"),
-    ("pixel", (BINARY, "3", 0, 1.0, 0, -1, None), "Column must be a whole number between 0 and 27", "列必须是 0 到 27"),
+    ("pixel", (BINARY, "3", 0, 1.0, 1.0, 28, 0, None), "Row must be a whole number between 0 and 27", "行必须是 0 到 27"),
+    ("pixel", (BINARY, "3", 0, 1.0, 1.0, 0, -1, None), "Column must be a whole number between 0 and 27", "列必须是 0 到 27"),
     ("complete", (BINARY, "auto", 0, None, None, 28, 2, 0, 1.0), "Kept rows must be a whole number between 0 and 27",
      "保留的行数必须是 0 到 27"),
     ("complete", (BINARY, "auto", 0, None, None, 14, 17, 0, 1.0), "Completions must be a whole number between 1 and 16",

@@ -242,6 +242,7 @@ EN: dict[str, str] = {
                         "`python -m aigc_models train --model pixelcnn --dataset mnist --out checkpoints/mnist-pixelcnn` "
                         "(fashion-mnist in both places for Fashion-MNIST), then reload the page.",
     "pixelcnn_temperature": "Temperature (1 = the model's own probabilities; below 1 bolder, above 1 noisier)",
+    "pixelcnn_guidance": "Class guidance (1 = plain; above 1 more like the class; fixed at 1 for a model without it)",
     "pixelcnn_gif": "The first image filling in (GIF, a frame a row)",
     "pixelcnn_pixel_title": "### What did the model believe about one pixel?\nClick a pixel of the first sample "
                             "(or type its row and column). The bars are the K probabilities the model gave that "
@@ -265,6 +266,13 @@ EN: dict[str, str] = {
                      "draw. Below 1 the likeliest level wins more often: bolder, cleaner strokes but less variety. "
                      "Above 1 unlikely levels come up more: speckles and broken strokes. It must be above 0 and at "
                      "most 10.\n\n"
+                     "**Class guidance.** Classifier-free guidance, as on the Diffusion tab, applied to each pixel's "
+                     "probabilities: a model trained with *label dropout* (some images shown without their class) "
+                     "knows both p(pixel | class, pixels before) and p(pixel | pixels before), and the draw uses "
+                     "uncond + g × (cond − uncond) of their logits. 1 is the plain conditional model, 0 ignores the "
+                     "class, above 1 pushes every pixel towards what makes this class this class: the samples are "
+                     "recognised far more often, at some cost in variety and, if pushed too far, broken strokes. A "
+                     "model trained without label dropout keeps it at 1.\n\n"
                      "**Number of images.** How many images to draw at once. Sampling makes 784 draws an image, each "
                      "a pass through every layer, so a request is capped (images × pixels) to stay within seconds on "
                      "a 2-core CPU.\n\n"
@@ -706,6 +714,7 @@ ZH: dict[str, str] = {
                         "`python -m aigc_models train --model pixelcnn --dataset mnist --out checkpoints/mnist-pixelcnn` "
                         "训练一个（CPU 上约一小时；Fashion-MNIST 把两处 mnist 换成 fashion-mnist），然后重新加载页面。",
     "pixelcnn_temperature": "温度（1 = 模型自己的概率；小于 1 更果断，大于 1 更杂乱）",
+    "pixelcnn_guidance": "类别引导（1 = 普通条件；大于 1 更像这个类别；不支持的模型固定为 1）",
     "pixelcnn_gif": "第一张图像逐步画出（GIF，每行一帧）",
     "pixelcnn_pixel_title": "### 模型对某个像素是怎么想的？\n点击第一张样本中的一个像素（或输入它的行和列）。柱状图是模型根据"
                             "它之前的像素给这个像素的 K 个概率；着色的像素是它看不到的。",
@@ -724,6 +733,10 @@ ZH: dict[str, str] = {
                      "第一张图像。\n\n"
                      "**温度。** 抽样前每个像素的概率按 softmax(logits / T) 重新计算。小于 1 时最可能的等级更常胜出：笔画更果断、"
                      "更干净，但变化更少。大于 1 时不太可能的等级更常出现：斑点和断开的笔画。它必须大于 0、不超过 10。\n\n"
+                     "**类别引导。** 无分类器引导（和扩散模型标签页一样），作用在每个像素的概率上：用 *label dropout* 训练的模型"
+                     "（部分图像训练时不给类别）同时知道 p(像素 | 类别, 之前的像素) 和 p(像素 | 之前的像素)，抽样时用它们 logits 的 "
+                     "uncond + g × (cond − uncond)。1 是普通条件模型，0 忽略类别，大于 1 把每个像素推向“这个类别之所以是这个类别”"
+                     "的样子：样本被认出的比例高得多，代价是变化变少，推得太远时笔画会断。没有用 label dropout 训练的模型固定为 1。\n\n"
                      "**图像数量。** 一次画多少张。每张图要抽样 784 次，每次都经过所有层，所以每个请求有上限（图像数 × 像素数），"
                      "以便在 2 核 CPU 上几秒内完成。\n\n"
                      "**行和列（像素视图）。** 要查看的像素；点击图像会自动填入。柱状图是这个像素被抽样时的分布：有把握的模型几乎把"

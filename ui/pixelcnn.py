@@ -1,4 +1,4 @@
-"""PixelCNN tab: sample an autoregressive model (a class, seed, temperature), watch one image fill
+"""PixelCNN tab: sample an autoregressive model (a class, seed, temperature, class guidance), watch one image fill
 in row by row (a GIF recorded while the cached sampler draws it), click a pixel to see the K
 probabilities the model gave it from everything above and to its left, and complete a test,
 drawn or uploaded image from its top k rows.
@@ -19,8 +19,9 @@ from PIL import Image, ImageDraw
 
 from aigc_models import data as data_mod
 from aigc_models import sampling, validation
-from aigc_models.models import REGISTRY
+from aigc_models.models import REGISTRY, make_config
 from aigc_models.models.pixelcnn import (
+    MAX_GUIDANCE,
     MAX_TEMPERATURE,
     PIXELS,
     SIDE,
@@ -67,6 +68,7 @@ BUTTONS = ["download", "fullscreen"]
 
 FIELDS = {  # a control's name in both languages
     "n": ("Number of images", "图像数量"), "seed": ("Seed", "种子"), "temperature": ("Temperature", "温度"),
+    "guidance": ("Class guidance", "类别引导"),
     "row": ("Row", "行"), "col": ("Column", "列"), "rows": ("Kept rows", "保留的行数"),
     "completions": ("Completions", "补全数量"), "index": ("Test image number", "测试图像编号"),
 }
@@ -85,6 +87,25 @@ def temperature_of(value: Any, lang: str) -> float:
     except ValueError as err:
         raise refuse(lang, str(err), f"温度必须是大于 0、不超过 {validation.number(MAX_TEMPERATURE)} 的数，"
                                      f"收到的是 {validation.show(value)}。") from None
+
+
+def guidance_of(model: torch.nn.Module, value: Any, label: int | None, lang: str) -> float:
+    """Class guidance in [0, ``MAX_GUIDANCE``]: 1 for an unconditional model (nothing to guide), and
+    anything but 1 only for a model trained with label dropout (``PixelCNNConfig.guidable``)."""
+    guidance = common.real(value, FIELDS["guidance"], 0.0, MAX_GUIDANCE, lang)
+    if label is None or guidance == 1 or model.config.guidable:
+        return guidance if label is not None else 1.0
+    raise refuse(lang, f"Class guidance {guidance:g} needs a PixelCNN that also learnt images without their class "
+                       "(trained with --option label_dropout=0.1); this one was not, so set guidance to 1.",
+                 f"类别引导 {guidance:g} 需要一个也学过“不带类别的图像”的 PixelCNN（训练时加 --option label_dropout=0.1）；"
+                 "这个模型没有，请把引导设为 1。")
+
+
+def guidance_words(guidance: float, lang: str) -> str:
+    """'' at guidance 1 (plain conditional), else ', guidance g' in ``lang`` (for the notes)."""
+    if guidance == 1:
+        return ""
+    return f"，类别引导 {guidance:g}" if lang == "zh" else f", class guidance {guidance:g}"
 
 
 def train_command(dataset: str) -> str:
@@ -140,11 +161,12 @@ def check_budget(images: int, rows: int, lang: str) -> int:
                  "（每次都要经过所有层），请保留更多行或减少图像数。")
 
 
-def settings(model: torch.nn.Module, class_name: Any, seed: Any, temperature: Any, lang: str
-             ) -> tuple[int | None, int, float]:
-    """Checked (label or None, seed, temperature)."""
-    return (class_label(model, class_name, lang), whole(seed, "seed", 0, 2**31 - 1, lang),
-            temperature_of(temperature, lang))
+def settings(model: torch.nn.Module, class_name: Any, seed: Any, temperature: Any, guidance: Any, lang: str
+             ) -> tuple[int | None, int, float, float]:
+    """Checked (label or None, seed, temperature, guidance)."""
+    label = class_label(model, class_name, lang)
+    return (label, whole(seed, "seed", 0, 2**31 - 1, lang), temperature_of(temperature, lang),
+            guidance_of(model, guidance, label, lang))
 
 
 def class_text(model: torch.nn.Module, label: int | None) -> str:
@@ -168,14 +190,15 @@ class Progress:
             self.progress((row + 1 - self.first_row, SIDE - self.first_row), desc="Drawing pixels", unit="rows")
 
 
-def draw(model: torch.nn.Module, n: int, label: int | None, seed: int, temperature: float,
+def draw(model: torch.nn.Module, n: int, label: int | None, seed: int, temperature: float, guidance: float,
          progress: Any = None) -> tuple[torch.Tensor, list[np.ndarray]]:
     """``n`` images by the cached sampler, noise ``sampling.latents(n, 784, seed)`` (as ``sampling.sample``):
     levels ``(n, 1, 28, 28)`` int64, and the first image's levels after each row ``(28, 28)`` x 28."""
     z = sampling.latents(n, PIXELS, seed=seed)
     labels = torch.full((n,), label, dtype=torch.long) if label is not None else None
     rows = Progress(progress, 0, keep=True)
-    codes = sample_pixels(model, z, labels, temperature=temperature, fast=True, on_row=rows)
+    codes = sample_pixels(model, z, labels, temperature=temperature, guidance=guidance if labels is not None else None,
+                          fast=True, on_row=rows)
     return codes, rows.frames
 
 
@@ -206,7 +229,7 @@ def gif_bytes(frames: list[np.ndarray], levels: int) -> bytes:
 
 
 def sample_pixelcnn(checkpoint: str | None, class_name: str | None, n: float, seed: float, temperature: float,
-                    enlarge_by: Any = 1, cache: dict[str, Any] | None = None, request: gr.Request | None = None,
+                    guidance: float = 1.0, enlarge_by: Any = 1, cache: dict[str, Any] | None = None, request: gr.Request | None = None,
                     progress: Any = gr.Progress()) -> tuple[str, str, str, dict[str, Any]]:
     """A grid of ``n`` samples and a GIF of the first one filling in, row by row.
 
@@ -215,6 +238,8 @@ def sample_pixelcnn(checkpoint: str | None, class_name: str | None, n: float, se
             for an unconditional model.
         n: images, 1..8. seed: same seed and settings, same images (``sampling.sample``'s noise).
         temperature: the logits are divided by it before each draw, (0, 10]; below 1 sharper.
+        guidance: class guidance, 0..10: 1 = plain conditional, 0 = no class, above 1 the logits are
+            pushed away from the class-free model's (needs a checkpoint trained with label dropout).
         enlarge_by: 1, or 2 / 4 to show the grid upscaled by a super-resolution model (``ui.enlarge``;
             the GIF and the pixel view stay at the model's own 28 x 28 pixels).
     Returns:
@@ -223,25 +248,25 @@ def sample_pixelcnn(checkpoint: str | None, class_name: str | None, n: float, se
     """
     lang = common.language(request)
     model = load(checkpoint, lang)
-    label, seed, temperature = settings(model, class_name, seed, temperature, lang)
+    label, seed, temperature, guidance = settings(model, class_name, seed, temperature, guidance, lang)
     n = whole(n, "n", 1, MAX_IMAGES, lang)
     enlarge.checked(enlarge_by, lang)  # refused before the sampling, not after it
     check_budget(n, SIDE, lang)
-    codes, frames = draw(model, n, label, seed, temperature, progress)
+    codes, frames = draw(model, n, label, seed, temperature, guidance, progress)
     shown, enlarged = enlarge.enlarged(model.from_levels(codes), model.config.dataset, enlarge_by, lang)
-    info = common.provenance_of(checkpoint, "samples", seed=seed, n=n, temperature=temperature,
+    info = common.provenance_of(checkpoint, "samples", seed=seed, n=n, temperature=temperature, guidance=guidance,
                                 **{"class": class_text(model, label)})
     grid = common.save_download(common.to_grid(shown), f"pixelcnn-seed{seed}", ".png",
                                 {**info, **enlarged} if info else None)
     record = {**info, "kind": "the first sample filling in, one frame a row"} if info else None
     gif = common.save_download(gif_bytes(frames, model.levels), f"pixelcnn-run-seed{seed}", ".gif", record)
-    cache = remember(cache, image_key(checkpoint, label, seed, temperature), codes[0, 0].numpy())
+    cache = remember(cache, image_key(checkpoint, label, seed, temperature, guidance), codes[0, 0].numpy())
     return grid, grid, gif, cache
 
 
-def image_key(checkpoint: Any, label: int | None, seed: int, temperature: float) -> str:
+def image_key(checkpoint: Any, label: int | None, seed: int, temperature: float, guidance: float) -> str:
     info = common.find_checkpoint(checkpoint)
-    return repr((info["path"], common._weights_stamp(info["path"]), label, seed, temperature))
+    return repr((info["path"], common._weights_stamp(info["path"]), label, seed, temperature, guidance))
 
 
 def remember(cache: Any, key: str, codes: np.ndarray) -> dict[str, Any]:
@@ -272,11 +297,11 @@ def level_names(levels: int) -> list[str]:
     return [f"{k:0{width}d}" for k in range(levels)]
 
 
-def pixel_view(checkpoint: str | None, class_name: str | None, seed: float, temperature: float, row: float,
-               col: float, cache: dict[str, Any] | None = None, request: gr.Request | None = None
+def pixel_view(checkpoint: str | None, class_name: str | None, seed: float, temperature: float, guidance: float,
+               row: float, col: float, cache: dict[str, Any] | None = None, request: gr.Request | None = None
                ) -> tuple[Image.Image, pd.DataFrame, str, dict[str, Any]]:
     """The model's distribution for pixel (row, col) of the grid's first image, given the pixels
-    before it (above, and to its left in its row), at the sampling temperature.
+    before it (above, and to its left in its row), at the sampling temperature and guidance.
 
     The image comes from the session's cache when the grid was drawn in this session, else it is
     drawn again (1 image, the same noise). Returns:
@@ -286,25 +311,26 @@ def pixel_view(checkpoint: str | None, class_name: str | None, seed: float, temp
     """
     lang = common.language(request)
     model = load(checkpoint, lang)
-    label, seed, temperature = settings(model, class_name, seed, temperature, lang)
+    label, seed, temperature, guidance = settings(model, class_name, seed, temperature, guidance, lang)
     row = whole(row, "row", 0, SIDE - 1, lang)
     col = whole(col, "col", 0, SIDE - 1, lang)
-    key = image_key(checkpoint, label, seed, temperature)
+    key = image_key(checkpoint, label, seed, temperature, guidance)
     codes = cache.get(key) if isinstance(cache, dict) else None
     if codes is None:
         check_budget(1, SIDE, lang)
-        codes = draw(model, 1, label, seed, temperature)[0][0, 0].numpy()
+        codes = draw(model, 1, label, seed, temperature, guidance)[0][0, 0].numpy()
     cache = remember(cache, key, codes)
     image = model.from_levels(torch.as_tensor(codes))[None, None]  # (1, 1, 28, 28)
     labels = torch.tensor([label]) if label is not None else None
-    probs = pixel_distribution(model, image, row, col, labels=labels, temperature=temperature)[0]
+    probs = pixel_distribution(model, image, row, col, labels=labels, temperature=temperature, guidance=guidance)[0]
     table = pd.DataFrame({"level": level_names(model.levels), "probability": probs.tolist()})
     drawn = int(codes[row, col])
     p = float(probs[drawn])
-    note = (f"像素（第 {row} 行，第 {col} 列）：模型看到它上方的 {row} 行和左边的 {col} 个像素；在温度 {temperature:g} 下，"
-            f"抽到的等级 {drawn} 的概率是 {p:.3f}。" if lang == "zh" else
+    guided = guidance_words(guidance, lang)
+    note = (f"像素（第 {row} 行，第 {col} 列）：模型看到它上方的 {row} 行和左边的 {col} 个像素；在温度 {temperature:g}"
+            f"{guided} 下，抽到的等级 {drawn} 的概率是 {p:.3f}。" if lang == "zh" else
             f"Pixel (row {row}, column {col}): the model sees the {row} rows above it and the {col} pixels to its "
-            f"left; at temperature {temperature:g} the level drawn, {drawn}, had probability {p:.3f}.")
+            f"left; at temperature {temperature:g}{guided} the level drawn, {drawn}, had probability {p:.3f}.")
     return marked(codes, model.levels, row, col), table, note, cache
 
 
@@ -344,8 +370,9 @@ def picture(model: torch.nn.Module, drawing: Any, upload: Any, index: Any, lang:
 
 
 def complete_pixelcnn(checkpoint: str | None, class_name: str | None, index: float, drawing: Any, upload: Any,
-                      rows: float, n: float, seed: float, temperature: float, request: gr.Request | None = None,
-                      progress: Any = gr.Progress()) -> tuple[list[tuple[Image.Image, str]], str]:
+                      rows: float, n: float, seed: float, temperature: float, guidance: float = 1.0,
+                      request: gr.Request | None = None, progress: Any = gr.Progress()
+                      ) -> tuple[list[tuple[Image.Image, str]], str]:
     """Keep the top ``rows`` rows of a picture and let the model draw the rest, ``n`` times.
 
     Args:
@@ -353,6 +380,7 @@ def complete_pixelcnn(checkpoint: str | None, class_name: str | None, index: flo
         index: the test image number, used when nothing is drawn or uploaded.
         drawing, upload: a sketchpad value / an uploaded file (``ui.components``); the drawing wins.
         rows: kept rows, 0..27. n: completions, 1..16 (each with its own noise from ``seed``).
+        temperature, guidance: as for ``sample_pixelcnn``.
     Returns:
         Gallery items: the original and each completion, 224 x 224 with an orange line under the kept
         rows; and a line saying what was kept and drawn.
@@ -371,56 +399,76 @@ def complete_pixelcnn(checkpoint: str | None, class_name: str | None, index: flo
             raise refuse(lang, "A drawn or uploaded picture has no class of its own: pick one for this conditional "
                                "PixelCNN.", "画的或上传的图片没有自己的类别：这个条件 PixelCNN 需要你选一个类别。")
         label = own
+    guidance = guidance_of(model, guidance, label, lang)
     labels = torch.tensor([label]) if label is not None else None
     out = complete(model, given, rows=rows, seed=seed, samples=n, labels=labels, temperature=temperature,
-                   on_row=Progress(progress, rows, keep=False))
+                   guidance=guidance if labels is not None else None, on_row=Progress(progress, rows, keep=False))
     items = [(tile(given[0], rows), f"原图：{source}" if zh else f"original: {source}")]
     items += [(tile(image, rows), f"补全 {j + 1}" if zh else f"completion {j + 1}") for j, image in enumerate(out)]
     kind = f"类别 {class_text(model, label)}" if label is not None else "无条件模型"
+    guided = guidance_words(guidance, lang)
     note = (f"{source}：保留第 0–{rows - 1} 行（橙线以上，原样不变），模型逐个像素画出其余 {SIDE - rows} 行，"
-            f"{n} 次（种子 {seed}，温度 {temperature:g}，{kind}）。" if zh and rows else
-            f"{source}：不保留任何行，模型从头画 {n} 次（种子 {seed}，温度 {temperature:g}，{kind}）。" if zh else
+            f"{n} 次（种子 {seed}，温度 {temperature:g}{guided}，{kind}）。" if zh and rows else
+            f"{source}：不保留任何行，模型从头画 {n} 次（种子 {seed}，温度 {temperature:g}{guided}，{kind}）。" if zh else
             f"{source}: rows 0–{rows - 1} kept as they are (above the orange line); the model drew the other "
-            f"{SIDE - rows} rows pixel by pixel, {n} times (seed {seed}, temperature {temperature:g}, "
+            f"{SIDE - rows} rows pixel by pixel, {n} times (seed {seed}, temperature {temperature:g}{guided}, "
             f"class {class_text(model, label)})." if rows else
             f"{source}: no row kept; the model drew the whole image {n} times (seed {seed}, temperature "
-            f"{temperature:g}, class {class_text(model, label)}).")
+            f"{temperature:g}{guided}, class {class_text(model, label)}).")
     return items, note
 
 
-def checkpoint_classes(dataset: str, checkpoint: str | None) -> tuple[Any, Any, Any]:
+def card_guidance(checkpoint: str | None) -> tuple[float, bool]:
+    """(the card's default guidance, whether the model can be guided) of a listed PixelCNN, from its
+    config.json (no weights loaded); (1, False) when there is none or it does not parse."""
+    info = common.find_checkpoint(checkpoint, families())
+    if info is None:
+        return 1.0, False
+    try:
+        config = make_config(info["family"], **info["config"])
+    except (TypeError, ValueError):
+        return 1.0, False
+    return float(config.default_guidance), config.guidable
+
+
+def checkpoint_classes(dataset: str, checkpoint: str | None) -> tuple[Any, Any, Any, Any]:
     """A dataset or checkpoint picked: both class dropdowns (the sampling one on the opening class or
-    none for an unconditional model; the completion one on auto), and the no-checkpoint note shown
-    only when nothing is picked. Reads config.json only."""
+    none for an unconditional model; the completion one on auto), the no-checkpoint note shown only
+    when nothing is picked, and the guidance slider on the card's value (movable only when the model
+    can be guided). Reads config.json only."""
     info = common.find_checkpoint(checkpoint, families())
     names = list(data_mod.class_names(info["dataset"] if info else common.check_dataset(dataset)))
     conditional = info is None or int(info["config"].get("num_classes", 10)) > 0
+    guidance, guidable = card_guidance(checkpoint)
+    slider = gr.update(value=guidance, interactive=guidable)
     if not conditional:
         return (gr.update(choices=[(str(t("pixelcnn_unconditional")), NONE)], value=NONE),
-                gr.update(choices=[(str(t("pixelcnn_unconditional")), NONE)], value=NONE), gr.update(visible=False))
+                gr.update(choices=[(str(t("pixelcnn_unconditional")), NONE)], value=NONE), gr.update(visible=False),
+                slider)
     return (gr.update(choices=names, value=names[OPEN_CLASS]),
             gr.update(choices=[(str(t("pixelcnn_auto_class")), AUTO), *names], value=AUTO),
-            gr.update(visible=info is None))
+            gr.update(visible=info is None), slider)
 
 
 # ----------------------------------------------------------------------------- on open (cached by argument)
 
 
 def open_sample(checkpoint: str | None, class_name: str | None, n: float, seed: float,
-                temperature: float) -> tuple[str, str, str]:
-    return sample_pixelcnn(checkpoint, class_name, n, seed, temperature, cache=None, request=None, progress=None)[:3]
+                temperature: float, guidance: float) -> tuple[str, str, str]:
+    return sample_pixelcnn(checkpoint, class_name, n, seed, temperature, guidance, cache=None, request=None,
+                           progress=None)[:3]
 
 
-def open_pixel(checkpoint: str | None, class_name: str | None, seed: float, temperature: float, row: float,
-               col: float, lang: str) -> tuple[Any, ...]:
-    return pixel_view(checkpoint, class_name, seed, temperature, row, col, None, common.Browser(lang))[:3]
+def open_pixel(checkpoint: str | None, class_name: str | None, seed: float, temperature: float, guidance: float,
+               row: float, col: float, lang: str) -> tuple[Any, ...]:
+    return pixel_view(checkpoint, class_name, seed, temperature, guidance, row, col, None, common.Browser(lang))[:3]
 
 
 def open_completion(checkpoint: str | None, class_name: str | None, index: float, rows: float, n: float, seed: float,
-                    temperature: float, lang: str) -> tuple[list[tuple[Image.Image, str]], str]:
+                    temperature: float, guidance: float, lang: str) -> tuple[list[tuple[Image.Image, str]], str]:
     """The completion section on open: the defaults' test image completed (no drawing, no upload)."""
-    return complete_pixelcnn(checkpoint, class_name, index, None, None, rows, n, seed, temperature, common.Browser(lang),
-                             progress=None)
+    return complete_pixelcnn(checkpoint, class_name, index, None, None, rows, n, seed, temperature, guidance,
+                             common.Browser(lang), progress=None)
 
 
 # ----------------------------------------------------------------------------- layout
@@ -441,6 +489,9 @@ def build_tab() -> list[common.Picker]:
                 dice = gr.Button(t("random_seed"), size="sm")
             temperature = gr.Slider(0.1, 3.0, value=1.0, step=0.05, label=t("pixelcnn_temperature"),
                                     elem_id="pixelcnn-temperature")
+            guidance0, guidable = card_guidance(pick.checkpoint.value)
+            guidance = gr.Slider(0, 5.0, value=guidance0, step=0.25, label=t("pixelcnn_guidance"),
+                                 interactive=guidable, elem_id="pixelcnn-guidance")
             n = gr.Slider(1, MAX_IMAGES, value=4, step=1, label=t("n_images"), elem_id="pixelcnn-n")
             enlarge_by = enlarge.control("pixelcnn-enlarge")
             go = gr.Button(t("generate"), variant="primary", elem_id="pixelcnn-generate")
@@ -494,14 +545,14 @@ def build_tab() -> list[common.Picker]:
             comp_note = gr.Markdown(elem_id="pixelcnn-complete-note")
     gr.Markdown(t("pixelcnn_help"), elem_id="pixelcnn-help")
 
-    view_in = [pick.checkpoint, cls, seed, temperature, row, col, cache]
+    view_in = [pick.checkpoint, cls, seed, temperature, guidance, row, col, cache]
     view_out = [clicked, bars, pixel_note, cache]
-    comp_in = [pick.checkpoint, comp_cls, index, sketch, upload, kept, count, seed, temperature]
-    pick.checkpoint.change(checkpoint_classes, [pick.dataset, pick.checkpoint], [cls, comp_cls, missing],
+    comp_in = [pick.checkpoint, comp_cls, index, sketch, upload, kept, count, seed, temperature, guidance]
+    pick.checkpoint.change(checkpoint_classes, [pick.dataset, pick.checkpoint], [cls, comp_cls, missing, guidance],
                            api_visibility="private", queue=False)
     pick.dataset.change(common.gallery_for, pick.dataset, [gallery, gallery_note], api_visibility="private")
     dice.click(common.random_seed, None, seed, api_visibility="private", queue=False)
-    grid_in = [pick.checkpoint, cls, n, seed, temperature, enlarge_by, cache]
+    grid_in = [pick.checkpoint, cls, n, seed, temperature, guidance, enlarge_by, cache]
     enlarge.wire(enlarge_by, grid, (sample_pixelcnn, grid_in, [grid, grid_file, gif, cache]))
     go.click(sample_pixelcnn, grid_in, [grid, grid_file, gif, cache], api_name="sample_pixelcnn").success(pixel_view, view_in, view_out, api_visibility="private")
     picked_pixel = clicked.select(select_pixel, None, [row, col], api_visibility="private", queue=False)
@@ -512,9 +563,9 @@ def build_tab() -> list[common.Picker]:
     picked.then(None, js=components.SELECT_BRUSH_JS, api_visibility="private", queue=False)
     picked.then(complete_pixelcnn, comp_in, [completions, comp_note], api_visibility="private")
     comp_go.click(complete_pixelcnn, comp_in, [completions, comp_note], api_name="complete_pixelcnn")
-    common.on_open(open_sample, [pick.checkpoint, cls, n, seed, temperature], [grid, grid_file, gif])  # pictures only
+    common.on_open(open_sample, [pick.checkpoint, cls, n, seed, temperature, guidance], [grid, grid_file, gif])
     common.on_open(open_pixel, view_in[:-1], view_out[:-1], speaks=True)
-    common.on_open(open_completion, [pick.checkpoint, comp_cls, index, kept, count, seed, temperature],
+    common.on_open(open_completion, [pick.checkpoint, comp_cls, index, kept, count, seed, temperature, guidance],
                    [completions, comp_note], speaks=True)
     return [pick]
 

@@ -61,6 +61,7 @@ from .base import HUB_KWARGS, CheckedHubMixin, Family
 SIDE = 28
 PIXELS = SIDE * SIDE
 MAX_TEMPERATURE = 10.0
+MAX_GUIDANCE = 10.0
 
 
 @dataclass(frozen=True)
@@ -74,15 +75,41 @@ class PixelCNNConfig:
     num_classes: int = bounded(10, lo=0, hi=1000, help="classes the model is conditioned on (0 = unconditional)")
     temperature: float = bounded(1.0, lo=0.0, hi=MAX_TEMPERATURE, lo_open=True,
                                  help="default sampling temperature (logits / T; below 1 sharper)")
+    label_dropout: float = bounded(0.0, lo=0.0, hi=1.0, hi_open=True,
+                                   help="probability of training an image with no class, so that the model also "
+                                        "learns p(x) and can be sampled with class guidance")
+    default_guidance: float = bounded(1.0, lo=0.0, hi=MAX_GUIDANCE,
+                                      help="class guidance when sampling: 1 = plain conditional, 0 = unconditional, "
+                                           "above 1 more like the class (needs label_dropout > 0)")
+    SAMPLING_FIELDS: ClassVar[tuple[str, ...]] = ("temperature", "default_guidance")
 
     def check(self) -> None:
         """The rules that tie fields together; ``ValueError`` in one sentence."""
         if isinstance(self.kernel_size, int) and self.kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be odd (3, 5, 7 or 9), got {self.kernel_size}.")
+        if isinstance(self.default_guidance, (int, float)):
+            check_guidance(self, self.default_guidance)
+
+    @property
+    def guidable(self) -> bool:
+        """Whether the model learnt p(x) beside p(x | y): conditional and trained with label dropout."""
+        return bool(self.num_classes) and self.label_dropout > 0
 
     def sampling_words(self) -> str:
         """How ``sampling.sample`` draws from it, for the Compare table: one pass per pixel."""
-        return f"pixel by pixel ({PIXELS} cached steps), temperature {self.temperature:g}"
+        guided = f", guidance {self.default_guidance:g}" if self.default_guidance != 1 else ""
+        return f"pixel by pixel ({PIXELS} cached steps), temperature {self.temperature:g}{guided}"
+
+
+def check_guidance(config: PixelCNNConfig, guidance: float) -> float:
+    """Class guidance as a float in [0, 10]; anything but 1 needs a model that learnt p(x) too
+    (``guidable``). ``ValueError`` in one sentence."""
+    guidance = check_float(guidance, "guidance (1 = plain conditional, 0 = unconditional)", lo=0.0, hi=MAX_GUIDANCE)
+    if guidance != 1 and not config.guidable:
+        why = "is unconditional" if not config.num_classes else "was trained without label_dropout"
+        raise ValueError(f"Class guidance other than 1 needs a PixelCNN that also learnt images without their class; "
+                         f"this one {why} (train with --option label_dropout=0.1).")
+    return guidance
 
 
 # ----------------------------------------------------------------------------- pixel levels
@@ -149,10 +176,14 @@ class GatedLayer(nn.Module):
             self.register_buffer("h_mask", h_mask, persistent=False)
 
     def condition(self, labels: torch.Tensor | None) -> tuple[torch.Tensor | float, torch.Tensor | float]:
-        """labels ``(B,)`` -> the class biases of the vertical and horizontal gates, each ``(B, 2C, 1, 1)``."""
+        """labels ``(B,)`` in 0..num_classes -> the class biases of the vertical and horizontal gates, each
+        ``(B, 2C, 1, 1)``. The label num_classes means no class: a zero bias (no weights of its own, so
+        a model trained without label dropout can be fine-tuned with it)."""
         if self.cond is None:
             return 0.0, 0.0
-        v, h = self.cond(labels)[:, :, None, None].chunk(2, dim=1)
+        known = labels < self.cond.num_embeddings  # (B,)
+        bias = self.cond(torch.where(known, labels, 0)) * known[:, None]
+        v, h = bias[:, :, None, None].chunk(2, dim=1)
         return v, h
 
     def vertical_pre(self, v_padded: torch.Tensor) -> torch.Tensor:
@@ -216,6 +247,11 @@ class PixelCNN(CheckedHubMixin, nn.Module, PyTorchModelHubMixin, **HUB_KWARGS,
         """int levels in 0..K-1 -> images in [-1, 1], same shape (``dequantize``)."""
         return dequantize(codes, self.levels)
 
+    @property
+    def null_label(self) -> int:
+        """The label that means "no class" (the unconditional input of class guidance)."""
+        return int(self.config.num_classes)
+
     def check_labels(self, labels: torch.Tensor | None, batch: int) -> torch.Tensor | None:
         if not self.num_classes:
             return None
@@ -250,10 +286,10 @@ class PixelCNN(CheckedHubMixin, nn.Module, PyTorchModelHubMixin, **HUB_KWARGS,
         return math.log(self.num_classes) - torch.logsumexp(-per_class.double(), dim=1)
 
     def generate(self, z: torch.Tensor, labels: torch.Tensor | None = None, *, temperature: float | None = None,
-                 fast: bool = True) -> torch.Tensor:
+                 guidance: float | None = None, fast: bool = True) -> torch.Tensor:
         """Noise z ``(B, 784)`` from N(0, I) (+ labels ``(B,)``) -> images ``(B, 1, 28, 28)`` in [-1, 1] on
         the K-level grid, one pixel at a time (``sample_pixels``); deterministic given z."""
-        codes = sample_pixels(self, z, labels, temperature=temperature, fast=fast)
+        codes = sample_pixels(self, z, labels, temperature=temperature, guidance=guidance, fast=fast)
         return dequantize(codes, self.levels)
 
 
@@ -267,6 +303,7 @@ def sample_pixels(
     labels: torch.Tensor | None = None,
     *,
     temperature: float | None = None,
+    guidance: float | None = None,
     fast: bool = True,
     start: torch.Tensor | None = None,
     start_row: int = 0,
@@ -278,6 +315,10 @@ def sample_pixels(
         z: noise ``(B, 784)`` from N(0, I); pixel i is drawn with u_i = Phi(z_i) (``uniforms``).
         labels: ``(B,)`` int64 for a conditional model.
         temperature: logits / T before the softmax, in (0, 10]; None = the config's.
+        guidance: class guidance in [0, 10]; None = the config's ``default_guidance``. 1 samples
+            p(x | y); 0 samples p(x) (the null label); g otherwise mixes the logits of both as
+            ``uncond + g (cond - uncond)`` (classifier-free guidance, Ho & Salimans 2022, applied
+            to each pixel's categorical), both from one network pass over 2B rows.
         fast: the cached sampler (``CachedSampler``: each layer computes only the new row of its
             vertical stack and the new pixel of its horizontal stack); False = the naive loop, a
             full network pass per pixel (784 passes). Both give the same levels.
@@ -290,15 +331,22 @@ def sample_pixels(
     device = next(model.parameters()).device
     b = z.shape[0]
     labels = model.check_labels(labels.to(device) if labels is not None else None, b)
+    if labels is not None:
+        guidance = check_guidance(model.config, model.config.default_guidance if guidance is None else guidance)
+        if guidance == 0:
+            labels = torch.full_like(labels, model.null_label)
+        elif guidance != 1:  # rows B..2B-1 are the same images without their class
+            labels = torch.cat([labels, torch.full_like(labels, model.null_label)])
+    copies = 1 if labels is None else len(labels) // b  # 2 when guided
     u = uniforms(z)  # (B, 28, 28) float64
     x = start.clone().to(device) if start is not None else torch.zeros(b, 1, SIDE, SIDE, dtype=torch.long, device=device)
     was_training = model.training
     model.eval()
     try:
-        cache = CachedSampler(model, labels, b, device) if fast else None
+        cache = CachedSampler(model, labels, b * copies, device) if fast else None
         for r in range(start_row if cache is not None else 0):  # kept rows: only the caches need them
             cache.vertical_row(r)
-            cache.finish_row(r, x)
+            cache.finish_row(r, x.repeat(copies, 1, 1, 1))
         for r in range(start_row, SIDE):
             if cache is not None:
                 cache.vertical_row(r)
@@ -306,18 +354,28 @@ def sample_pixels(
                 if cache is not None:
                     logits = cache.pixel_logits(c)
                 else:
-                    logits = model(dequantize(x, model.levels), labels)[:, :, r, c]  # (B, K)
-                level = sample_level(logits, u[:, r, c], temperature)
+                    logits = model(dequantize(x.repeat(copies, 1, 1, 1), model.levels), labels)[:, :, r, c]  # (copies B, K)
+                level = sample_level(guided_logits(logits, b, guidance), u[:, r, c], temperature)
                 x[:, 0, r, c] = level
                 if cache is not None:
-                    cache.set_pixel(c, level)
+                    cache.set_pixel(c, level.repeat(copies))
             if cache is not None:
-                cache.finish_row(r, x)
+                cache.finish_row(r, x.repeat(copies, 1, 1, 1))
             if on_row is not None:
                 on_row(r, x)
     finally:
         model.train(was_training)
     return x
+
+
+def guided_logits(logits: torch.Tensor, batch: int, guidance: float) -> torch.Tensor:
+    """Logits ``(B, K)``, or ``(2B, K)`` whose second half had no class -> the guided logits ``(B, K)``:
+    ``uncond + guidance * (cond - uncond)``. Logits differ from log-probabilities by a constant per row,
+    which the softmax ignores, so this is the guided mixture of the two log-probabilities."""
+    if logits.shape[0] == batch:
+        return logits
+    cond, uncond = logits.double().split(batch)
+    return uncond + guidance * (cond - uncond)
 
 
 class CachedSampler:
@@ -401,6 +459,7 @@ def complete(
     samples: int = 1,
     labels: torch.Tensor | None = None,
     temperature: float | None = None,
+    guidance: float | None = None,
     fast: bool = True,
     on_row: Callable[[int, torch.Tensor], None] | None = None,
 ) -> torch.Tensor:
@@ -423,8 +482,8 @@ def complete(
         labels = labels.repeat_interleave(samples, dim=0)
     z = latents(len(given), PIXELS, seed=seed)
     start = quantize(given, model.levels)
-    drawn = sample_pixels(model, z, labels, temperature=temperature, fast=fast, start=start, start_row=rows,
-                          on_row=on_row)
+    drawn = sample_pixels(model, z, labels, temperature=temperature, guidance=guidance, fast=fast, start=start,
+                          start_row=rows, on_row=on_row)
     out = dequantize(drawn, model.levels).cpu()
     out[:, :, :rows] = given[:, :, :rows].float()
     return out
@@ -439,10 +498,12 @@ def pixel_distribution(
     *,
     labels: torch.Tensor | None = None,
     temperature: float = 1.0,
+    guidance: float = 1.0,
 ) -> torch.Tensor:
-    """The model's K probabilities for pixel (row, col) given the pixels before it in raster order:
-    images ``(B, 1, 28, 28)`` in [-1, 1] (rounded to the K levels; pixels at and after (row, col) are
-    ignored) -> ``(B, K)`` float32, each row summing to 1."""
+    """The model's K probabilities for pixel (row, col) given the pixels before it in raster order, as
+    the sampler draws it at ``temperature`` and ``guidance``: images ``(B, 1, 28, 28)`` in [-1, 1]
+    (rounded to the K levels; pixels at and after (row, col) are ignored) -> ``(B, K)`` float32, each
+    row summing to 1."""
     row = check_int(row, "row", lo=0, hi=SIDE - 1)
     col = check_int(col, "col", lo=0, hi=SIDE - 1)
     temperature = check_float(temperature, "temperature", lo=0.0, hi=MAX_TEMPERATURE, lo_open=True)
@@ -450,9 +511,17 @@ def pixel_distribution(
     model.eval()
     device = next(model.parameters()).device
     x = dequantize(quantize(images.to(device), model.levels), model.levels)
-    logits = model(x, labels.to(device) if labels is not None else None)[:, :, row, col]
+    b = x.shape[0]
+    labels = model.check_labels(labels.to(device) if labels is not None else None, b)
+    copies = 1
+    if labels is not None:
+        guidance = check_guidance(model.config, guidance)
+        null = torch.full_like(labels, model.null_label)
+        labels = null if guidance == 0 else labels if guidance == 1 else torch.cat([labels, null])
+        copies = len(labels) // b
+    logits = model(x.repeat(copies, 1, 1, 1), labels)[:, :, row, col]
     model.train(was_training)
-    return torch.softmax(logits.float() / temperature, dim=-1).cpu()
+    return torch.softmax(guided_logits(logits, b, guidance).float() / temperature, dim=-1).cpu()
 
 
 FAMILY = Family("pixelcnn", PixelCNNConfig, PixelCNN, label="Gated PixelCNN", label_zh="门控 PixelCNN",
@@ -461,4 +530,4 @@ FAMILY = Family("pixelcnn", PixelCNNConfig, PixelCNN, label="Gated PixelCNN", la
 
 
 __all__ = ["PixelCNN", "PixelCNNConfig", "FAMILY", "GatedLayer", "CachedSampler", "quantize", "dequantize", "uniforms",
-           "sample_level", "sample_pixels", "complete", "pixel_distribution"]
+           "sample_level", "sample_pixels", "complete", "pixel_distribution", "guided_logits", "check_guidance", "MAX_GUIDANCE"]
