@@ -206,8 +206,7 @@ def collect_rows(roots: Iterable[str | os.PathLike] = (SHIPPED_DIR,), *,
             scored="prior samples" if scores is not metrics else "samples",
             sampler=sampler_settings(family, config), parameters=parameter_count(family, config),
             sampling_parameters=_int(timing.get("sampling_parameters")),
-            train_seconds=_number(training.get("seconds")), train_steps=_int(training.get("steps")),
-            train_device=training.get("device") if isinstance(training.get("device"), str) else None,
+            **whole_training(training),
             sample_ms=_number(timing.get("median_ms")), sample_ms_p90=_number(timing.get("p90_ms")),
             threads=_int(timing.get("threads", report.get("threads"))), bench_note=note,
         ))
@@ -256,6 +255,21 @@ def table_cells(row: Row) -> dict[str, str]:
         "sampler": row.sampler, "parameters": params, "train": train_cell(row.train_seconds, row.train_steps),
         "device": row.train_device or DASH,
     }
+
+
+def whole_training(training: dict[str, Any]) -> dict[str, Any]:
+    """A card's ``training`` record with the runs it continued (``continued_from``, a fine-tuned
+    checkpoint's history) added up: ``train_seconds`` and ``train_steps`` summed over the runs (None
+    when the latest run does not record them), ``train_device`` the devices in order, joined by " → "."""
+    runs, run = [], training
+    while isinstance(run, dict):
+        runs.append(run)
+        run = run.get("continued_from")
+    seconds, steps = [_number(r.get("seconds")) for r in runs], [_int(r.get("steps")) for r in runs]
+    devices = [r["device"] for r in reversed(runs) if isinstance(r.get("device"), str)]
+    return {"train_seconds": sum(x for x in seconds if x is not None) if seconds[0] is not None else None,
+            "train_steps": sum(x for x in steps if x is not None) if steps[0] is not None else None,
+            "train_device": " → ".join(dict.fromkeys(devices)) or None}
 
 
 def train_cell(seconds: float | None, steps: int | None) -> str:

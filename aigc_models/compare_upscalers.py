@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from .checkpoints import SHIPPED_DIR
-from .compare import (DASH, SAMPLING_N, _fmt, _int, _millions, _ms, _number, checkpoints_with, config_digest, markdown,
+from .compare import (DASH, SAMPLING_N, _fmt, _int, _millions, _ms, _number, checkpoints_with, config_digest, markdown, whole_training,
                       parameter_count, read_bench, records, train_cell)
 from .data import DATASETS
 from .models import REGISTRY
@@ -81,8 +81,7 @@ def collect_upscaler_rows(roots: Iterable[str | os.PathLike] = (SHIPPED_DIR,), *
             class_accuracy=_number(metrics.get("class_accuracy")),
             parameters=parameter_count(info["family"], config),
             upscale_ms=_number(timing.get("median_ms")), upscale_ms_p90=_number(timing.get("p90_ms")),
-            train_seconds=_number(training.get("seconds")), train_steps=_int(training.get("steps")),
-            train_device=training.get("device") if isinstance(training.get("device"), str) else None,
+            **whole_training(training),
         ))
     rows.sort(key=lambda r: (datasets.index(r.dataset) if r.dataset in datasets else len(datasets), r.scale or 0,
                              order.get(r.family, len(order)), r.name))

@@ -105,9 +105,12 @@ def model_card(meta: dict[str, Any]) -> str:
     if metrics:
         lines += ["## Evaluation", ""]
         sampling = metrics.get("sampling")
-        if isinstance(sampling, dict):  # a diffusion model's numbers hold for one sampler, step count and guidance
-            lines += [f"Samples drawn with the {sampling.get('sampler')} sampler in {sampling.get('steps')} steps at "
-                      f"classifier-free guidance {sampling.get('guidance')} (the config's defaults).", ""]
+        if isinstance(sampling, dict) and "sampler" in sampling:  # a diffusion model's numbers hold for one
+            lines += [f"Samples drawn with the {sampling.get('sampler')} sampler in {sampling.get('steps')} steps at "  # sampler,
+                      f"classifier-free guidance {sampling.get('guidance')} (the config's defaults).", ""]  # steps, guidance
+        elif isinstance(sampling, dict):  # a PixelCNN's: for one temperature and class guidance
+            lines += [f"Samples drawn pixel by pixel at temperature {sampling.get('temperature')} and class guidance "
+                      f"{sampling.get('guidance')} (the config's defaults).", ""]
         lines += ["| metric | value |", "| --- | --- |"]
         for key, value in metrics.items():
             shown = f"{value:.4g}" if isinstance(value, float) else json.dumps(value)

@@ -247,13 +247,16 @@ class GANObjective:
 
 
 class VAEObjective:
-    """Maximise the ELBO (Kingma & Welling 2014)."""
+    """Maximise the ELBO (Kingma & Welling 2014); of dynamically binarized images when the model's
+    config says ``binarized`` (as ``AutoregressiveObjective`` with 2 levels)."""
 
     def __init__(self, model: nn.Module, cfg: TrainConfig) -> None:
         self.model = model
         self.opt = adam(model.parameters(), lr=cfg.lr, betas=cfg.adam_betas())
 
     def step(self, real: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
+        if self.model.config.binarized:
+            real = binarize(real)  # {-1, 1}, a fresh draw every step
         logits, mu, logvar = self.model(real)
         loss, recon, kl = vae_loss(logits, real, mu, logvar)
         self.opt.zero_grad(set_to_none=True)

@@ -82,6 +82,19 @@ def test_rows_come_from_the_stored_metrics_and_training_record(root: Path, bench
     assert (plain.frechet_distance, plain.recall, plain.n, plain.class_accuracy) == (None, None, None, None)
 
 
+def test_a_fine_tuned_checkpoint_counts_the_runs_it_continued() -> None:
+    """Training time, steps and devices add up over ``continued_from`` (the card's whole history)."""
+    first = {"seconds": 3300.2, "steps": 1628, "device": "CPU (1 thread)", "command": "train ..."}
+    tuned = {"seconds": 3000.1, "steps": 6473, "device": "CPU (2 threads)", "continued_from": first}
+    assert compare.whole_training(tuned) == {"train_seconds": pytest.approx(6300.3), "train_steps": 8101,
+                                             "train_device": "CPU (1 thread) → CPU (2 threads)"}
+    assert compare.whole_training({**tuned, "continued_from": {**first, "device": "CPU (2 threads)"}})["train_device"] \
+        == "CPU (2 threads)"
+    assert compare.whole_training(first) == {"train_seconds": 3300.2, "train_steps": 1628, "train_device": "CPU (1 thread)"}
+    assert compare.whole_training({}) == {"train_seconds": None, "train_steps": None, "train_device": None}
+    assert compare.train_cell(6300.3, 8101) == "6,300 s (8,101 steps)"
+
+
 def test_sampling_times_merge_by_name_and_config(root: Path, bench: dict) -> None:
     """A row takes its checkpoint's measurement; a checkpoint missing from the bench, or measured with
     another config, keeps its row with no time and says why."""

@@ -207,7 +207,8 @@ def test_a_model_trained_with_label_dropout_also_reports_its_class_free_likeliho
     report = evaluate_likelihood(model, "mnist", n=20, marginal=False)
     split = data.binarized_split("mnist", train=False, seed=0)
     targets = quantize(data.to_signed(split.images[:20]), 2)
-    expected = model.nll(targets, torch.full((20,), model.null_label)).mean()
+    with torch.no_grad():
+        expected = model.nll(targets, torch.full((20,), model.null_label)).mean()
     assert report["test_nll_without_label"] == pytest.approx(float(expected), rel=1e-5)
     assert report["test_bits_per_dim_without_label"] == pytest.approx(float(expected) / (784 * math.log(2)), rel=1e-5)
     assert report["test_nll_without_label"] != pytest.approx(report["test_nll_given_label"])
@@ -522,3 +523,13 @@ def test_bench_pixelcnn_writes_the_naive_against_cached_row(tmp_path, capsys, mo
     assert report["config"]["channels"] == 8 and report["naive_seconds"] > 0 and report["cached_seconds"] > 0
     row = capsys.readouterr().out
     assert "| 8 channels, 2 layers, kernel 5, K = 2 | 4 |" in row and "| yes |" in row
+
+
+def test_the_model_card_names_the_temperature_and_guidance_its_numbers_hold_for(tmp_path):
+    from aigc_models import hub
+
+    folder = save_checkpoint(tiny(label_dropout=0.1, default_guidance=1.5), tmp_path / "card")
+    meta = {**read_meta(folder), "metrics": {"n": 10, "sampling": {"temperature": 1.0, "guidance": 1.5}}}
+    card = hub.model_card(meta)
+    assert "Samples drawn pixel by pixel at temperature 1.0 and class guidance 1.5 (the config's defaults)." in card
+    assert "sampler" not in card.split("## Evaluation")[1]
