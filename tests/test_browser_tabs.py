@@ -54,6 +54,7 @@ def server(root: Path, request: pytest.FixtureRequest):
     # starve Chromium's renderer (a click on Stop then waited over 120 s in a loaded run)
     app = AppServer(root, extra_env={"OMP_NUM_THREADS": "1", "AIGC_CHECKPOINT_DIRS": os.pathsep.join(map(str, dirs)),
                                      "AIGC_RUNS_DIR": str(root / "browser-tabs-runs")})
+    app.checkpoint_dirs = os.pathsep.join(map(str, dirs))
     yield app
     app.stop()
 
@@ -236,16 +237,21 @@ def pixel_position(image, row: int, col: int) -> dict[str, float]:
 
 
 @pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
-def test_pixelcnn_samples_shows_a_pixels_distribution_and_completes(browser, server, outside_requests, locale):  # noqa: F811
+def test_pixelcnn_samples_shows_a_pixels_distribution_and_completes(browser, server, outside_requests, locale,  # noqa: F811
+                                                                    monkeypatch):
     """Sampling gives a grid and the GIF of the first image filling in; a click on a pixel of the
     first sample shows the model's distribution for it; a test image's completions keep its top rows."""
-    from ui import pixelcnn
+    from ui import common, pixelcnn
 
     words = PIXEL_WORDS[locale]
     page = open_page(browser, server, outside_requests, locale=locale)
     open_tab(page, *words["path"])
     opened = {elem_id: wait_image(page, elem_id) for elem_id in ("pixelcnn-grid", "pixelcnn-gif", "pixelcnn-pixel-image")}
     assert page.locator("#pixelcnn-missing").is_hidden()  # a checkpoint is listed
+    monkeypatch.setenv("AIGC_CHECKPOINT_DIRS", server.checkpoint_dirs)  # the app's, to read the opening card
+    guidance, guidable = pixelcnn.card_guidance(common.checkpoint_choices("mnist", pixelcnn.families())[0][1])
+    box = page.locator("#pixelcnn-guidance input[type=number]")
+    assert float(box.input_value()) == guidance and box.is_enabled() == guidable  # the card's guidance
     for label in words["labels"]:
         page.get_by_text(label, exact=True).first.wait_for(state="visible")
 
