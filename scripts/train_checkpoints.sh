@@ -38,6 +38,8 @@ for ds in ${@:-mnist fashion-mnist}; do
 done
 # a 2-D latent for the drawable latent map in the app
 run "mnist-vae-2d" --model vae --dataset mnist --steps 4000 --batch-size 128 --latent-dim 2
+# a VAE on binarized MNIST, for the likelihood table beside the PixelCNN (issue 15): its test NLL bound
+run "mnist-vae-binarized" --model vae --dataset mnist --steps 12000 --batch-size 128 --latent-dim 32 --option binarized=true
 # super-resolution (issue 15): ESPCN and SRCNN, x2 and x4, one thread for 360 s each (ESPCN x2 must beat bicubic by 2 dB;
 # mnist-espcn-x2 trained at the default lr 1e-3 without EMA, the others at lr 3e-3 with EMA 0.999)
 for ds in ${@:-mnist fashion-mnist}; do

@@ -330,13 +330,8 @@ def sample_pixels(
     start_row = check_int(start_row, "start_row", lo=0, hi=SIDE)
     device = next(model.parameters()).device
     b = z.shape[0]
-    labels = model.check_labels(labels.to(device) if labels is not None else None, b)
-    if labels is not None:
-        guidance = check_guidance(model.config, model.config.default_guidance if guidance is None else guidance)
-        if guidance == 0:
-            labels = torch.full_like(labels, model.null_label)
-        elif guidance != 1:  # rows B..2B-1 are the same images without their class
-            labels = torch.cat([labels, torch.full_like(labels, model.null_label)])
+    labels, guidance = guided_labels(model, model.check_labels(labels.to(device) if labels is not None else None, b),
+                                     guidance)
     copies = 1 if labels is None else len(labels) // b  # 2 when guided
     u = uniforms(z)  # (B, 28, 28) float64
     x = start.clone().to(device) if start is not None else torch.zeros(b, 1, SIDE, SIDE, dtype=torch.long, device=device)
@@ -366,6 +361,18 @@ def sample_pixels(
     finally:
         model.train(was_training)
     return x
+
+
+def guided_labels(model: PixelCNN, labels: torch.Tensor | None, guidance: float | None
+                  ) -> tuple[torch.Tensor | None, float]:
+    """The labels a guided pass runs on, and the checked guidance (None = the config's default):
+    ``(B,)`` labels at guidance 1, B null labels at 0, else ``(2B,)``: the labels, then B null labels
+    (the same images without their class). An unconditional model: (None, 1)."""
+    if labels is None:
+        return None, 1.0
+    guidance = check_guidance(model.config, model.config.default_guidance if guidance is None else guidance)
+    null = torch.full_like(labels, model.null_label)
+    return (null if guidance == 0 else labels if guidance == 1 else torch.cat([labels, null])), guidance
 
 
 def guided_logits(logits: torch.Tensor, batch: int, guidance: float) -> torch.Tensor:
@@ -512,13 +519,9 @@ def pixel_distribution(
     device = next(model.parameters()).device
     x = dequantize(quantize(images.to(device), model.levels), model.levels)
     b = x.shape[0]
-    labels = model.check_labels(labels.to(device) if labels is not None else None, b)
-    copies = 1
-    if labels is not None:
-        guidance = check_guidance(model.config, guidance)
-        null = torch.full_like(labels, model.null_label)
-        labels = null if guidance == 0 else labels if guidance == 1 else torch.cat([labels, null])
-        copies = len(labels) // b
+    labels, guidance = guided_labels(model, model.check_labels(labels.to(device) if labels is not None else None, b),
+                                     guidance)
+    copies = 1 if labels is None else len(labels) // b
     logits = model(x.repeat(copies, 1, 1, 1), labels)[:, :, row, col]
     model.train(was_training)
     return torch.softmax(guided_logits(logits, b, guidance).float() / temperature, dim=-1).cpu()
