@@ -113,38 +113,44 @@ def classic_augment(
     strength: float = 1.0,
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
-    """The source documents' augmentations with ``torchvision.transforms.v2``.
+    """The source documents' augmentations, applied with ``torchvision.transforms.v2.functional``.
 
-    Random horizontal flip (p=0.5), rotation (+-15 deg), colour jitter
-    (brightness/contrast 0.3) and scale (0.9..1.1), each scaled by ``strength``.
-    Applied per image so each gets its own draw. Not differentiable by design:
-    the documents apply it to real images only.
+    Per image: a horizontal flip (p=0.5), a rotation (+-15 deg) and scale (0.9..1.1) about the
+    centre (nearest neighbour, black fill, as ``v2.RandomAffine``), then brightness and contrast
+    factors in 1 -+ 0.3 (as ``v2.ColorJitter``, in a fixed order); each range scaled by
+    ``strength``. Every parameter is drawn from ``generator`` (the global RNG when None) and
+    nothing else, so the same generator state gives the same images even while other threads
+    draw from the global RNG. Not differentiable by design: the documents apply it to real
+    images only.
 
     Args:
         x: float ``(B, 1, H, W)`` in [-1, 1].
         strength: 0 (identity) .. ``MAX_STRENGTH``; ``ValueError`` outside.
-        generator: RNG for the seed of v2's draws (global RNG when None); v2 runs under ``fork_rng``.
+        generator: RNG of the draws (the global one when None).
     """
-    from torchvision.transforms import v2
+    from torchvision.transforms.v2 import functional as TF
 
     strength = check_strength(strength)
     if strength == 0:
         return x
-    transform = v2.Compose(
-        [
-            v2.RandomHorizontalFlip(p=0.5 * min(strength, 1.0)),
-            v2.RandomAffine(
-                degrees=15 * strength,
-                scale=(1 - 0.1 * strength, 1 + 0.1 * strength),
-                fill=0.0,
-            ),
-            v2.ColorJitter(brightness=0.3 * strength, contrast=0.3 * strength),
-        ]
-    )
-    # one seed from the caller's RNG (or the global one), so consecutive calls differ
-    seed = int(torch.randint(0, 2**31 - 1, (1,), generator=generator).item())
-    unit = (x.detach() + 1) / 2  # v2 colour ops expect [0, 1]
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        out = torch.stack([transform(img) for img in unit.cpu()]).to(x.device)
-    return out.clamp(0, 1) * 2 - 1
+    b = x.shape[0]
+
+    def uniform(lo: float, hi: float) -> torch.Tensor:  # (B,) in [lo, hi)
+        return lo + (hi - lo) * torch.rand(b, generator=generator, dtype=torch.float64)
+
+    flips = torch.rand(b, generator=generator, dtype=torch.float64) < 0.5 * min(strength, 1.0)
+    angles = uniform(-15 * strength, 15 * strength)
+    scales = uniform(1 - 0.1 * strength, 1 + 0.1 * strength)
+    jitter = 0.3 * strength
+    brightness = uniform(max(0.0, 1 - jitter), 1 + jitter)
+    contrast = uniform(max(0.0, 1 - jitter), 1 + jitter)
+    unit = (x.detach() + 1) / 2  # v2's colour functions expect [0, 1]
+    out = []
+    for i, img in enumerate(unit.cpu()):  # (1, H, W)
+        if flips[i]:
+            img = TF.horizontal_flip(img)
+        img = TF.affine(img, angle=float(angles[i]), translate=[0.0, 0.0], scale=float(scales[i]), shear=[0.0, 0.0],
+                        fill=0.0)
+        img = TF.adjust_contrast(TF.adjust_brightness(img, float(brightness[i])), float(contrast[i]))
+        out.append(img)
+    return torch.stack(out).to(x.device).clamp(0, 1) * 2 - 1

@@ -47,9 +47,10 @@ DIFFAUGMENT = "translation,cutout"
 def run_curve(args: argparse.Namespace, evaluator: Evaluator, *, size: int, start: str, augment: bool) -> dict[str, Any]:
     """One run: its settings and [(step, seconds, FD, coverage)] from step 0 to ``args.steps``."""
     from_source, freeze = STARTS[start]
-    cfg = dataclasses.replace(
-        shipped_recipe(args.family, args.dataset), steps=args.steps, seed=args.seed, subset=size, device="cpu",
-        init_from=args.source if from_source else None, freeze=freeze, eval_every=args.eval_every,
+    recipe = shipped_recipe(args.family, args.dataset)
+    cfg = dataclasses.replace(  # a run from the source keeps the source's network (its own config, not the recipe's)
+        recipe, model_options={} if from_source else recipe.model_options, steps=args.steps, seed=args.seed,
+        subset=size, device="cpu", init_from=args.source if from_source else None, freeze=freeze, eval_every=args.eval_every,
         diffaugment=DIFFAUGMENT if augment else "", log_every=args.eval_every, sample_every=args.steps,
         stop_if_d_wins_for=0).validate()
     score = lambda model: evaluator.evaluate_generator(model, n=args.eval_n, seed=0)  # noqa: E731

@@ -118,6 +118,16 @@ def run_events(cfg, **kwargs) -> list:
     return list(train(cfg, **kwargs))
 
 
+@pytest.fixture
+def one_torch_thread():
+    """torch on one thread for the test, restored after: tiny models gain nothing from two, and
+    pytest-xdist's two workers already share the two cores."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def trained(tmp_path_factory) -> dict[str, tuple[list, Path]]:
     """One tiny run per family (plus the MLP variant of cgan): name -> (events, checkpoint folder)."""

@@ -21,12 +21,7 @@ from aigc_models.models.vae import VAE
 TINY = {"latent_dim": 4, "channels": 4}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def prior_with_constant_decoder(bias: float) -> VAE:

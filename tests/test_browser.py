@@ -128,6 +128,16 @@ def wait_idle(page) -> None:
     page.wait_for_function("() => !document.body.innerText.includes('processing |')", timeout=TIMEOUT)
 
 
+def wait_settled(page, elem_ids: list[str]) -> None:
+    """Wait until none of the ``#elem_id`` components shows Gradio's status tracker (a spinner with a
+    timer while it loads), which a later event, e.g. the drawing's own change after a click on
+    Reconstruct, can start after the awaited image arrived."""
+    for elem_id in elem_ids:
+        page.wait_for_function("""(sel) => [...document.querySelectorAll(sel)]
+            .every(w => w.classList.contains('hide') || w.offsetParent === null)""",
+                               arg=f"#{elem_id} .wrap.default, #{elem_id} .wrap.center", timeout=TIMEOUT)
+
+
 def wait_loaded(page, elem_ids: list[str]) -> None:
     """Scroll each ``#elem_id`` image into view and wait until it has loaded (images below the
     fold load lazily: a full-page screenshot would show them empty)."""
@@ -199,6 +209,7 @@ def test_every_tab_works_offline_in_a_browser(browser, server, outside_requests)
     page.mouse.up()
     click_visible(page, "Reconstruct")
     wait_image(page, "vae-recon", previous=first)
+    wait_settled(page, ["vae-input", "vae-recon"])
     shot(page, "vae")
 
     open_tab(page, "Lessons", "Augmentation")

@@ -174,6 +174,32 @@ def test_classic_augment_shape_range_and_seed():
     assert torch.equal(classic_augment(x, strength=0), x)
 
 
+def test_classic_augment_draws_only_from_its_generator_so_other_threads_cannot_change_it(monkeypatch):
+    """The app augments while other requests' threads draw from (and reseed) torch's global RNG: the
+    same generator must still give the same pictures. It never reseeds nor forks the global RNG."""
+    import threading
+
+    x = batch(6)
+    expected = classic_augment(x, generator=torch.Generator().manual_seed(9))
+    monkeypatch.setattr(torch, "manual_seed", lambda *a: pytest.fail("classic_augment reseeded the global RNG"))
+    monkeypatch.setattr(torch.random, "fork_rng", lambda *a, **k: pytest.fail("classic_augment forked the global RNG"))
+    stop = threading.Event()
+
+    def other_requests() -> None:  # reseeds and draws from the global RNG until told to stop
+        while not stop.is_set():
+            torch.random.default_generator.manual_seed(int(torch.randint(0, 1000, (1,))))
+            torch.rand(64)
+
+    thread = threading.Thread(target=other_requests, daemon=True)
+    thread.start()
+    try:
+        for _ in range(5):
+            assert torch.equal(classic_augment(x, generator=torch.Generator().manual_seed(9)), expected)
+    finally:
+        stop.set()
+        thread.join()
+
+
 def test_classic_augment_does_not_touch_the_global_rng():
     torch.manual_seed(123)
     expected = torch.rand(3)

@@ -27,12 +27,7 @@ TINY = {"channels": 8, "layers": 3, "kernel_size": 5}
 SIDE = 28
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def tiny(**overrides) -> PixelCNN:

@@ -27,12 +27,7 @@ FAMILIES = families_with("upscale")
 TINY = {"channels": 8, "channels2": 4}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def tiny(family: str, scale: int = 2, seed: int = 0):
