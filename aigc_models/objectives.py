@@ -29,8 +29,8 @@ from torch import nn
 
 from .augment import classic_augment, diff_augment
 from .data import binarize
-from .losses import (GAN_LOSSES, categorical_nll, ddpm_loss, drop_labels, discriminator_loss, flow_matching_loss, generator_loss,
-                     r1_penalty, vae_loss)
+from .losses import (GAN_LOSSES, categorical_nll, ddpm_loss, discriminator_loss, drop_labels, flow_matching_loss,
+                     generator_loss, r1_penalty, vae_loss)
 
 if TYPE_CHECKING:
     from .training import TrainConfig

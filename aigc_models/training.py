@@ -34,8 +34,8 @@ from torch import nn
 
 from . import data as data_mod
 from .augment import parse_policy
-from .checkpoints import (SHIPPED_DIR, CheckpointError, check_model_options, expected_shapes, finite_weights, load_checkpoint, read_meta,
-                          save_checkpoint)
+from .checkpoints import (SHIPPED_DIR, CheckpointError, check_model_options, expected_shapes, finite_weights,
+                          load_checkpoint, read_meta, save_checkpoint)
 from .configs import bounded, bounds_of, field_type
 from .losses import GAN_LOSSES
 from .models import DEFAULT_FAMILY, REGISTRY, build_model, check_family, make_config
@@ -410,7 +410,8 @@ def with_options(family: str, config: Any, options: dict[str, Any]) -> Any:
     fine-tuning), checked as any config; ``ValueError`` if one of them changes a weight's shape."""
     changed = make_config(family, **{**dataclasses.asdict(config), **options})
     if expected_shapes(family, changed) != expected_shapes(family, config):
-        keys = ", ".join(sorted(k for k in options if k != "dataset"))
+        keys = ", ".join(f"{k}={getattr(changed, k)!r} (the checkpoint has {getattr(config, k)!r})"
+                         for k in sorted(options) if k != "dataset" and getattr(changed, k) != getattr(config, k))
         raise ValueError(f"--init-from keeps the checkpoint's network, and {keys} would change its shape; "
                          "drop those options or train from scratch.")
     return changed

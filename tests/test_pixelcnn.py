@@ -398,7 +398,7 @@ def test_fine_tuning_from_a_checkpoint_applies_options_that_keep_its_shapes(tmp_
     model = load_checkpoint(tuned)
     assert model.config.label_dropout == 0.2 and model.config.channels == load_checkpoint(first).config.channels
     assert read_meta(tuned)["training"]["continued_from"]["checkpoint"] == str(first)
-    with pytest.raises(ValueError, match="would change its shape"):
+    with pytest.raises(ValueError, match=r"channels=16 \(the checkpoint has 8\) would change its shape"):
         run_events(tiny_train_config("pixelcnn", tmp_path / "wider", steps=1, init_from=str(first),
                                      model_options={"channels": 16}))
 
