@@ -189,3 +189,9 @@ def binarized_split(dataset: str, *, train: bool = False, seed: int = 0) -> Spli
     split = load_split(dataset, train=train)
     images = binarize(split.images, generator=torch.Generator().manual_seed(seed))
     return Split(split.dataset, split.train, images, split.labels)
+
+
+def binarized_protocol(dataset: str, seed: int = 0) -> str:
+    """How ``binarized_split(dataset, seed=seed)``'s test images were made, as a report states it."""
+    return (f"{dataset} test split binarized once (pixel white with probability grey / 255, "
+            f"Salakhutdinov & Murray 2008), seed {seed}")

@@ -105,10 +105,12 @@ def model_card(meta: dict[str, Any]) -> str:
     if metrics:
         lines += ["## Evaluation", ""]
         sampling = metrics.get("sampling")
-        if isinstance(sampling, dict) and "sampler" in sampling:  # a diffusion model's numbers hold for one
-            lines += [f"Samples drawn with the {sampling.get('sampler')} sampler in {sampling.get('steps')} steps at "  # sampler,
-                      f"classifier-free guidance {sampling.get('guidance')} (the config's defaults).", ""]  # steps, guidance
-        elif isinstance(sampling, dict):  # a PixelCNN's: for one temperature and class guidance
+        # the numbers hold for one way of sampling: a diffusion model's sampler, steps and guidance,
+        # a PixelCNN's temperature and class guidance
+        if isinstance(sampling, dict) and "sampler" in sampling:
+            lines += [f"Samples drawn with the {sampling.get('sampler')} sampler in {sampling.get('steps')} steps at "
+                      f"classifier-free guidance {sampling.get('guidance')} (the config's defaults).", ""]
+        elif isinstance(sampling, dict):
             lines += [f"Samples drawn pixel by pixel at temperature {sampling.get('temperature')} and class guidance "
                       f"{sampling.get('guidance')} (the config's defaults).", ""]
         lines += ["| metric | value |", "| --- | --- |"]

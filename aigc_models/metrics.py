@@ -358,9 +358,7 @@ def vae_test_nll(model: nn.Module, dataset: str, *, k: int = 100, seed: int = 0,
         log_qz = -0.5 * (eps.pow(2) + logvar + log_2pi).sum(-1)
         log_w = (log_px_z + log_pz - log_qz).double()
         total -= float((torch.logsumexp(log_w, dim=0) - math.log(k)).sum())
-    protocol = (f"{dataset} test split binarized once (pixel white with probability grey / 255, "
-                f"Salakhutdinov & Murray 2008), seed {seed}")
-    return {"test_images": count, "nll_protocol": protocol, "importance_samples": k, "test_nll_bound": total / count}
+    return {"test_images": count, "nll_protocol": data_mod.binarized_protocol(dataset, seed), "importance_samples": k, "test_nll_bound": total / count}
 
 
 # ----------------------------------------------------------------------------- likelihood
@@ -389,8 +387,7 @@ def evaluate_likelihood(model: nn.Module, dataset: str, *, seed: int = 0, margin
     device = next(model.parameters()).device
     if model.levels == 2:
         split = data_mod.binarized_split(dataset, train=False, seed=seed)
-        protocol = (f"{dataset} test split binarized once (pixel white with probability grey / 255, "
-                    f"Salakhutdinov & Murray 2008), seed {seed}")
+        protocol = data_mod.binarized_protocol(dataset, seed)
     else:
         split = data_mod.load_split(dataset, train=False)
         protocol = f"{dataset} test split rounded to {model.levels} grey levels"
