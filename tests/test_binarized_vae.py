@@ -89,3 +89,17 @@ def test_evaluate_scores_a_binarized_vae_on_the_binarized_test_split(tmp_path, c
     assert report["importance_samples"] == 4 and report["test_nll_bound"] == pytest.approx(
         bound(model, "mnist", k=4, n=30)["test_nll_bound"])
     assert report["test_elbo"] == pytest.approx(elbo["test_elbo"])
+
+
+def test_the_binarized_split_follows_load_split_and_keeps_no_copy_of_its_own(monkeypatch):
+    """CI once failed here: the shipped-checkpoint test cut ``load_split`` to 2,000 test images
+    while ``binarized_split`` cached its result, and a later evaluation on the same worker was
+    scored on those 2,000 images instead of the 10,000."""
+    full = data.load_split("mnist", train=False)
+    cut = data.Split(full.dataset, full.train, full.images[:2000], full.labels[:2000])
+    with monkeypatch.context() as patch:
+        patch.setattr(data, "load_split", lambda dataset, *, train=True: cut)
+        assert len(data.binarized_split("mnist", train=False)) == 2000
+    assert len(data.binarized_split("mnist", train=False)) == 10_000
+    model = prior_with_constant_decoder(-2.0)
+    assert evaluate_vae(model, "mnist")["n"] == 10_000
