@@ -16,6 +16,7 @@ from test_browser import (  # fixtures and helpers only: a test_* imported here 
     SHOTS,
     TIMEOUT,
     browser,  # noqa: F401  (a fixture)
+    close_pages,  # noqa: F401  (an autouse fixture: each test's pages closed when it ends)
     open_page,
     outside_requests,  # noqa: F401  (a fixture)
     server,  # noqa: F401  (a fixture: the app on the shipped checkpoints)

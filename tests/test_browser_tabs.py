@@ -23,6 +23,7 @@ from app_helpers import REPO, AppServer
 from test_browser import (  # fixtures and helpers only: a test_* imported here would run twice
     TIMEOUT,
     browser,  # noqa: F401  (a fixture)
+    close_pages,  # noqa: F401  (an autouse fixture: each test's pages closed when it ends)
     open_page,
     open_tab,
     outside_requests,  # noqa: F401  (a fixture)
