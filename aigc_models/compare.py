@@ -390,12 +390,12 @@ def figure(rows: Sequence[Row], *, text: dict[str, str] | None = None, family_la
     shown: set[str] = set()
     for col, dataset in enumerate(datasets, start=1):
         mine = [r for r in points if r.dataset == dataset]
-        span = (min(r.sample_ms for r in mine), max(r.sample_ms for r in mine))
+        side = _label_sides(mine)
         for family in [f for f in REGISTRY if any(r.family == f for r in mine)]:
             group = [r for r in mine if r.family == family]
             fig.add_trace(go.Scatter(
                 x=[r.sample_ms for r in group], y=[r.frechet_distance for r in group], mode="markers+text",
-                text=[r.name for r in group], textposition=[_label_side(r.sample_ms, span) for r in group],
+                text=[r.name for r in group], textposition=[side[r.name] for r in group],
                 name=(family_labels or {}).get(family, REGISTRY[family].label),
                 legendgroup=family, showlegend=family not in shown,
                 marker={"size": 12, "color": family_colour(family), "line": {"width": 1, "color": "white"}},
@@ -425,6 +425,38 @@ def _label_side(ms: float, span: tuple[float, float]) -> str:
     lo, hi = (math.log10(v) for v in span)
     where = (math.log10(ms) - lo) / (hi - lo) if hi > lo else 0.5
     return "top left" if where > 0.65 else "top right" if where < 0.2 else "top center"
+
+
+def _free_label_box(cx: float, cy: float, w: float, h: float, x_range: tuple[float, float],
+                    taken: Sequence[tuple[float, float, float, float]]) -> tuple[float, float, float, float]:
+    """Where a point's name goes in the PNG: the first of above-right, below-right, above-left and
+    below-left of the dot (centre ``cx, cy``) whose ``w`` x ``h`` box stays inside the panel's
+    ``x_range`` and overlaps no name already placed (``taken``: boxes as left, top, right, bottom);
+    above-right or above-left, whichever fits the panel, when every side is taken. Two checkpoints
+    at the same time and FD (the two MNIST VAEs) then get one name above and one below."""
+    sides = [(cx + 8, cy - 4 - h), (cx + 8, cy + 4), (cx - 8 - w, cy - 4 - h), (cx - 8 - w, cy + 4)]
+    inside = [(x, y) for x, y in sides if x >= x_range[0] + 2 and x + w <= x_range[1] - 2] or sides[2:3]
+    for x, y in inside:
+        box = (x, y, x + w, y + h)
+        if not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in taken):
+            return box
+    x, y = inside[0]
+    return (x, y, x + w, y + h)
+
+
+def _label_sides(points: Sequence[Row]) -> dict[str, str]:
+    """Each point's ``textposition`` in one panel: ``_label_side``'s, but below the point when an
+    earlier point sits almost on it (within 0.15 decades of time and 0.1 of FD, e.g. the two MNIST
+    VAEs), so that the two names do not print over each other."""
+    span = (min(r.sample_ms for r in points), max(r.sample_ms for r in points))
+    out: dict[str, str] = {}
+    for i, r in enumerate(points):
+        side = _label_side(r.sample_ms, span)
+        crowded = any(abs(math.log10(r.sample_ms / q.sample_ms)) < 0.15
+                      and abs(math.log10(r.frechet_distance / q.frechet_distance)) < 0.1
+                      and out[q.name].startswith("top") for q in points[:i])
+        out[r.name] = side.replace("top", "bottom") if crowded else side
+    return out
 
 
 def _log_ticks(lo: float, hi: float) -> list[float]:
@@ -492,11 +524,15 @@ def figure_png(rows: Sequence[Row], *, width: int = 1200, height: int = 560,
         if floor:
             for start in range(int(left), int(right), 12):
                 draw.line((start, py(floor), min(start + 6, right), py(floor)), fill=FLOOR_COLOUR, width=2)
+        taken: list[tuple[float, float, float, float]] = []  # boxes of the names drawn so far
         for r in mine:
             cx, cy = px(r.sample_ms), py(r.frechet_distance)
             draw.ellipse((cx - 6, cy - 6, cx + 6, cy + 6), fill=family_colour(r.family), outline="white")
-            anchor = "rb" if cx > right - 110 else "lb"
-            draw.text((cx + (-8 if anchor == "rb" else 8), cy - 4), r.name, fill="black", font=small, anchor=anchor)
+        for r in mine:
+            cx, cy = px(r.sample_ms), py(r.frechet_distance)
+            box = _free_label_box(cx, cy, draw.textlength(r.name, font=small), 14, (left, right), taken)
+            taken.append(box)
+            draw.text((box[0], box[1]), r.name, fill="black", font=small, anchor="lt")
     label = Image.new("RGB", (bottom - top, 22), "white")
     ImageDraw.Draw(label).text(((bottom - top) // 2, 11), words["y"], fill="black", font=font, anchor="mm")
     image.paste(label.rotate(90, expand=True), (8, top))

@@ -330,6 +330,24 @@ def test_point_names_lean_away_from_the_panel_s_edges() -> None:
     assert compare._label_side(7.0, (7.0, 7.0)) == "top center"  # one point: centred
 
 
+def test_two_points_on_top_of_each_other_get_their_names_on_opposite_sides(root: Path, bench: dict) -> None:
+    """The two MNIST VAEs sample in the same time at about the same FD: their names printed over each
+    other in both the app's figure and the README's PNG."""
+    base = by_name(compare.collect_rows([root], bench=bench))["tiny-dcgan"]
+    rows = [dataclasses.replace(base, name="vae", frechet_distance=351.0, sample_ms=3.3),
+            dataclasses.replace(base, name="vae-binarized", frechet_distance=345.0, sample_ms=3.4),
+            dataclasses.replace(base, name="far", frechet_distance=10.0, sample_ms=2000.0)]
+    sides = compare._label_sides(rows)
+    assert sides == {"vae": "top right", "vae-binarized": "bottom right", "far": "top left"}
+
+    taken = [compare._free_label_box(100, 100, 80, 14, (0, 400), [])]
+    assert taken[0] == (108, 82, 188, 96)  # above right of the dot
+    second = compare._free_label_box(101, 101, 80, 14, (0, 400), taken)
+    assert second[1] > 100 and not (second[0] < taken[0][2] and second[1] < taken[0][3] and taken[0][1] < second[3])
+    edge = compare._free_label_box(390, 200, 80, 14, (0, 400), [])
+    assert edge[2] <= 398 and edge[0] < 390  # leans left inside the panel rather than past its border
+
+
 # ----------------------------------------------------------------------------- the upscalers' table
 
 
