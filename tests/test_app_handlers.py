@@ -161,6 +161,26 @@ def test_vae_reconstruction_error_and_latent_map(ck, name):
     assert prior_samples(ck(name), 9, 0).size[0] > 0
 
 
+def test_a_binarized_vae_reads_and_shows_the_picture_in_black_and_white(ck):
+    """A binarized VAE never saw a grey pixel in training: the tab thresholds the input at mid-grey,
+    encodes that, and shows it as the input the model sees (a grey VAE keeps the grey levels)."""
+    from aigc_models.checkpoints import save_checkpoint
+    from aigc_models.models import build_model
+    from ui.vae import reconstruct
+
+    folder = Path(ck("mnist-vae")).parent / "mnist-vae-binarized-tiny"
+    torch.manual_seed(0)
+    save_checkpoint(build_model("vae", dataset="mnist", latent_dim=4, channels=8, binarized=True), folder)
+    try:
+        seen, recon, _, _, summary = reconstruct(str(folder), None, None, 5)
+        assert set(np.unique(np.asarray(seen)).tolist()) == {0, 255} and "black-and-white" in summary
+        grey = np.asarray(reconstruct(ck("mnist-vae"), None, None, 5)[0])
+        assert len(np.unique(grey)) > 2  # the same test image, in grey, for a VAE trained on grey images
+        assert np.array_equal(np.asarray(seen) == 255, grey > 127)  # threshold at mid-grey
+    finally:
+        shutil.rmtree(folder)
+
+
 def test_vae_gallery_selection_uses_the_test_image():
     from ui.common import gallery_for
 

@@ -57,6 +57,21 @@ def test_more_importance_samples_tighten_the_bound_and_the_draws_are_seeded():
     assert vae_test_nll(model, "mnist", k=64, n=50, seed=1)["test_nll_bound"] != many  # another binarization and draw
 
 
+def test_a_binarized_vae_encodes_a_grey_picture_as_its_black_and_white_threshold():
+    """It trained on binary images only: a grey picture is read thresholded at mid-grey; binary
+    images (training, the binarized test split) pass unchanged; a plain VAE reads grey as grey."""
+    torch.manual_seed(0)
+    binary_model = build_model("vae", **TINY, binarized=True).eval()
+    plain = build_model("vae", **TINY).eval()
+    grey = data.to_signed(data.load_split("mnist", train=False).images[:8])
+    black_and_white = torch.where(grey > 0, 1.0, -1.0)
+    assert set(binary_model.as_input(grey).unique().tolist()) == {-1.0, 1.0}
+    assert torch.equal(binary_model.as_input(black_and_white), black_and_white)
+    assert torch.equal(binary_model.encode(grey)[0], binary_model.encode(black_and_white)[0])
+    assert not torch.equal(plain.encode(grey)[0], plain.encode(black_and_white)[0])
+    assert plain.as_input(grey) is grey
+
+
 def test_a_binarized_vae_trains_on_binary_images_and_a_plain_one_on_grey(monkeypatch):
     seen = []
     forward = VAE.forward

@@ -113,6 +113,7 @@ def reconstruct(checkpoint: str | None, drawing: Any, upload: Any, test_index: f
     else:
         x = common.pick_input(model.config.dataset, None, test_index)
         source = f"测试图像 #{int(test_index)}" if zh else f"test image #{int(test_index)}"
+    x = model.as_input(x)  # a binarized VAE reads (and is shown) the picture in black and white
     recon = sampling.reconstruct(model, x)
     error = (recon - x).abs() - 1  # |diff| in [0, 2] shown as [-1, 1]
     mse = float(((recon - x) ** 2).mean())
@@ -123,6 +124,9 @@ def reconstruct(checkpoint: str | None, drawing: Any, upload: Any, test_index: f
     except gr.Error as err:
         point_map, note = None, f" {err}"
     latent = [round(v, 2) for v in mu[0].tolist()[:8]]
+    if getattr(model.config, "binarized", False):
+        note += (" 这个 VAE 只在黑白图像上训练过：它读入的是以中灰为阈值的黑白图。" if zh else
+                 " This VAE was trained on black-and-white pictures only: it reads the picture thresholded at mid-grey.")
     summary = (f"输入：{source}。均方误差（像素范围 [-1, 1]）：**{mse:.4f}**。潜变量均值：{latent}。{note}" if zh else
                f"Input: {source}. Mean squared error (pixels in [-1, 1]): **{mse:.4f}**. Latent mean: {latent}.{note}")
     big = lambda im: sampling.grid(im, nrow=1, padding=0, scale=8)  # noqa: E731

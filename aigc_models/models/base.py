@@ -21,7 +21,7 @@ ABILITIES = frozenset({
     "discriminate",  # has a discriminator: model.discriminate(images, labels)
     "class_morph",   # its class embedding can be interpolated: model.generator.class_embedding
     "interpolate",   # a latent walk between two seeds means something
-    "encode",        # maps images to latents and back: model.encode / model.decode
+    "encode",        # maps images to latents and back: model.as_input / model.encode / model.decode
     "classify",      # the evaluator's classifier
     "train_live",    # trainable in the app's Train tab within minutes on a CPU
     "upscale",       # super-resolution: model.degrade(images) -> low resolution, model.upscale(low) -> 28 x 28

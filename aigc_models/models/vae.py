@@ -61,9 +61,16 @@ class VAE(CheckedHubMixin, nn.Module, PyTorchModelHubMixin, **HUB_KWARGS, tags=[
     def latent_dim(self) -> int:
         return int(self.config.latent_dim)
 
+    def as_input(self, x: torch.Tensor) -> torch.Tensor:
+        """The images ``(B, 1, 28, 28)`` in [-1, 1] as the encoder reads them: unchanged, or for a
+        ``binarized`` model, which never saw a grey pixel, thresholded at mid-grey to {-1, 1} (the
+        likeliest of the stochastic binarizations it trained on; binary images pass unchanged)."""
+        return torch.where(x > 0, 1.0, -1.0).to(x.dtype) if self.config.binarized else x
+
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """images ``(B, 1, 28, 28)`` in [-1, 1] -> (mu, logvar), each ``(B, latent_dim)``."""
-        mu, logvar = self.encoder(x).chunk(2, dim=1)
+        """images ``(B, 1, 28, 28)`` in [-1, 1] -> (mu, logvar), each ``(B, latent_dim)``; the
+        images pass through ``as_input`` first."""
+        mu, logvar = self.encoder(self.as_input(x)).chunk(2, dim=1)
         return mu, logvar.clamp(-30, 20)
 
     @staticmethod
