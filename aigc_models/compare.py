@@ -444,18 +444,44 @@ def _free_label_box(cx: float, cy: float, w: float, h: float, x_range: tuple[flo
     return (x, y, x + w, y + h)
 
 
+LABEL_CHARS_PER_PANEL, LABEL_HEIGHT = 55, 0.07
+"""How many characters of a point's name fit across one panel at a projector's 1024 px (two panels),
+and a name's height, as shares of the panel: what ``_label_sides`` estimates names' boxes with."""
+
+
 def _label_sides(points: Sequence[Row]) -> dict[str, str]:
-    """Each point's ``textposition`` in one panel: ``_label_side``'s, but below the point when an
-    earlier point sits almost on it (within 0.15 decades of time and 0.1 of FD, e.g. the two MNIST
-    VAEs), so that the two names do not print over each other."""
+    """Each point's ``textposition`` in one panel. Plotly does not move names apart, so their boxes
+    are estimated here (``LABEL_CHARS_PER_PANEL``, ``LABEL_HEIGHT``, on the panel's log axes scaled to
+    0..1) and each name takes the first of ``_label_side``'s choice, the same below the point, then
+    the other sides, whose box overlaps no name placed before it (``_label_side``'s when none is
+    free): two checkpoints at the same time and FD (the two MNIST VAEs) get one name above and
+    one below, and a long name leaning left stays off its neighbour's."""
+    def unit(values: list[float]) -> list[float]:
+        lo, hi = min(values), max(values)
+        return [(v - lo) / (hi - lo) if hi > lo else 0.5 for v in values]
+
+    xs = unit([math.log10(r.sample_ms) for r in points])
+    ys = unit([math.log10(r.frechet_distance) for r in points])
     span = (min(r.sample_ms for r in points), max(r.sample_ms for r in points))
+    placed: list[tuple[float, float, float, float]] = []
     out: dict[str, str] = {}
-    for i, r in enumerate(points):
-        side = _label_side(r.sample_ms, span)
-        crowded = any(abs(math.log10(r.sample_ms / q.sample_ms)) < 0.15
-                      and abs(math.log10(r.frechet_distance / q.frechet_distance)) < 0.1
-                      and out[q.name].startswith("top") for q in points[:i])
-        out[r.name] = side.replace("top", "bottom") if crowded else side
+    for r, x, y in zip(points, xs, ys):
+        first = _label_side(r.sample_ms, span)
+        w, h = len(r.name) / LABEL_CHARS_PER_PANEL, LABEL_HEIGHT
+        tries = [first, first.replace("top", "bottom")] + [f"{v} {s}" for v in ("top", "bottom")
+                                                            for s in ("right", "left", "center")]
+        for side in dict.fromkeys(tries):
+            vertical, horizontal = side.split()
+            left = {"right": x, "left": x - w, "center": x - w / 2}[horizontal]
+            low = y + 0.01 if vertical == "top" else y - 0.01 - h
+            box = (left, low, left + w, low + h)
+            if not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed):
+                break
+        else:
+            side, box = first, None
+        out[r.name] = side
+        if box is not None:
+            placed.append(box)
     return out
 
 

@@ -339,6 +339,13 @@ def test_two_points_on_top_of_each_other_get_their_names_on_opposite_sides(root:
             dataclasses.replace(base, name="far", frechet_distance=10.0, sample_ms=2000.0)]
     sides = compare._label_sides(rows)
     assert sides == {"vae": "top right", "vae-binarized": "bottom right", "far": "top left"}
+    # Fashion-MNIST's panel at 1024 px: the PixelCNN's long name, leaning left, ran into the DCGAN's
+    fashion = [dataclasses.replace(base, name=name, frechet_distance=fd, sample_ms=ms) for name, fd, ms in (
+        ("fashion-mnist-mlp-gan", 149.2, 2.02), ("fashion-mnist-dcgan", 58.7, 6.99),
+        ("fashion-mnist-vae", 284.5, 3.18), ("fashion-mnist-diffusion", 14.5, 2288.0),
+        ("fashion-mnist-pixelcnn", 49.6, 794.0))]
+    sides = compare._label_sides(fashion)
+    assert sides["fashion-mnist-dcgan"] == "top right" and sides["fashion-mnist-pixelcnn"] == "bottom left"
 
     taken = [compare._free_label_box(100, 100, 80, 14, (0, 400), [])]
     assert taken[0] == (108, 82, 188, 96)  # above right of the dot
