@@ -198,3 +198,34 @@ def test_vae_test_metrics(checkpoint_dirs):
     assert out["n"] == 10000
     assert out["test_elbo"] == pytest.approx(-(out["test_recon"] + out["test_kl"]), rel=1e-6)
     assert out["test_recon"] > 0 and out["test_kl"] >= 0 and 0 <= out["test_mse"] <= 4
+
+
+def test_a_second_evaluator_of_the_same_classifier_and_split_reuses_the_scored_split(checkpoint_dirs, monkeypatch):
+    """Scoring the 10,000 test images takes seconds; another Evaluator of the same classifier on the same
+    split reuses them, and gives the same report. Other weights or another split are scored afresh."""
+    import aigc_models.data as data
+
+    classifier = load_checkpoint(checkpoint_dirs["classifier"])
+    metrics._test_scores.clear()
+    scored: list[int] = []
+    original = metrics.Evaluator.score
+    monkeypatch.setattr(metrics.Evaluator, "score", lambda self, x: scored.append(len(x)) or original(self, x))
+    first = metrics.Evaluator(classifier, "mnist")
+    second = metrics.Evaluator(classifier, "mnist")
+    assert scored == [10_000]  # the second scored nothing
+    images = to_signed(load_split("mnist", train=False).images[:300])
+    assert first.report(images) == second.report(images)
+    del scored[1:]  # the two reports' own scoring
+
+    with torch.no_grad():
+        next(classifier.parameters()).add_(0.01)  # other weights: scored again
+    changed = metrics.Evaluator(classifier, "mnist")
+    assert scored == [10_000, 10_000]
+    assert not torch.equal(changed.test.features, first.test.features)
+
+    split = load_split("mnist", train=False)
+    cut = data.Split(split.dataset, split.train, split.images[:500], split.labels[:500])
+    monkeypatch.setattr(data, "load_split", lambda dataset, train=False: cut)  # another split: scored again
+    assert len(metrics.Evaluator(classifier, "mnist").test.features) == 500
+    assert scored == [10_000, 10_000, 500]
+    assert len(metrics._test_scores) <= metrics.TEST_SCORES_KEPT
