@@ -110,13 +110,29 @@ def suffix(locale: str) -> str:
 SR_WORDS = {
     "en-US": {"path": ("Explore", "Super-resolution"), "labels": ["Scale", "Enlarge", "Input, the upscalings and the truth"],
               "opened": "test image #0, shrunk 2 times", "source": "test image #3, shrunk 2 times",
-              "x4": "test image #3, shrunk 4 times", "adversarial": "ESPCN + adversarial (mnist-espcn-x4-gan)", "header": "method", "nearest": "nearest", "bicubic": "bicubic",
+              "x4": "test image #3, shrunk 4 times", "adversarial": "ESPCN + adversarial (mnist-espcn-x4-gan)", "drawn": "your drawing, shrunk", "header": "method", "nearest": "nearest", "bicubic": "bicubic",
               "captions": ["low-resolution input 14 × 14", "nearest: ", "bicubic: ", "truth 28 × 28"]},
     "zh-CN": {"path": ("探索", "超分辨率"), "labels": ["放大倍数", "放大", "输入、各种放大结果和真实图像"],
               "opened": "测试图像 #0，缩小 2 倍", "source": "测试图像 #3，缩小 2 倍",
-              "x4": "测试图像 #3，缩小 4 倍", "adversarial": "ESPCN + 对抗损失 (mnist-espcn-x4-gan)", "header": "方法", "nearest": "最近邻", "bicubic": "双三次",
+              "x4": "测试图像 #3，缩小 4 倍", "adversarial": "ESPCN + 对抗损失 (mnist-espcn-x4-gan)", "drawn": "你的画，缩小", "header": "方法", "nearest": "最近邻", "bicubic": "双三次",
               "captions": ["低分辨率输入 14 × 14", "最近邻: ", "双三次: ", "真实图像 28 × 28"]},
 }
+
+
+TILE_UNCLIPPED_JS = """([id, index]) => {
+  // whether image number `index` of a gallery, with its caption, is seen without scrolling: it lies
+  // inside the gallery's block, and no box around it (up to the block) hides content to scroll to
+  const img = document.querySelectorAll(`#${id} img`)[index];
+  const tile = img.getBoundingClientRect();
+  for (let el = img.parentElement; el && el !== document.body; el = el.parentElement) {
+    if (/(auto|scroll|hidden|clip)/.test(getComputedStyle(el).overflowY) && el.scrollHeight > el.clientHeight + 1) return false;
+    if (el.id === id) {
+      const box = el.getBoundingClientRect();
+      return tile.top >= box.top - 1 && tile.bottom <= box.bottom + 1;
+    }
+  }
+  return false;
+}"""
 
 
 @pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
@@ -156,9 +172,32 @@ def test_super_resolution_opens_on_content_and_follows_the_picked_tile(browser, 
         wait_text(page, "sr-table", words["x4"], start=True)
         page.wait_for_function("(word) => document.querySelector('#sr-results').innerText.includes(word)",
                                arg=words["adversarial"], timeout=TIMEOUT)
-        wait_all_loaded(page, "sr-results", 6)
+        shown = wait_all_loaded(page, "sr-results", 6)
+        assert page.evaluate(TILE_UNCLIPPED_JS, ["sr-results", len(shown) - 1])  # the truth: seen without scrolling
         shot(page, f"superres-x4{suffix(locale)}")
+
+    # a drawn "1" is what gets shrunk and enlarged now: the truth tile is the stroke
+    before = srcs(page, "#sr-results img")
+    draw_stroke(page, "sr-sketch")
+    page.locator("#sr-go").click()
+    wait_text(page, "sr-table", words["drawn"], start=True)
+    drawn = wait_srcs_change(page, "sr-results", before)
+    truth = np.asarray(fetch_image(page, drawn[-1]).convert("L"), dtype=np.int16)
+    assert truth[:, 112].max() > 200 and truth[:, :40].max() < 40  # a bright vertical stroke in the middle, dark edges
+    wait_all_loaded(page, "sr-results", len(drawn))
+    shot(page, f"superres-drawn{suffix(locale)}")
     assert not outside_requests, outside_requests
+
+
+def draw_stroke(page, elem_id: str) -> None:
+    """Draw a vertical stroke (a "1") down the middle of a sketchpad, with the brush the tab picked."""
+    page.locator(f"#{elem_id} button.highlight").first.wait_for(state="visible", timeout=TIMEOUT)
+    box = page.locator(f"#{elem_id} canvas").last.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.3)
+    page.mouse.down()
+    for i in range(1, 14):
+        page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * (0.3 + 0.03 * i), steps=2)
+    page.mouse.up()
 
 
 # ----------------------------------------------------------------------------- enlarge (generation tabs)

@@ -117,7 +117,7 @@ def test_an_adversarial_upscaler_is_shown_beside_the_pixel_loss_one(tmp_path, ro
     assert [caption.split(":")[0] for _, caption in items[1:-1]] == [
         "nearest", "bicubic", "ESPCN (mnist-espcn-x4)", "ESPCN + adversarial (mnist-espcn-x4-gan)"]
     assert "No SRCNN checkpoint at x4" in table and "No ESPCN" not in table
-    items, _ = superres.compare("mnist", 4, 0, None, ZH)
+    items, _ = superres.compare("mnist", 4, 0, request=ZH)
     assert items[-2][1].startswith("ESPCN + 对抗损失 (mnist-espcn-x4-gan):")
 
 
@@ -130,8 +130,59 @@ def test_an_upload_is_enlarged_instead_of_the_test_image(tmp_path):
     Image.fromarray(picture).save(path)
     items, table = superres.compare("mnist", 2, 5, str(path))
     assert table.startswith("your upload, shrunk 2 times") and len(items) == 6
-    zh_items, zh_table = superres.compare("mnist", 2, 5, str(path), ZH)
+    zh_items, zh_table = superres.compare("mnist", 2, 5, str(path), request=ZH)
     assert zh_table.startswith("你上传的图片，缩小 2 倍") and zh_items[0][1] == "低分辨率输入 14 × 14"
+
+
+def sketch(ink: bool = True) -> dict[str, np.ndarray]:
+    """A sketchpad value: a 280 x 280 white RGBA canvas, with a black vertical stroke (a "1") when ``ink``."""
+    canvas = np.full((280, 280, 4), 255, np.uint8)
+    if ink:
+        canvas[40:240, 125:155, :3] = 0
+    return {"composite": canvas}
+
+
+def test_a_drawing_is_enlarged_before_an_upload_or_the_test_image(tmp_path):
+    """The drawing wins over an upload and the test image, framed like the dataset's images: the
+    truth tile is the drawing as the models see it, and every score is measured against it."""
+    from aigc_models.preprocess import to_model_input
+    from ui import superres
+
+    upload = tmp_path / "blank-but-one.png"
+    Image.fromarray(np.full((28, 28), 255, np.uint8)).save(upload)
+    items, table = superres.compare("mnist", 2, 5, str(upload), sketch())
+    assert table.startswith("your drawing, shrunk 2 times (14 × 14, area average)") and len(items) == 6
+    truth = to_model_input(sketch()["composite"], dataset="mnist")  # (1, 1, 28, 28) in [-1, 1]
+    shown = torch.from_numpy(np.asarray(items[-1][0].convert("L"))[::8, ::8].astype(np.float32)) / 127.5 - 1
+    assert torch.allclose(shown, truth[0, 0], atol=1 / 127.5)
+    low = downscale(truth, 2)
+    psnr, ssim = psnr_ssim(bicubic(low, 2), truth)
+    assert items[2][1] == f"bicubic: {psnr.item():.2f} dB, SSIM {ssim.item():.3f}"
+    zh_items, zh_table = superres.compare("mnist", 2, 5, None, sketch(), request=ZH)
+    assert zh_table.startswith("你的画，缩小 2 倍")
+
+
+def test_a_blank_canvas_falls_back_to_the_upload_then_the_test_image(tmp_path):
+    from ui import superres
+
+    assert superres.compare("mnist", 4, 6, None, sketch(ink=False))[1].startswith("test image #6, shrunk 4 times")
+    picture = np.zeros((28, 28), np.uint8)
+    picture[4:24, 12:16] = 255
+    path = tmp_path / "one.png"
+    Image.fromarray(picture).save(path)
+    assert superres.compare("mnist", 2, 6, str(path), sketch(ink=False))[1].startswith("your upload, shrunk 2 times")
+
+
+def test_an_unusable_drawing_is_refused_in_both_languages():
+    from ui import superres
+
+    broken = {"composite": np.full((30, 30), np.nan)}
+    with pytest.raises(gr.Error, match="NaN") as err:
+        superres.compare("mnist", 2, 0, None, broken)
+    assert "\n" not in err.value.message
+    with pytest.raises(gr.Error) as err:
+        superres.compare("mnist", 2, 0, None, broken, request=ZH)
+    assert err.value.message.startswith("无法使用你的画：")
 
 
 @pytest.mark.parametrize("args, en, zh", [
@@ -149,7 +200,7 @@ def test_bad_inputs_are_refused_in_one_sentence_in_both_languages(args, en, zh):
         superres.compare(*args)
     assert err.value.message.startswith(en) and "\n" not in err.value.message
     with pytest.raises(gr.Error) as err:
-        superres.compare(*args, None, ZH)
+        superres.compare(*args, request=ZH)
     assert err.value.message.startswith(zh)
 
 
@@ -161,5 +212,5 @@ def test_an_unreadable_upload_is_refused(tmp_path):
     with pytest.raises(gr.Error):
         superres.compare("mnist", 2, 0, str(bad))
     with pytest.raises(gr.Error) as err:
-        superres.compare("mnist", 2, 0, str(bad), ZH)
+        superres.compare("mnist", 2, 0, str(bad), request=ZH)
     assert err.value.message.startswith("无法使用上传的图片：")

@@ -394,7 +394,7 @@ PixelCNN:   p(x) = p(x_1) · p(x_2 | x_1) · … · p(x_784 | x_1 … x_783)   o
     "compare_reading_missing": "{k} checkpoint(s) without an FD or a sampling time are in the table only.",
     "compare_measured": "Times measured on {date} on {cpu}, {device}, {n} images per call. {note}",
     "tab_superres": "Super-resolution",
-    "sr_intro": "### Super-resolution\nA test image (click one, or upload a picture) is shrunk 2 or 4 times by averaging "
+    "sr_intro": "### Super-resolution\nA picture (click a test image, draw one, or upload one) is shrunk 2 or 4 times by averaging "
                 "each block of pixels, then enlarged back to 28 × 28: by repeating pixels (nearest), by bicubic "
                 "interpolation, and by the trained networks, SRCNN (Dong et al. 2014) and ESPCN (Shi et al. 2016). "
                 "Under each: PSNR (higher = closer to the truth, in dB) and SSIM (1 = the same structure).",
@@ -844,7 +844,7 @@ PixelCNN:  p(x) = p(x_1) · p(x_2 | x_1) · … · p(x_784 | x_1 … x_783)   �
     "compare_reading_missing": "{k} 个缺少 FD 或采样时间的检查点只列在表中。",
     "compare_measured": "时间测于 {date}，{cpu}，{device}，每次生成 {n} 张图像。{note}",
     "tab_superres": "超分辨率",
-    "sr_intro": "### 超分辨率\n把一张测试图像（点击一张，或上传图片）按像素块取平均缩小 2 倍或 4 倍，再放大回 28 × 28："
+    "sr_intro": "### 超分辨率\n把一张图片（点击一张测试图像、自己画一张，或上传一张）按像素块取平均缩小 2 倍或 4 倍，再放大回 28 × 28："
                 "重复像素（最近邻）、双三次插值，以及训练好的网络 SRCNN（Dong 等，2014）和 ESPCN（Shi 等，2016）。"
                 "每张图下方是 PSNR（越高越接近真实图像，单位 dB）和 SSIM（1 表示结构相同）。",
     "sr_scale": "放大倍数", "sr_button": "放大", "sr_results": "输入、各种放大结果和真实图像",

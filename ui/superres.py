@@ -1,5 +1,5 @@
-"""Super-resolution tab: shrink a test image (or an upload) 2 or 4 times, then enlarge it back
-with nearest-neighbour, bicubic and every super-resolution model listed for that dataset and
+"""Super-resolution tab: shrink a test image (or a drawing, or an upload) 2 or 4 times, then enlarge
+it back with nearest-neighbour, bicubic and every super-resolution model listed for that dataset and
 scale (SRCNN, ESPCN: one checkpoint of each family), beside the truth, with the PSNR and SSIM of
 each against the truth (``aigc_models.metrics.psnr_ssim``, torchmetrics).
 
@@ -48,12 +48,19 @@ def checked_scale(scale: Any, lang: str) -> int:
                  f"放大倍数必须是 2 或 4，收到的是 {validation.show(scale)}。")
 
 
-def truth_image(dataset: str, index: Any, upload: Any, lang: str) -> tuple[torch.Tensor, str]:
-    """The high-resolution image ``(1, 1, 28, 28)`` in [-1, 1]: the upload when given, else test image
-    ``index``; and where it came from (in ``lang``)."""
+def truth_image(dataset: str, index: Any, upload: Any, lang: str, drawing: Any = None) -> tuple[torch.Tensor, str]:
+    """The high-resolution image ``(1, 1, 28, 28)`` in [-1, 1]: the drawing when it has ink, else the
+    upload when given, else test image ``index``; and where it came from (in ``lang``). A drawing or
+    upload is framed like ``dataset``'s images (``aigc_models.preprocess``)."""
+    zh = lang == "zh"
+    try:
+        if common.has_ink(drawing):
+            return common.to_model_input(drawing, dataset=dataset), ("你的画" if zh else "your drawing")
+    except UserError as err:
+        raise refuse(lang, err.message, f"无法使用你的画：{err.message}") from None
     if upload is not None:
         try:
-            return common.to_model_input(upload, dataset=dataset), ("你上传的图片" if lang == "zh" else "your upload")
+            return common.to_model_input(upload, dataset=dataset), ("你上传的图片" if zh else "your upload")
         except UserError as err:
             raise refuse(lang, err.message, f"无法使用上传的图片：{err.message}") from None
     split = common.test_split_for(dataset, lang, "所以这个页面只能用上传的图片。")
@@ -92,9 +99,14 @@ def _tile(image: torch.Tensor) -> Image.Image:
     return canvas
 
 
-def compare(dataset: Any, scale: Any, index: Any, upload: Any = None,
+def compare(dataset: Any, scale: Any, index: Any, upload: Any = None, drawing: Any = None,
             request: gr.Request | None = None) -> tuple[list[tuple[Image.Image, str]], str]:
     """Shrink the image ``scale`` times (area average), enlarge it back every way there is here.
+
+    Args:
+        dataset: 'mnist' or 'fashion-mnist': whose upscalers, test images and framing.
+        scale: 2 or 4. index: the test image number, used when nothing is drawn or uploaded.
+        upload, drawing: an uploaded file / a sketchpad value (``ui.components``); the drawing wins.
 
     Returns:
         Gallery items (image, caption): the low-resolution input, nearest, bicubic, each listed
@@ -109,7 +121,7 @@ def compare(dataset: Any, scale: Any, index: Any, upload: Any = None,
     except UserError as err:
         raise refuse(lang, err.message, f"未知数据集 {validation.show(dataset)}；可选 mnist 或 fashion-mnist。") from None
     scale = checked_scale(scale, lang)
-    truth, source = truth_image(dataset, index, upload, lang)  # (1, 1, 28, 28)
+    truth, source = truth_image(dataset, index, upload, lang, drawing)  # (1, 1, 28, 28)
     low = downscale(truth, scale)  # (1, 1, 28 / s, 28 / s)
     rows: list[tuple[str, torch.Tensor]] = [("nearest" if not zh else "最近邻", nearest(low, scale)),
                                             ("bicubic" if not zh else "双三次", bicubic(low, scale))]
@@ -143,12 +155,7 @@ def compare(dataset: Any, scale: Any, index: Any, upload: Any = None,
 
 
 def open_compare(dataset: str, scale: Any, index: Any, lang: str) -> tuple[list[tuple[Image.Image, str]], str]:
-    return compare(dataset, scale, index, None, common.Browser(lang))
-
-
-def select_tile(evt: gr.SelectData) -> tuple[int, None]:
-    """A gallery tile clicked -> its test image number, and a cleared upload."""
-    return common.select_tile(evt)[:2]
+    return compare(dataset, scale, index, None, None, common.Browser(lang))
 
 
 # ----------------------------------------------------------------------------- layout
@@ -162,22 +169,30 @@ def build_tab() -> list[common.Picker]:
         with gr.Column(scale=1, min_width=300):
             dataset = gr.Dropdown(common.DATASET_CHOICES, value="mnist", label=t("dataset"), elem_id="sr-dataset")
             scale = gr.Radio([("x2", 2), ("x4", 4)], value=2, label=t("sr_scale"), elem_id="sr-scale")
+            with gr.Row():
+                sketch = components.PictureSketchpad(label=t("draw"), show_label=False, type="numpy", height=300,
+                                                     canvas_size=(280, 280), elem_id="sr-sketch",
+                                                     elem_classes=[components.SKETCH_CLASS], scale=2)
+                upload = components.PictureUpload(label=t("upload"), type="filepath", image_mode=None,
+                                                  sources=["upload", "clipboard"], height=300, scale=1,
+                                                  elem_id="sr-upload")
             gallery = gr.Gallery(images, label=t("test_images"), columns=3, height=220, allow_preview=False,
                                  elem_id="sr-gallery")
             gallery_note = gr.Markdown(message)
             index = gr.Number(0, precision=0, minimum=0, label=t("test_index"), elem_id="sr-index")
-            upload = components.PictureUpload(label=t("upload"), type="filepath", image_mode=None,
-                                              sources=["upload", "clipboard"], height=200, elem_id="sr-upload")
             go = gr.Button(t("sr_button"), variant="primary", elem_id="sr-go")
         with gr.Column(scale=2):
-            results = gr.Gallery(label=t("sr_results"), columns=3, height="auto", object_fit="contain",
+            # four across: at x4 the input, two baselines, three models and the truth fit in two rows, so the
+            # truth is never scrolled out of the gallery's sight
+            results = gr.Gallery(label=t("sr_results"), columns=4, height="auto", object_fit="contain",
                                  allow_preview=True, elem_id="sr-results", elem_classes=LOOK)
             table = gr.Markdown(elem_id="sr-table")
             gr.Markdown(t("sr_lesson"))
-    inputs, outputs = [dataset, scale, index, upload], [results, table]
+    inputs, outputs = [dataset, scale, index, upload, sketch], [results, table]
     changed = dataset.change(common.gallery_for, dataset, [gallery, gallery_note], api_visibility="private")
     changed.then(compare, inputs, outputs, api_visibility="private")
-    picked = gallery.select(select_tile, None, [index, upload], api_visibility="private", queue=False)
+    picked = gallery.select(common.select_tile, None, [index, sketch, upload], api_visibility="private", queue=False)
+    picked.then(None, js=components.SELECT_BRUSH_JS, api_visibility="private", queue=False)  # clearing the pad drops its tool
     picked.then(compare, inputs, outputs, api_visibility="private")
     go.click(compare, inputs, outputs, api_name="superres")
     scale.change(compare, inputs, outputs, api_visibility="private")
