@@ -75,7 +75,8 @@ def test_vae_endpoints(client, root):
     seen, recon, err, latent_map, summary = client.predict(ck(root, "mnist-vae"), None, None, 3, api_name="/reconstruct")
     assert image_of(seen).size == image_of(recon).size == image_of(err).size == (224, 224)
     assert image_of(latent_map).size[0] > 400 and "squared error" in summary
-    assert image_of(client.predict(ck(root, "mnist-vae"), 4, 0, api_name="/vae_prior")).size[0] > 0
+    grid, png = client.predict(ck(root, "mnist-vae"), 4, 0, 1, api_name="/vae_prior")
+    assert image_of(grid).size == image_of(png).size and image_of(grid).size[0] > 0
 
 
 def test_augment_endpoint(client):

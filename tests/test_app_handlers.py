@@ -158,7 +158,8 @@ def test_vae_reconstruction_error_and_latent_map(ck, name):
     uploaded = reconstruct(ck(name), None, drawing(), 5)[0]
     assert png_bytes(uploaded) == png_bytes(seen)
     assert png_bytes(from_test) != png_bytes(seen)
-    assert prior_samples(ck(name), 9, 0).size[0] > 0
+    grid, png = prior_samples(ck(name), 9, 0)
+    assert grid.size[0] > 0 and Image.open(png).size == grid.size
 
 
 def test_a_binarized_vae_reads_and_shows_the_picture_in_black_and_white(ck):

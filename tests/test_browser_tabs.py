@@ -1,5 +1,6 @@
 """Tabs in headless Chromium that test_browser.py does not drive: Super-resolution (Explore),
-PixelCNN (Generate), Tune (Train), Your pictures, the Lessons and Compare, in English and
+PixelCNN (Generate), Tune (Train), Your pictures, the Lessons and Compare, the Enlarge switch (GAN,
+and the VAE tab's samples from the prior), in English and
 Chinese where the tab speaks both, each ending on a screenshot (``test_browser.shot``: a
 temporary folder, or docs/screenshots/ with AIGC_UPDATE_SCREENSHOTS=1) and with no request
 leaving 127.0.0.1.
@@ -234,6 +235,28 @@ def test_the_enlarge_switch_redraws_the_grid_upscaled_and_says_so(browser, serve
     wait_image(page, "gan-grid", enlarged)
     page.wait_for_function("([sel, text]) => document.querySelector(sel)?.innerText.trim() === text",
                            arg=["#gan-grid [data-testid='block-label']", plain], timeout=TIMEOUT)
+    assert not outside_requests, outside_requests
+
+
+def test_the_vae_prior_samples_enlarge_too(browser, server, outside_requests):  # noqa: F811
+    """The VAE tab's samples from the prior carry the same switch: x4 decodes them again, shown
+    through the x4 upscaler (112-pixel tiles), under a label that says so."""
+    if not (REPO / "checkpoints" / "mnist-espcn-x4" / "model.safetensors").exists():
+        pytest.skip("no shipped MNIST upscaler here (the server runs on the tiny checkpoints)")
+    page = open_page(browser, server, outside_requests, locale="en-US")
+    open_tab(page, "Explore", "VAE reconstruction")
+    page.get_by_text("Samples from the prior", exact=True).click()
+    page.locator("#vae-prior-go").click()
+    first = wait_image(page, "vae-prior")
+    page.locator("#vae-enlarge").get_by_role("radio", name="x4", exact=True).check()
+    enlarged = wait_image(page, "vae-prior", first)
+    page.wait_for_function("([sel, text]) => document.querySelector(sel)?.innerText.trim() === text",
+                           arg=["#vae-prior [data-testid='block-label']", "Decoded samples from N(0, I), upscaled × 4"],
+                           timeout=TIMEOUT)
+    before, after = fetch_image(page, first), fetch_image(page, enlarged)
+    assert before.width % 242 == 0 and (after.width - 2) % 114 == 0 and after.width % 242 != 0, (before.size, after.size)
+    page.locator("#vae-prior").scroll_into_view_if_needed()
+    shot(page, "vae-prior-enlarged")
     assert not outside_requests, outside_requests
 
 

@@ -31,6 +31,12 @@ class Browser:
 ZH = Browser("zh-CN,zh;q=0.9,en;q=0.8")
 
 
+def i18n_tables() -> list[dict[str, str]]:
+    from ui.i18n import EN, ZH as ZH_TEXT
+
+    return [EN, ZH_TEXT]
+
+
 def tiny_upscaler(family: str, scale: int, **config: float) -> torch.nn.Module:
     torch.manual_seed(0)
     return build_model(family, make_config(family, scale=scale, channels=8, channels2=4, **config))
@@ -180,19 +186,52 @@ def test_the_diffusion_tab_refuses_a_bad_scale_before_it_samples(ck):
     assert provenance.read(path)["enlarged"].startswith("x2 by the super-resolution model mnist-srcnn-x2")
 
 
+def test_the_vae_tab_enlarges_its_prior_samples_and_refuses_a_bad_scale_first(ck, sr_folder, monkeypatch):
+    """The same seed decodes the same latents: x4 is the plain grid's samples through mnist-espcn-x4,
+    and the PNG says so. A bad scale is refused before the decoder runs."""
+    from aigc_models import sampling
+    from ui import common, vae
+
+    plain, plain_png = vae.prior_samples(ck("mnist-vae"), 4, 7)
+    big, png = vae.prior_samples(ck("mnist-vae"), 4, 7, 4)
+    samples = sampling.sample(common.load_model(ck("mnist-vae"), vae.families()), 4, seed=7)
+    upscaler = load_checkpoint(sr_folder / "mnist-espcn-x4").eval()
+    with torch.no_grad():
+        expected = common.to_grid(upscaler.enlarge(samples))
+    assert big.tobytes() == expected.tobytes()
+    assert plain.tobytes() == common.to_grid(samples).tobytes() != big.tobytes()
+    info = provenance.read(png)
+    assert info["enlarged"].startswith("x4 by the super-resolution model mnist-espcn-x4") and info["seed"] == 7
+    assert "enlarged" not in provenance.read(plain_png)
+    decoded = []
+    monkeypatch.setattr(sampling, "sample", lambda *args, **kwargs: decoded.append(args) or samples)
+    with pytest.raises(gr.Error, match="Enlarge must be 1 \\(off\\), 2 or 4"):
+        vae.prior_samples(ck("mnist-vae"), 4, 7, 3)
+    with pytest.raises(gr.Error, match="放大倍数必须是"):
+        vae.prior_samples(ck("mnist-vae"), 4, 7, "x2", ZH)
+    assert decoded == []
+
+
 def test_the_label_says_the_grid_is_upscaled():
     from ui import enlarge
 
     assert enlarge.label(1)["label"].key == "samples"
     assert enlarge.label(2)["label"].key == "samples_x2" and enlarge.label(4)["label"].key == "samples_x4"
     assert enlarge.label("junk")["label"].key == "samples"
+    assert enlarge.label(4, "prior_samples")["label"].key == "prior_samples_x4"
+    assert enlarge.label(1, "prior_samples")["label"].key == "prior_samples"
 
 
 def test_every_generation_tab_has_the_switch():
-    """The four tabs that draw a grid of samples from noise (GAN, cGAN, Diffusion, PixelCNN) carry it."""
+    """Every grid of samples drawn from noise carries it: GAN, cGAN, Diffusion, PixelCNN, and the VAE
+    tab's samples from the prior."""
     import app
 
     demo = app.build_app()
-    switches = [block for block in demo.blocks.values()
-                if isinstance(block, gr.Radio) and getattr(block.label, "key", None) == "enlarge"]
-    assert len(switches) == 4 and all(block.value == 1 for block in switches)
+    switches = {block.elem_id: block.value for block in demo.blocks.values()
+                if isinstance(block, gr.Radio) and getattr(block.label, "key", None) == "enlarge"}
+    assert set(switches) >= {"gan-enlarge", "pixelcnn-enlarge", "vae-enlarge"} and len(switches) == 5
+    assert set(switches.values()) == {1}
+    for key in ("samples", "prior_samples"):
+        for scale in (2, 4):
+            assert all(f"{key}_x{scale}" in table for table in i18n_tables()), f"{key}_x{scale} is not translated"

@@ -1,5 +1,5 @@
-"""The "enlarge" switch of the generation tabs (GAN, conditional GAN, Diffusion, PixelCNN): a
-grid's samples shown 2 or 4 times larger through a super-resolution model of the same dataset,
+"""The "enlarge" switch of the generation tabs (GAN, conditional GAN, Diffusion, PixelCNN, and the
+VAE tab's samples from the prior): a grid's samples shown 2 or 4 times larger through a super-resolution model of the same dataset,
 and labelled as upscaled.
 
 Which model: among the listed checkpoints of the upscaling families (``families_with("upscale")``)
@@ -81,18 +81,24 @@ def enlarged(images: torch.Tensor, dataset: str, scale: Any, lang: str) -> tuple
                                                    "(its guess at finer strokes, not the generator's)"}
 
 
-def label(scale: Any) -> dict[str, Any]:
-    """The grid's label for ``scale``: "Samples", or that they are shown upscaled."""
+def label(scale: Any, base: str = "samples") -> dict[str, Any]:
+    """The grid's label for ``scale``: the i18n key ``base`` ("Samples"), or ``base``_x2 / _x4 that says
+    the samples are shown upscaled."""
     value = scale if scale in SCALES else 1
-    return gr.update(label=t("samples") if value == 1 else t(f"samples_x{value}"))
+    return gr.update(label=t(base) if value == 1 else t(f"{base}_x{value}"))
 
 
-def wire(switch: gr.Radio, grid: gr.Image, regenerate: tuple[Any, list[Any], list[Any]]) -> None:
+def wire(switch: gr.Radio, grid: gr.Image, regenerate: tuple[Any, list[Any], list[Any]], base: str = "samples") -> None:
     """Flipping ``switch`` draws the grid again (same seed, same samples) with ``regenerate`` =
-    (handler, inputs, outputs), then relabels ``grid``; a refused size leaves grid and label as they were."""
+    (handler, inputs, outputs), then relabels ``grid`` (i18n keys ``base``, ``base``_x2, ``base``_x4);
+    a refused size leaves grid and label as they were."""
     fn, inputs, outputs = regenerate
+
+    def relabel(scale: Any) -> dict[str, Any]:
+        return label(scale, base)
+
     # .input, not .change: only a visitor's click redraws (a change event also follows any value the
     # server sets). Named apart, so that the tab's own endpoint keeps the handler's name whichever is
     # wired first.
     switch.input(fn, inputs, outputs, api_name=f"{fn.__name__}_enlarged", api_visibility="private",
-                  trigger_mode="always_last").success(label, switch, grid, api_visibility="private", queue=False)
+                  trigger_mode="always_last").success(relabel, switch, grid, api_visibility="private", queue=False)

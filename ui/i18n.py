@@ -50,6 +50,8 @@ EN: dict[str, str] = {
     "reconstruction": "Reconstruction", "error": "Error (brighter = worse)",
     "latent_map": "Latent map of 2,000 test images (your input = ring)",
     "prior_title": "Samples from the prior", "prior_samples": "Decoded samples from N(0, I)",
+    "prior_samples_x2": "Decoded samples from N(0, I), upscaled × 2",
+    "prior_samples_x4": "Decoded samples from N(0, I), upscaled × 4",
     "aug_intro": "### Augmentation preview\nThe same real images, before and after the source documents' "
                  "augmentations (flip, rotate, colour jitter, scale) and after DiffAugment (translation, cutout).",
     "strength": "Strength", "augment_button": "Show", "original": "Real images",
@@ -527,6 +529,8 @@ ZH: dict[str, str] = {
     "reconstruct": "重建", "as_model_sees": "模型看到的输入", "reconstruction": "重建结果",
     "error": "误差（越亮越差）", "latent_map": "2000 张测试图像的潜空间分布（圆环 = 你的输入）",
     "prior_title": "从先验分布采样", "prior_samples": "从 N(0, I) 解码的样本",
+    "prior_samples_x2": "从 N(0, I) 解码的样本（放大 2 倍）",
+    "prior_samples_x4": "从 N(0, I) 解码的样本（放大 4 倍）",
     "aug_intro": "### 数据增强预览\n同一批真实图像：原图、经过原文档中的增强（翻转、旋转、颜色抖动、缩放）后，以及经过 DiffAugment（平移、遮挡）后。",
     "strength": "强度", "augment_button": "显示", "original": "真实图像", "classic_aug": "原文档的增强（仅真实图像）",
     "diff_aug": "DiffAugment（真实与生成图像）",

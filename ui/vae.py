@@ -15,7 +15,7 @@ from PIL import Image, ImageDraw, ImageFont
 from aigc_models import data as data_mod
 from aigc_models import provenance, sampling
 from aigc_models.models import families_with
-from ui import common, components
+from ui import common, components, enlarge
 from ui.i18n import t
 
 
@@ -139,16 +139,25 @@ def open_reconstruction(checkpoint: str | None, drawing: Any, upload: Any, test_
     return reconstruct(checkpoint, drawing, upload, test_index, common.Browser(lang))
 
 
-def prior_samples(checkpoint: str | None, n: float, seed: float) -> Image.Image:
-    """``n`` decoder means of latents drawn from the prior N(0, I), with ``seed``."""
+def prior_samples(checkpoint: str | None, n: float, seed: float, enlarge_by: Any = 1,
+                  request: gr.Request | None = None) -> tuple[Image.Image, str]:
+    """``n`` decoder means of latents drawn from the prior N(0, I), with ``seed``.
+
+    Args:
+        enlarge_by: 1, or 2 / 4 to show the samples upscaled by a super-resolution model (``ui.enlarge``).
+    Returns:
+        The grid and the path of its PNG download (provenance: checkpoint, seed, n, the upscaler).
+    """
     model = common.load_model(checkpoint, families())
     n = common.check_int(n, "Number of images", 1, common.MAX_IMAGES)
     seed = common.check_int(seed, "Seed", 0, 2**31 - 1)
-    return common.to_grid(sampling.sample(model, n, seed=seed))
-
-
-
-
+    lang = common.language(request)
+    enlarge.checked(enlarge_by, lang)  # refused before the decoding, not after it
+    images = sampling.sample(model, n, seed=seed)  # (n, 1, 28, 28) in [-1, 1]
+    shown, enlarged = enlarge.enlarged(images, model.config.dataset, enlarge_by, lang)
+    image = common.to_grid(shown)
+    info = common.provenance_of(checkpoint, "samples from the prior", seed=seed, n=n, **enlarged)
+    return image, common.save_download(image, f"vae-prior-seed{seed}", ".png", info)
 
 
 # ----------------------------------------------------------------------------- layout
@@ -185,8 +194,10 @@ def build_tab() -> list[common.Picker]:
         with gr.Row():
             n = gr.Slider(1, common.MAX_IMAGES, value=64, step=1, label=t("n_images"))
             seed = gr.Number(0, precision=0, minimum=0, label=t("seed"))
-            go_prior = gr.Button(t("generate"), variant="primary")
-        prior = gr.Image(format="png", type="pil", label=t("prior_samples"))
+            enlarge_by = enlarge.control("vae-enlarge")
+            go_prior = gr.Button(t("generate"), variant="primary", elem_id="vae-prior-go")
+        prior = gr.Image(format="png", type="pil", label=t("prior_samples"), elem_id="vae-prior")
+        prior_file = gr.File(label=t("download_png"), elem_id="vae-prior-download")
     pick.dataset.change(common.gallery_for, pick.dataset, [gallery, gallery_note], api_visibility="private")
     outputs = [seen, recon, err, point_map, summary]
     picked = gallery.select(common.select_tile, None, [index, sketch, upload], api_visibility="private", queue=False)
@@ -195,7 +206,9 @@ def build_tab() -> list[common.Picker]:
                 api_visibility="private")
     go.click(reconstruct, [pick.checkpoint, sketch, upload, index], outputs, api_name="reconstruct")
     common.on_open(open_reconstruction, [pick.checkpoint, sketch, upload, index], outputs, speaks=True)
-    go_prior.click(prior_samples, [pick.checkpoint, n, seed], prior, api_name="vae_prior")
+    prior_in, prior_out = [pick.checkpoint, n, seed, enlarge_by], [prior, prior_file]
+    go_prior.click(prior_samples, prior_in, prior_out, api_name="vae_prior")
+    enlarge.wire(enlarge_by, prior, (prior_samples, prior_in, prior_out), base="prior_samples")
     return [pick]
 
 
