@@ -31,12 +31,6 @@ class Browser:
 ZH = Browser("zh-CN,zh;q=0.9,en;q=0.8")
 
 
-def i18n_tables() -> list[dict[str, str]]:
-    from ui.i18n import EN, ZH as ZH_TEXT
-
-    return [EN, ZH_TEXT]
-
-
 def tiny_upscaler(family: str, scale: int, **config: float) -> torch.nn.Module:
     torch.manual_seed(0)
     return build_model(family, make_config(family, scale=scale, channels=8, channels2=4, **config))
@@ -226,6 +220,8 @@ def test_every_generation_tab_has_the_switch():
     """Every grid of samples drawn from noise carries it: GAN, cGAN, Diffusion, PixelCNN, and the VAE
     tab's samples from the prior."""
     import app
+    from ui.i18n import EN
+    from ui.i18n import ZH as ZH_TEXT
 
     demo = app.build_app()
     switches = {block.elem_id: block.value for block in demo.blocks.values()
@@ -234,4 +230,4 @@ def test_every_generation_tab_has_the_switch():
     assert set(switches.values()) == {1}
     for key in ("samples", "prior_samples"):
         for scale in (2, 4):
-            assert all(f"{key}_x{scale}" in table for table in i18n_tables()), f"{key}_x{scale} is not translated"
+            assert all(f"{key}_x{scale}" in table for table in (EN, ZH_TEXT)), f"{key}_x{scale} is not translated"

@@ -395,6 +395,26 @@ def has_ink(value: Any) -> bool:
     return True
 
 
+def own_picture(dataset: str, drawing: Any, upload: Any, lang: str,
+                unusable_zh: tuple[str, str] = ("你的画", "上传的图片")) -> tuple[torch.Tensor, str] | None:
+    """A visitor's own picture ``(1, 1, 28, 28)`` in [-1, 1], framed like ``dataset``'s images: the drawing
+    when it has ink, else the upload when given; with where it came from, in ``lang``. None when there is
+    neither. One that cannot be used is refused in ``lang``; in Chinese "无法使用<unusable_zh>：", naming
+    the drawing or the upload as ``unusable_zh`` says."""
+    zh = lang == "zh"
+    try:
+        if has_ink(drawing):
+            return to_model_input(drawing, dataset=dataset), ("你的画" if zh else "your drawing")
+    except UserError as err:
+        raise refuse(lang, err.message, f"无法使用{unusable_zh[0]}：{err.message}") from None
+    if upload is None:
+        return None
+    try:
+        return to_model_input(upload, dataset=dataset), ("你上传的图片" if zh else "your upload")
+    except UserError as err:
+        raise refuse(lang, err.message, f"无法使用{unusable_zh[1]}：{err.message}") from None
+
+
 def pick_input(dataset: str, drawing: Any, test_index: float | int | None) -> torch.Tensor:
     """The drawing/upload when it has content, else test image ``test_index``: ``(1, 1, 28, 28)``."""
     if has_ink(drawing):

@@ -355,13 +355,9 @@ def picture(model: torch.nn.Module, drawing: Any, upload: Any, index: Any, lang:
     """The image to complete ``(1, 1, 28, 28)`` in [-1, 1]: the drawing when it has ink, else the upload,
     else test image ``index``; its class (test images only) and where it came from, in ``lang``."""
     dataset, zh = model.config.dataset, lang == "zh"
-    try:
-        if common.has_ink(drawing):
-            return common.to_model_input(drawing, dataset=dataset), None, ("你的画" if zh else "your drawing")
-        if upload is not None:
-            return common.to_model_input(upload, dataset=dataset), None, ("你上传的图片" if zh else "your upload")
-    except UserError as err:
-        raise refuse(lang, err.message, f"无法使用这张图片：{err.message}") from None
+    own = common.own_picture(dataset, drawing, upload, lang, unusable_zh=("这张图片", "这张图片"))
+    if own is not None:
+        return own[0], None, own[1]
     split = common.test_split_for(dataset, lang, "所以只能补全你画的或上传的图片。")
     i = whole(index, "index", 0, len(split) - 1, lang)
     name = data_mod.class_names(dataset)[int(split.labels[i])]

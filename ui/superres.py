@@ -52,17 +52,9 @@ def truth_image(dataset: str, index: Any, upload: Any, lang: str, drawing: Any =
     """The high-resolution image ``(1, 1, 28, 28)`` in [-1, 1]: the drawing when it has ink, else the
     upload when given, else test image ``index``; and where it came from (in ``lang``). A drawing or
     upload is framed like ``dataset``'s images (``aigc_models.preprocess``)."""
-    zh = lang == "zh"
-    try:
-        if common.has_ink(drawing):
-            return common.to_model_input(drawing, dataset=dataset), ("你的画" if zh else "your drawing")
-    except UserError as err:
-        raise refuse(lang, err.message, f"无法使用你的画：{err.message}") from None
-    if upload is not None:
-        try:
-            return common.to_model_input(upload, dataset=dataset), ("你上传的图片" if zh else "your upload")
-        except UserError as err:
-            raise refuse(lang, err.message, f"无法使用上传的图片：{err.message}") from None
+    own = common.own_picture(dataset, drawing, upload, lang)
+    if own is not None:
+        return own
     split = common.test_split_for(dataset, lang, "所以这个页面只能用上传的图片。")
     i = common.whole(index, common.TEST_IMAGE_NUMBER, 0, len(split) - 1, lang)
     return data_mod.to_signed(split.images[i : i + 1]), (f"测试图像 #{i}" if lang == "zh" else f"test image #{i}")
